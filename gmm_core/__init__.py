@@ -1,0 +1,10 @@
+"""gmm_core: Gaussian mixture models in torch, batch and incremental.
+
+``GaussianMixture`` gives scikit-learn's answers from the same start, faster, and also
+learns one point or one chunk at a time with ``partial_fit``.
+"""
+
+from ._base import NotFittedError
+from ._gaussian_mixture import ConvergenceWarning, GaussianMixture
+
+__all__ = ["ConvergenceWarning", "GaussianMixture", "NotFittedError"]

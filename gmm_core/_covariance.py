@@ -1,0 +1,189 @@
+"""The four covariance types, in one table.
+
+Every type is handled internally as full matrices of shape (K, D, D); a type only says how
+a full estimate is reduced to its own parameters and how those are expanded back. This is
+the one place that knows the difference between ``full``, ``tied``, ``diag`` and
+``spherical``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+
+SINGULAR_MESSAGE = (
+    "Fitting the mixture model failed because some components have ill-defined empirical "
+    "covariance (for instance caused by singleton or collapsed samples). Try to decrease the "
+    "number of components, or increase reg_covar."
+)
+
+
+@dataclass(frozen=True)
+class CovarianceType:
+    """How one covariance type stores, reduces and expands its parameters.
+
+    Attributes
+    ----------
+    name : str
+    shape : callable (K, D) -> tuple
+        Shape of ``covariances_`` (and of ``precisions_cholesky_``) for this type.
+    n_parameters : callable (K, D) -> int
+        Number of free covariance parameters.
+    reduce : callable (full (K, D, D), nk (K,)) -> typed
+        Typed covariances from full per-component estimates (before regularisation).
+    expand : callable (typed, K, D) -> full (K, D, D)
+        Full per-component matrices from typed ones.
+    regularize : callable (typed, reg) -> typed
+        Adds ``reg`` to the variances.
+    select_precision_cholesky : callable (full (K, D, D), K) -> typed
+        Typed precision Cholesky factors from full ones.
+    """
+
+    name: str
+    shape: Callable[[int, int], tuple]
+    n_parameters: Callable[[int, int], int]
+    reduce: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+    expand: Callable[[torch.Tensor, int, int], torch.Tensor]
+    regularize: Callable[[torch.Tensor, float], torch.Tensor]
+    select_precision_cholesky: Callable[[torch.Tensor, int], torch.Tensor]
+
+
+def _add_to_diagonal(matrices: torch.Tensor, value: float) -> torch.Tensor:
+    eye = torch.eye(matrices.shape[-1], dtype=matrices.dtype, device=matrices.device)
+    return matrices + value * eye
+
+
+COVARIANCE_TYPES: dict[str, CovarianceType] = {
+    "full": CovarianceType(
+        name="full",
+        shape=lambda K, D: (K, D, D),
+        n_parameters=lambda K, D: K * D * (D + 1) // 2,
+        reduce=lambda full, nk: full,
+        expand=lambda typed, K, D: typed,
+        regularize=_add_to_diagonal,
+        select_precision_cholesky=lambda full, K: full,
+    ),
+    "tied": CovarianceType(
+        name="tied",
+        shape=lambda K, D: (D, D),
+        n_parameters=lambda K, D: D * (D + 1) // 2,
+        reduce=lambda full, nk: (nk[:, None, None] * full).sum(0) / nk.sum(),
+        expand=lambda typed, K, D: typed.expand(K, D, D).clone(),
+        regularize=_add_to_diagonal,
+        select_precision_cholesky=lambda full, K: full[0],
+    ),
+    "diag": CovarianceType(
+        name="diag",
+        shape=lambda K, D: (K, D),
+        n_parameters=lambda K, D: K * D,
+        reduce=lambda full, nk: torch.diagonal(full, dim1=-2, dim2=-1),
+        expand=lambda typed, K, D: torch.diag_embed(typed),
+        regularize=lambda typed, reg: typed + reg,
+        select_precision_cholesky=lambda full, K: torch.diagonal(full, dim1=-2, dim2=-1),
+    ),
+    "spherical": CovarianceType(
+        name="spherical",
+        shape=lambda K, D: (K,),
+        n_parameters=lambda K, D: K,
+        reduce=lambda full, nk: torch.diagonal(full, dim1=-2, dim2=-1).mean(-1),
+        expand=lambda typed, K, D: typed[:, None, None]
+        * torch.eye(D, dtype=typed.dtype, device=typed.device),
+        regularize=lambda typed, reg: typed + reg,
+        select_precision_cholesky=lambda full, K: full[:, 0, 0],
+    ),
+}
+
+
+def expand(kind: str, typed: torch.Tensor, n_components: int, n_features: int) -> torch.Tensor:
+    """Full per-component matrices of shape (K, D, D) from typed covariances or precisions.
+
+    Parameters
+    ----------
+    kind : {'full', 'tied', 'diag', 'spherical'}
+    typed : Tensor of the type's shape
+    n_components, n_features : int
+
+    Returns
+    -------
+    full : Tensor of shape (n_components, n_features, n_features)
+    """
+    return COVARIANCE_TYPES[kind].expand(typed, n_components, n_features)
+
+
+def precision_cholesky_from_covariance(covariances: torch.Tensor) -> torch.Tensor:
+    """Upper-triangular factors ``U`` with ``U @ U.T`` the inverse of each covariance.
+
+    Parameters
+    ----------
+    covariances : Tensor of shape (K, D, D)
+
+    Returns
+    -------
+    precisions_cholesky : Tensor of shape (K, D, D)
+
+    Raises
+    ------
+    ValueError
+        If a covariance is not positive definite.
+    """
+    lower, info = torch.linalg.cholesky_ex(covariances)
+    if bool((info != 0).any()):
+        raise ValueError(SINGULAR_MESSAGE)
+    eye = torch.eye(covariances.shape[-1], dtype=covariances.dtype, device=covariances.device)
+    inverse_lower = torch.linalg.solve_triangular(lower, eye.expand_as(lower), upper=False)
+    return inverse_lower.transpose(-2, -1)
+
+
+def precision_cholesky_from_precision(precisions: torch.Tensor) -> torch.Tensor:
+    """Upper-triangular factors ``U`` with ``U @ U.T`` equal to each precision matrix.
+
+    Parameters
+    ----------
+    precisions : Tensor of shape (K, D, D)
+
+    Returns
+    -------
+    precisions_cholesky : Tensor of shape (K, D, D)
+    """
+    flipped = torch.flip(precisions, dims=(-2, -1))
+    lower, info = torch.linalg.cholesky_ex(flipped)
+    if bool((info != 0).any()):
+        raise ValueError("precisions_init must be symmetric positive definite.")
+    return torch.flip(lower, dims=(-2, -1))
+
+
+def covariance_from_precision_cholesky(precisions_cholesky: torch.Tensor) -> torch.Tensor:
+    """Covariances ``inv(U @ U.T)`` from upper precision factors, shape (K, D, D)."""
+    eye = torch.eye(
+        precisions_cholesky.shape[-1],
+        dtype=precisions_cholesky.dtype,
+        device=precisions_cholesky.device,
+    )
+    inverse_upper = torch.linalg.solve_triangular(
+        precisions_cholesky, eye.expand_as(precisions_cholesky), upper=True
+    )
+    return inverse_upper.transpose(-2, -1) @ inverse_upper
+
+
+def log_det_precision_cholesky(precisions_cholesky: torch.Tensor) -> torch.Tensor:
+    """Log-determinant of each factor, i.e. half the log-determinant of the precision, (K,)."""
+    return torch.log(torch.diagonal(precisions_cholesky, dim1=-2, dim2=-1)).sum(-1)
+
+
+def is_positive_definite(matrices: torch.Tensor) -> bool:
+    """Whether every matrix of shape (..., D, D) is symmetric positive definite."""
+    symmetric = torch.allclose(matrices, matrices.transpose(-2, -1), rtol=1e-10, atol=0.0)
+    _, info = torch.linalg.cholesky_ex(matrices)
+    return symmetric and not bool((info != 0).any())
+
+
+def n_parameters(kind: str, n_components: int, n_features: int) -> int:
+    """Number of free parameters of a mixture: covariances, means and K - 1 weights."""
+    covariance = COVARIANCE_TYPES[kind].n_parameters(n_components, n_features)
+    return covariance + n_components * n_features + n_components - 1
+
+
+LOG_2PI = math.log(2.0 * math.pi)
