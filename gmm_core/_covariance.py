@@ -9,8 +9,8 @@ the one place that knows the difference between ``full``, ``tied``, ``diag`` and
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 
@@ -89,8 +89,9 @@ COVARIANCE_TYPES: dict[str, CovarianceType] = {
         shape=lambda K, D: (K,),
         n_parameters=lambda K, D: K,
         reduce=lambda full, nk: torch.diagonal(full, dim1=-2, dim2=-1).mean(-1),
-        expand=lambda typed, K, D: typed[:, None, None]
-        * torch.eye(D, dtype=typed.dtype, device=typed.device),
+        expand=lambda typed, K, D: (
+            typed[:, None, None] * torch.eye(D, dtype=typed.dtype, device=typed.device)
+        ),
         regularize=lambda typed, reg: typed + reg,
         select_precision_cholesky=lambda full, K: full[:, 0, 0],
     ),

@@ -12,7 +12,7 @@ import torch
 from . import _covariance
 from ._base import MixtureBase, torch_generator
 from ._covariance import COVARIANCE_TYPES
-from ._em import GaussianParameters, SufficientStatistics, expectation_statistics
+from ._em import SufficientStatistics, expectation_statistics
 from ._kmeans import initial_responsibilities
 from ._validation import (
     COVARIANCE_TYPES as COVARIANCE_TYPE_NAMES,
@@ -184,8 +184,11 @@ class GaussianMixture(MixtureBase):
             if not valid:
                 raise ValueError(
                     f"{name}_init must be positive definite"
-                    + (" (all values > 0)." if self.covariance_type in ("diag", "spherical")
-                       else " and symmetric.")
+                    + (
+                        " (all values > 0)."
+                        if self.covariance_type in ("diag", "spherical")
+                        else " and symmetric."
+                    )
                 )
             given[name] = typed
         return given
@@ -216,9 +219,7 @@ class GaussianMixture(MixtureBase):
         """M-step: parameters from sufficient statistics."""
         kind = COVARIANCE_TYPES[self.covariance_type]
         counts = statistics.counts + 10 * torch.finfo(statistics.counts.dtype).eps
-        covariances = kind.regularize(
-            kind.reduce(statistics.covariances, counts), self.reg_covar
-        )
+        covariances = kind.regularize(kind.reduce(statistics.covariances, counts), self.reg_covar)
         self._set_parameters(counts / counts.sum(), statistics.means, covariances)
 
     def _initialize(self, X: torch.Tensor, generator: torch.Generator) -> None:
@@ -258,9 +259,7 @@ class GaussianMixture(MixtureBase):
             )
         self._set_parameters(weights, means, covariances)
         if given["precisions"] is not None:
-            self.precisions_cholesky_ = (
-                kind.select_precision_cholesky(factor, K).cpu().numpy()
-            )
+            self.precisions_cholesky_ = kind.select_precision_cholesky(factor, K).cpu().numpy()
         self._statistics = None
         self._incremental = None
 
@@ -448,8 +447,11 @@ class GaussianMixture(MixtureBase):
     # -- state ---------------------------------------------------------------------------
 
     def _saved_state(self) -> dict:
-        return {name: copy.deepcopy(self.__dict__[name]) for name in _FITTED_STATE
-                if name in self.__dict__}
+        return {
+            name: copy.deepcopy(self.__dict__[name])
+            for name in _FITTED_STATE
+            if name in self.__dict__
+        }
 
     def _restore_state(self, state: dict) -> None:
         for name in _FITTED_STATE:

@@ -105,7 +105,8 @@ def initial_responsibilities(
     resp = torch.zeros(n_samples, n_components, dtype=X.dtype, device=X.device)
     columns = torch.arange(n_components, device=X.device)
     if method == "kmeans":
-        resp[torch.arange(n_samples, device=X.device), kmeans_labels(X, n_components, generator)] = 1
+        labels = kmeans_labels(X, n_components, generator)
+        resp[torch.arange(n_samples, device=X.device), labels] = 1
     elif method == "k-means++":
         resp[kmeans_plusplus(X - X.mean(0), n_components, generator), columns] = 1
     elif method == "random":
