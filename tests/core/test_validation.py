@@ -1,0 +1,153 @@
+"""Bad input is refused with a ValueError that says what to change, and nothing is lost."""
+
+import numpy as np
+import pytest
+import torch
+
+from gmm_core import GaussianMixture, NotFittedError
+
+
+@pytest.fixture
+def data():
+    rng = np.random.default_rng(0)
+    return np.vstack([rng.normal(0, 1, (50, 2)), rng.normal(6, 1, (50, 2))])
+
+
+@pytest.fixture
+def fitted(data):
+    return GaussianMixture(2, random_state=0).fit(data)
+
+
+def snapshot(model):
+    return {
+        name: np.copy(getattr(model, name))
+        for name in ("weights_", "means_", "covariances_", "precisions_cholesky_")
+    } | {"n_iter_": model.n_iter_, "lower_bound_": model.lower_bound_}
+
+
+def assert_unchanged(model, before):
+    for name, value in before.items():
+        np.testing.assert_array_equal(getattr(model, name), value, err_msg=name)
+
+
+BAD_DATA = [
+    (np.array([[0.0, 1.0], [np.nan, 2.0], [3, 4]]), "NaN or infinite"),
+    (np.array([[0.0, 1.0], [np.inf, 2.0], [3, 4]]), "NaN or infinite"),
+    (np.arange(10.0), "2-D"),
+    (np.zeros((4, 2, 2)), "2-D"),
+    (np.zeros((0, 2)), "no samples"),
+    ([[1, 2], [3]], "numeric array"),
+    ([["a", "b"], ["c", "d"]], "numeric array"),
+]
+
+
+@pytest.mark.parametrize(("X", "message"), BAD_DATA)
+def test_bad_data_is_refused_and_the_fitted_model_kept(fitted, X, message):
+    before = snapshot(fitted)
+    with pytest.raises(ValueError, match=message):
+        fitted.fit(X)
+    assert_unchanged(fitted, before)
+
+
+@pytest.mark.parametrize(("X", "message"), BAD_DATA[:4])
+def test_bad_data_is_refused_by_every_method(fitted, X, message):
+    for method in (fitted.predict, fitted.predict_proba, fitted.score_samples, fitted.score):
+        with pytest.raises(ValueError, match=message):
+            method(X)
+
+
+def test_wrong_number_of_features_is_refused(fitted, data):
+    before = snapshot(fitted)
+    with pytest.raises(ValueError, match="3 features, but the model was fitted with 2"):
+        fitted.predict(np.zeros((3, 3)))
+    with pytest.raises(ValueError, match="3 features"):
+        fitted.fit(np.zeros((30, 3)))
+    assert_unchanged(fitted, before)
+
+
+def test_fewer_samples_than_components(data):
+    with pytest.raises(ValueError, match="n_samples >= n_components"):
+        GaussianMixture(5).fit(data[:3])
+
+
+BAD_PARAMETERS = [
+    (dict(n_components=0), "n_components must be an integer >= 1"),
+    (dict(n_components=2.5), "n_components"),
+    (dict(covariance_type="round"), "covariance_type must be one of"),
+    (dict(init_params="best"), "init_params must be one of"),
+    (dict(tol=-1.0), "tol must be a finite number >= 0"),
+    (dict(reg_covar=-1e-6), "reg_covar must be a finite number >= 0"),
+    (dict(max_iter=0), "max_iter"),
+    (dict(n_init=0), "n_init"),
+    (dict(weights_init=[0.5, 0.6]), "weights_init must sum to 1"),
+    (dict(weights_init=[1.5, -0.5]), "weights_init must be non-negative"),
+    (dict(weights_init=[1.0]), r"weights_init must have shape \(2,\)"),
+    (dict(means_init=np.zeros((3, 2))), r"means_init must have shape \(2, 2\)"),
+    (dict(precisions_init=np.ones((2, 3, 3))), r"precisions_init must have shape \(2, 2, 2\)"),
+    (dict(precisions_init=np.array([[[1, 2], [2, 1]], [[1, 0], [0, 1]]])), "positive definite"),
+    (dict(covariances_init=np.array([[[1, 0], [0, -1]]] * 2)), "positive definite"),
+    (dict(covariance_type="diag", precisions_init=np.array([[1, 0], [1, 1]])), "positive"),
+    (
+        dict(precisions_init=np.stack([np.eye(2)] * 2), covariances_init=np.stack([np.eye(2)] * 2)),
+        "not both",
+    ),
+]
+
+
+@pytest.mark.parametrize(("parameters", "message"), BAD_PARAMETERS)
+def test_bad_parameters_are_refused_before_any_work(fitted, data, parameters, message):
+    options = dict(n_components=2) | parameters
+    with pytest.raises(ValueError, match=message):
+        GaussianMixture(**options).fit(data)
+    # A fitted model whose parameters are changed to bad values keeps its state.
+    before = snapshot(fitted)
+    for name, value in parameters.items():
+        setattr(fitted, name, value)
+    with pytest.raises(ValueError, match=message):
+        fitted.fit(data)
+    assert_unchanged(fitted, before)
+
+
+def test_unfitted_model_says_so(data):
+    with pytest.raises(NotFittedError, match="not fitted yet"):
+        GaussianMixture(2).predict(data)
+
+
+@pytest.mark.parametrize("covariance_type", ["full", "tied", "diag", "spherical"])
+@pytest.mark.parametrize(
+    "X",
+    [
+        np.ones((20, 2)) * 3.0,  # all points identical
+        np.column_stack([np.arange(20.0), 2 * np.arange(20.0)]),  # collinear
+        np.vstack([np.zeros((1, 2)), np.random.default_rng(0).normal(size=(30, 2)) + 50]),
+    ],
+    ids=["identical", "collinear", "one-point-component"],
+)
+def test_singular_data_never_gives_nan(covariance_type, X):
+    model = GaussianMixture(2, covariance_type=covariance_type, random_state=0)
+    try:
+        model.fit(X)
+    except ValueError as error:
+        assert "reg_covar" in str(error)
+        return
+    assert np.isfinite(model.covariances_).all() and np.isfinite(model.means_).all()
+    assert np.isfinite(model.score_samples(X)).all()
+    full = model.covariances_ if covariance_type == "full" else None
+    if full is not None:
+        assert (np.linalg.eigvalsh(full) > 0).all()
+
+
+def test_singular_covariance_without_regulariser_raises_and_keeps_state(fitted):
+    before = snapshot(fitted)
+    fitted.reg_covar = 0.0
+    with pytest.raises(ValueError, match="increase reg_covar"):
+        fitted.fit(np.ones((10, 2)))
+    assert_unchanged(fitted, before)
+
+
+def test_accepts_lists_numpy_and_tensors_and_returns_numpy(data):
+    from_list = GaussianMixture(2, random_state=0).fit(data.tolist())
+    from_tensor = GaussianMixture(2, random_state=0).fit(torch.as_tensor(data))
+    np.testing.assert_array_equal(from_list.means_, from_tensor.means_)
+    assert isinstance(from_tensor.predict_proba(torch.as_tensor(data)), np.ndarray)
+    assert isinstance(from_tensor.means_, np.ndarray)
