@@ -14,6 +14,16 @@ from ._base import MixtureBase, torch_generator
 from ._covariance import COVARIANCE_TYPES
 from ._em import SufficientStatistics, expectation_statistics
 from ._kmeans import initial_responsibilities
+from ._serialization import (
+    FORMAT_VERSION,
+    check_type,
+    json_array,
+    json_value,
+    read_array,
+    read_number,
+    require_key,
+    require_mapping,
+)
 from ._validation import (
     COVARIANCE_TYPES as COVARIANCE_TYPE_NAMES,
 )
@@ -444,6 +454,152 @@ class GaussianMixture(MixtureBase):
         self.n_features_in_ = engine.means.shape[1]
         self._statistics = None
 
+    # -- saving ----------------------------------------------------------------------------
+
+    _HYPER_PARAMETERS = (
+        "n_components",
+        "covariance_type",
+        "tol",
+        "reg_covar",
+        "max_iter",
+        "n_init",
+        "init_params",
+        "weights_init",
+        "means_init",
+        "precisions_init",
+        "covariances_init",
+        "warm_start",
+        "random_state",
+        "memory",
+    )
+
+    def to_dict(self) -> dict:
+        """A JSON-safe description of the model: hyper-parameters, parameters, statistics.
+
+        Numbers are JSON numbers and arrays nested lists, so ``json.dumps`` takes it as
+        is; :meth:`from_dict` rebuilds a model that scores bit for bit the same and
+        continues :meth:`partial_fit` identically.
+
+        Returns
+        -------
+        dict
+        """
+        hyper = {name: json_value(getattr(self, name)) for name in self._HYPER_PARAMETERS}
+        if not isinstance(hyper["random_state"], int | None):
+            hyper["random_state"] = None
+        hyper["dtype"] = str(self.dtype).removeprefix("torch.")
+        described = {
+            "type": type(self).__name__,
+            "format_version": FORMAT_VERSION,
+            "hyper_parameters": hyper,
+            "parameters": None,
+        }
+        if not self._is_fitted():
+            return described
+        described["parameters"] = {
+            "weights": json_array(self.weights_),
+            "means": json_array(self.means_),
+            "covariances": json_array(self.covariances_),
+            "precisions_cholesky": json_array(self.precisions_cholesky_),
+        }
+        described["state"] = {
+            "converged": bool(getattr(self, "converged_", False)),
+            "n_iter": int(getattr(self, "n_iter_", 0)),
+            "lower_bound": _finite_or_none(getattr(self, "lower_bound_", None)),
+            "n_samples_seen": int(getattr(self, "n_samples_seen_", 0)),
+        }
+        statistics = getattr(self, "_statistics", None)
+        described["statistics"] = (
+            None
+            if statistics is None
+            else {
+                "counts": json_array(statistics.counts.cpu().numpy()),
+                "means": json_array(statistics.means.cpu().numpy()),
+                "covariances": json_array(statistics.covariances.cpu().numpy()),
+                "log_likelihood": float(statistics.log_likelihood),
+            }
+        )
+        engine = getattr(self, "_incremental", None)
+        described["incremental"] = None if engine is None else engine.to_dict()
+        return described
+
+    @classmethod
+    def from_dict(cls, data: dict) -> GaussianMixture:
+        """Rebuild a model from :meth:`to_dict`'s output, checking every entry.
+
+        Parameters
+        ----------
+        data : dict
+
+        Returns
+        -------
+        GaussianMixture
+
+        Raises
+        ------
+        ValueError
+            If the dictionary is not a saved ``GaussianMixture``, has entries of the
+            wrong shape, or holds non-finite numbers.
+        """
+        check_type(data, cls.__name__)
+        hyper = dict(require_mapping(require_key(data, "hyper_parameters", "data"), "hyper"))
+        dtype_name = hyper.pop("dtype", "float64")
+        if dtype_name not in ("float64", "float32"):
+            raise ValueError(f"dtype must be 'float64' or 'float32', got {dtype_name!r}.")
+        unknown = set(hyper) - set(cls._HYPER_PARAMETERS)
+        if unknown:
+            raise ValueError(f"Unknown hyper-parameters {sorted(unknown)}.")
+        model = cls(**hyper, dtype=getattr(torch, dtype_name))
+        model._check_parameters()
+        parameters = require_key(data, "parameters", "data")
+        if parameters is None:
+            return model
+        name = "data['parameters']"
+        require_mapping(parameters, name)
+        means = read_array(parameters, "means", (None, None), name=name)
+        K, D = means.shape
+        if K < 1 or K > model.n_components or D < 1:
+            raise ValueError(f"{name}['means'] has shape {means.shape}: K or D out of range.")
+        typed_shape = COVARIANCE_TYPES[model.covariance_type].shape(K, D)
+        weights = read_array(parameters, "weights", (K,), name=name)
+        covariances = read_array(parameters, "covariances", typed_shape, name=name)
+        factor = read_array(parameters, "precisions_cholesky", typed_shape, name=name)
+        if (weights <= 0).any() or not np.isclose(weights.sum(), 1.0, rtol=0, atol=1e-9):
+            raise ValueError(f"{name}['weights'] must be positive and sum to 1.")
+        full = _covariance.expand(model.covariance_type, torch.as_tensor(covariances), K, D)
+        if not _covariance.is_positive_definite(full):
+            raise ValueError(f"{name}['covariances'] must be symmetric positive definite.")
+        model.weights_, model.means_ = weights, means
+        model.covariances_, model.precisions_cholesky_ = covariances, factor
+        state = require_mapping(require_key(data, "state", "data"), "data['state']")
+        model.converged_ = bool(require_key(state, "converged", "data['state']"))
+        model.n_iter_ = read_number(state, "n_iter", name="data['state']", integer=True)
+        bound = require_key(state, "lower_bound", "data['state']")
+        model.lower_bound_ = (
+            -np.inf if bound is None else read_number(state, "lower_bound", name="state")
+        )
+        model.n_samples_seen_ = read_number(
+            state, "n_samples_seen", name="data['state']", integer=True
+        )
+        model.n_features_in_ = D
+        model._statistics = None
+        statistics = data.get("statistics")
+        if statistics is not None:
+            name = "data['statistics']"
+            require_mapping(statistics, name)
+            model._statistics = SufficientStatistics(
+                torch.as_tensor(read_array(statistics, "counts", (K,), name=name)),
+                torch.as_tensor(read_array(statistics, "means", (K, D), name=name)),
+                torch.as_tensor(read_array(statistics, "covariances", (K, D, D), name=name)),
+                read_number(statistics, "log_likelihood", name=name),
+            )
+        model._incremental = None
+        if data.get("incremental") is not None:
+            from ._online import IncrementalEM
+
+            model._incremental = IncrementalEM.from_dict(data["incremental"])
+        return model
+
     # -- state ---------------------------------------------------------------------------
 
     def _saved_state(self) -> dict:
@@ -457,6 +613,10 @@ class GaussianMixture(MixtureBase):
         for name in _FITTED_STATE:
             self.__dict__.pop(name, None)
         self.__dict__.update(state)
+
+
+def _finite_or_none(value) -> float | None:
+    return float(value) if value is not None and np.isfinite(value) else None
 
 
 def _select_typed(kind: str, full: torch.Tensor) -> torch.Tensor:
