@@ -214,3 +214,29 @@ def expectation_statistics(
     means = params.means + shift
     covariances = second / safe[:, None, None] - shift[:, :, None] * shift[:, None, :]
     return SufficientStatistics(counts, means, covariances, float(log_likelihood))
+
+
+def responsibility_statistics(X: torch.Tensor, resp: torch.Tensor) -> SufficientStatistics:
+    """Sufficient statistics of ``X`` under given responsibilities, in chunks.
+
+    Parameters
+    ----------
+    X : Tensor of shape (n, D)
+    resp : Tensor of shape (n, K)
+
+    Returns
+    -------
+    SufficientStatistics
+        Counts (K,) including scikit-learn's 10 machine epsilons, means (K, D) and
+        covariances (K, D, D) about those means.
+    """
+    n_components, n_features = resp.shape[1], X.shape[1]
+    counts = resp.sum(0) + 10 * torch.finfo(X.dtype).eps  # [K]
+    means = resp.T @ X / counts[:, None]  # [K, D]
+    second = torch.zeros(n_components, n_features, n_features, dtype=X.dtype, device=X.device)
+    rows = chunk_rows(n_components, n_features)
+    for start in range(0, X.shape[0], rows):
+        diff = X[None, start : start + rows, :] - means[:, None, :]  # [K, n, D]
+        weighted = diff * resp[start : start + rows].T[:, :, None]  # [K, n, D]
+        second += weighted.transpose(1, 2) @ diff
+    return SufficientStatistics(counts, means, second / counts[:, None, None])

@@ -12,7 +12,7 @@ import torch
 from . import _covariance
 from ._base import MixtureBase, torch_generator
 from ._covariance import COVARIANCE_TYPES
-from ._em import SufficientStatistics, expectation_statistics
+from ._em import SufficientStatistics, expectation_statistics, responsibility_statistics
 from ._kmeans import initial_responsibilities
 from ._serialization import (
     FORMAT_VERSION,
@@ -241,12 +241,8 @@ class GaussianMixture(MixtureBase):
         if any(given[name] is None for name in ("weights", "means")) or (
             given["covariances"] is None and given["precisions"] is None
         ):
-            resp = initial_responsibilities(X, K, self.init_params, generator)
-            counts = resp.sum(0) + 10 * torch.finfo(X.dtype).eps  # [K]
-            means = resp.T @ X / counts[:, None]  # [K, D]
-            centred = X[None, :, :] - means[:, None, :]  # [K, n, D]
-            full = (resp.T[:, :, None] * centred).transpose(1, 2) @ centred / counts[:, None, None]
-            statistics = SufficientStatistics(counts, means, full)
+            resp = initial_responsibilities(X, K, self.init_params, generator)  # [n, K]
+            statistics = responsibility_statistics(X, resp)
         to_tensor = self._to_tensor
         weights = (
             to_tensor(given["weights"])

@@ -12,6 +12,16 @@ def _squared_distances(X: torch.Tensor, centers: torch.Tensor) -> torch.Tensor:
     return torch.cdist(X, centers).square_()
 
 
+def _nearest(X: torch.Tensor, centers: torch.Tensor, rows: int = 1 << 16) -> torch.Tensor:
+    """Index of the nearest centre for every row of X, shape (n,), in chunks."""
+    return torch.cat(
+        [
+            torch.argmin(_squared_distances(X[start : start + rows], centers), dim=1)
+            for start in range(0, X.shape[0], rows)
+        ]
+    )
+
+
 def kmeans_plusplus(X: torch.Tensor, n_clusters: int, generator: torch.Generator) -> torch.Tensor:
     """Greedy k-means++ seeding: indices of ``n_clusters`` well-spread rows of ``X``.
 
@@ -74,7 +84,7 @@ def kmeans_labels(
     centers = centred[kmeans_plusplus(centred, n_clusters, generator)]  # [k, D]
     labels = torch.zeros(X.shape[0], dtype=torch.long, device=X.device)
     for _ in range(max_iter):
-        labels = torch.argmin(_squared_distances(centred, centers), dim=1)  # [n]
+        labels = _nearest(centred, centers)  # [n]
         sums = torch.zeros_like(centers).index_add_(0, labels, centred)
         sizes = torch.bincount(labels, minlength=n_clusters).to(X.dtype)  # [k]
         moved = torch.where(sizes[:, None] > 0, sums / sizes.clamp(min=1)[:, None], centers)
@@ -82,7 +92,7 @@ def kmeans_labels(
         centers = moved
         if shift <= threshold:
             break
-    return torch.argmin(_squared_distances(centred, centers), dim=1)
+    return _nearest(centred, centers)
 
 
 def initial_responsibilities(
