@@ -1,0 +1,39 @@
+"""Start GMM Playground: ``gmm-playground [points.csv]`` or ``python -m app [points.csv]``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Open the main window (and the CSV file given, if any); returns the exit status."""
+    parser = argparse.ArgumentParser(
+        prog="gmm-playground",
+        description="Click points onto a canvas and watch a Gaussian mixture learn them.",
+    )
+    parser.add_argument("file", nargs="?", help="a CSV file of points (two columns: x, y)")
+    args, qt_args = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
+
+    import pyqtgraph as pg
+    from PySide6.QtWidgets import QApplication
+
+    from .main_window import MainWindow
+    from .resources import app_icon
+
+    pg.setConfigOptions(antialias=True)
+    app = QApplication.instance() or QApplication([sys.argv[0], *qt_args])
+    app.setApplicationName("GMM Playground")
+    app.setOrganizationName("gmm-playground")
+    app.setDesktopFileName("gmm-playground")
+    app.setWindowIcon(app_icon())
+    window = MainWindow()
+    app.aboutToQuit.connect(window.shutdown)
+    window.show()
+    if args.file:
+        window.open_file(args.file)
+    return app.exec()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

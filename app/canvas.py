@@ -1,0 +1,338 @@
+"""The canvas: a pyqtgraph plot where clicks add points and snapshots are drawn.
+
+Drawing is cheap by construction: points are grouped by component in the worker and drawn
+with one sprite (or one pen) per component, cached as a device-coordinate pixmap; all
+ellipses are one curve item updated with ``setData``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+import pyqtgraph.functions as fn
+from pyqtgraph.Qt import internals as pg_internals
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QPainter, QPainterPath, QPen, QPixmap
+from PySide6.QtWidgets import QGraphicsItem, QLabel
+
+from .geometry import SIGMA_LEVELS
+from .palette import UNASSIGNED_COLOR, component_color
+from .snapshot import ModelSnapshot
+
+#: Up to this many points, each is a round anti-aliased sprite; above, a square dot.
+SPRITE_LIMIT = 20_000
+
+#: The view a new canvas shows, in data units.
+DEFAULT_RANGE = (-10.0, 10.0)
+
+# Pen of each sigma level: (width in pixels, opacity 0-255).
+_RING_STYLE = {1: (2.2, 255), 2: (1.5, 175), 3: (1.0, 110)}
+
+
+def _sprite(color: tuple[int, int, int], radius: float = 3.5) -> QPixmap:
+    size = int(2 * radius + 3)
+    pixmap = QPixmap(size, size)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setBrush(QColor(*color))
+    edge = QColor(*color).darker(170)
+    painter.setPen(QPen(edge, 1.0))
+    painter.drawEllipse(QPointF(size / 2, size / 2), radius, radius)
+    painter.end()
+    return pixmap
+
+
+class PointCloudItem(pg.GraphicsObject):
+    """Points in groups, one colour per group: no per-point brushes, no per-point objects.
+
+    Small clouds are drawn as pixmap fragments of one round sprite per colour, large
+    ones as square dots of one pen per colour; either way the result is cached in device
+    coordinates, so redrawing ellipses over a large cloud costs nothing.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self._groups: list[tuple[np.ndarray, tuple[int, int, int]]] = []
+        self._n = 0
+        self._bounds: QRectF | None = None
+        self._sprites: dict[tuple[int, int, int], QPixmap] = {}
+        self._fragments = pg_internals.PrimitiveArray(QPainter.PixmapFragment, 10)
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+
+    def set_groups(self, groups: list[tuple[np.ndarray, tuple[int, int, int]]]) -> None:
+        """Show ``groups``: a list of (points (m, 2), colour (r, g, b))."""
+        self.prepareGeometryChange()
+        self._groups = [(g, c) for g, c in groups if g.shape[0]]
+        self._n = sum(g.shape[0] for g, _ in self._groups)
+        if self._n:
+            lows = np.min([g.min(axis=0) for g, _ in self._groups], axis=0)
+            highs = np.max([g.max(axis=0) for g, _ in self._groups], axis=0)
+            self._bounds = QRectF(lows[0], lows[1], highs[0] - lows[0], highs[1] - lows[1])
+        else:
+            self._bounds = None
+        self.update()
+
+    @property
+    def n_points(self) -> int:
+        """Points shown."""
+        return self._n
+
+    def boundingRect(self) -> QRectF:  # noqa: D102
+        if self._bounds is None:
+            return QRectF()
+        px = self.pixelLength(pg.Point(1, 0)) or 0.0
+        py = self.pixelLength(pg.Point(0, 1)) or 0.0
+        pad = 8
+        return self._bounds.adjusted(-pad * px, -pad * py, pad * px, pad * py)
+
+    def viewTransformChanged(self) -> None:  # noqa: D102
+        self.prepareGeometryChange()
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:  # noqa: D102
+        if not self._n:
+            return
+        transform = painter.transform()
+        painter.resetTransform()
+        if self._n <= SPRITE_LIMIT:
+            for points, color in self._groups:
+                sprite = self._sprites.get(color)
+                if sprite is None:
+                    sprite = self._sprites[color] = _sprite(color)
+                device = _map(transform, points)
+                self._fragments.resize(device.shape[0])
+                frags = self._fragments.ndarray()
+                frags[:, 0:2] = device
+                frags[:, 2:6] = (0, 0, sprite.width(), sprite.height())
+                frags[:, 6:10] = (1.0, 1.0, 0.0, 1.0)
+                painter.drawPixmapFragments(*self._fragments.drawargs(), sprite)
+        else:
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+            for points, color in self._groups:
+                pen = QPen(QColor(*color), 2.0)
+                pen.setCapStyle(Qt.PenCapStyle.SquareCap)
+                pen.setCosmetic(True)
+                painter.setPen(pen)
+                device = _map(transform, points)
+                polygon = fn.create_qpolygonf(device.shape[0])
+                fn.ndarray_from_qpolygonf(polygon)[:] = device
+                painter.drawPoints(polygon)
+
+
+def _map(transform, points: np.ndarray) -> np.ndarray:
+    """Data to device coordinates with an affine ``QTransform``, shape (n, 2)."""
+    out = np.empty_like(points)
+    x, y = points[:, 0], points[:, 1]
+    out[:, 0] = transform.m11() * x + transform.m21() * y + transform.dx()
+    out[:, 1] = transform.m12() * x + transform.m22() * y + transform.dy()
+    np.clip(out, -(2**30), 2**30, out=out)
+    return out
+
+
+class EllipsesItem(pg.PlotCurveItem):
+    """All covariance ellipses as one curve item with a ``connect`` array.
+
+    ``setData`` receives every ring end to end; painting strokes each component's rings
+    in its colour (thicker and more opaque at 1 sd) and fills the 1-sd ellipse with an
+    opacity that follows the component's weight.
+    """
+
+    def __init__(self):
+        super().__init__(antialias=True)
+        self._strokes: list[tuple[QPainterPath, QPen]] = []
+        self._fills: list[tuple[QPainterPath, QBrush]] = []
+
+    def set_snapshot(self, snapshot: ModelSnapshot) -> None:
+        """Draw the outlines of ``snapshot``."""
+        x, y = snapshot.outline_x, snapshot.outline_y
+        if x.shape[0] == 0:
+            self._strokes, self._fills = [], []
+            self.setData(x=np.zeros(0), y=np.zeros(0))
+            return
+        self.setData(x=x, y=y, connect=snapshot.outline_connect)
+        n_rings = snapshot.ring_component.shape[0]
+        n_vertices = x.shape[0] // n_rings
+        n_levels = len(SIGMA_LEVELS)
+        strokes, fills = [], []
+        for ring in range(n_rings):
+            component = int(snapshot.ring_component[ring])
+            level = SIGMA_LEVELS[ring % n_levels]
+            part = slice(ring * n_vertices, (ring + 1) * n_vertices)
+            path = fn.arrayToQPath(x[part], y[part], connect="all")
+            color = QColor(*component_color(snapshot.colors[component]))
+            width, alpha = _RING_STYLE.get(level, (1.0, 100))
+            color.setAlpha(alpha)
+            pen = QPen(color.darker(115), width)
+            pen.setCosmetic(True)
+            strokes.append((path, pen))
+            if level == SIGMA_LEVELS[0]:
+                fill = QColor(*component_color(snapshot.colors[component]))
+                fill.setAlpha(int(20 + 90 * float(snapshot.weights[component])))
+                fills.append((path, QBrush(fill)))
+        self._strokes, self._fills = strokes, fills
+        self.update()
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:  # noqa: D102
+        if not self._strokes:
+            return
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        painter.setPen(Qt.PenStyle.NoPen)
+        for path, brush in self._fills:
+            painter.fillPath(path, brush)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        for path, pen in self._strokes:
+            painter.setPen(pen)
+            painter.drawPath(path)
+
+
+class Canvas(pg.PlotWidget):
+    """Equal-scale plot with a grid; a left click adds a point where it was clicked.
+
+    Panning (drag) and zooming (wheel, right drag) work as in any pyqtgraph plot; clicks
+    on the axes add nothing.
+    """
+
+    point_clicked = Signal(float, float)  # x, y in data coordinates
+    hovered = Signal(float, float)  # x, y in data coordinates, cursor over the plot area
+    left = Signal()  # the cursor left the plot area
+
+    def __init__(self, parent=None):
+        super().__init__(parent, background="w")
+        self.plot_item = self.getPlotItem()
+        self.view_box = self.plot_item.getViewBox()
+        self.view_box.setAspectLocked(True, ratio=1.0)
+        self.plot_item.showGrid(x=True, y=True, alpha=0.2)
+        for name in ("left", "bottom"):
+            axis = self.plot_item.getAxis(name)
+            axis.setPen(pg.mkPen(110, 110, 110))
+            axis.setTextPen(pg.mkPen(60, 60, 60))
+        self.plot_item.hideButtons()
+        self.disableAutoRange()
+        self.view_box.setRange(xRange=DEFAULT_RANGE, yRange=DEFAULT_RANGE, padding=0)
+
+        self.points_item = PointCloudItem()
+        self.pending_item = pg.ScatterPlotItem(
+            size=7, pen=pg.mkPen(60, 60, 60), brush=pg.mkBrush(*UNASSIGNED_COLOR, 160)
+        )
+        self.ellipses_item = EllipsesItem()
+        self.means_item = pg.ScatterPlotItem(size=14, symbol="d", pen=pg.mkPen("k", width=1.5))
+        for z, item in enumerate(
+            (self.ellipses_item, self.points_item, self.pending_item, self.means_item)
+        ):
+            item.setZValue(z)
+            self.view_box.addItem(item, ignoreBounds=True)
+        self._weight_labels: list[pg.TextItem] = []
+
+        self.hint = QLabel("Click to add points", self)
+        self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.hint.setStyleSheet("color: rgb(130, 130, 130); font-size: 18px;")
+        self.hint.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+
+        self.scene().sigMouseClicked.connect(self._on_click)
+        self.scene().sigMouseMoved.connect(self._on_move)
+        self.snapshot: ModelSnapshot | None = None
+
+    # -- input ---------------------------------------------------------------------------
+
+    def _in_plot_area(self, scene_pos) -> bool:
+        return self.view_box.sceneBoundingRect().contains(scene_pos)
+
+    def _on_click(self, event) -> None:
+        if event.button() != Qt.MouseButton.LeftButton or event.double():
+            return
+        pos = event.scenePos()
+        if not self._in_plot_area(pos):
+            return
+        data = self.view_box.mapSceneToView(pos)
+        self.point_clicked.emit(float(data.x()), float(data.y()))
+
+    def _on_move(self, scene_pos) -> None:
+        if self._in_plot_area(scene_pos):
+            data = self.view_box.mapSceneToView(scene_pos)
+            self.hovered.emit(float(data.x()), float(data.y()))
+        else:
+            self.left.emit()
+
+    def leaveEvent(self, event) -> None:  # noqa: D102
+        self.left.emit()
+        super().leaveEvent(event)
+
+    def resizeEvent(self, event) -> None:  # noqa: D102
+        super().resizeEvent(event)
+        hint = self.__dict__.get("hint")  # resizeEvent runs inside PlotWidget.__init__
+        if hint is not None:
+            hint.setGeometry(0, 0, self.width(), self.height() // 2)
+
+    # -- view ----------------------------------------------------------------------------
+
+    def view_extent(self) -> float:
+        """The larger side of the visible data rectangle."""
+        (x0, x1), (y0, y1) = self.view_box.viewRange()
+        return float(max(x1 - x0, y1 - y0))
+
+    def fit_view(self, points: np.ndarray) -> None:
+        """Show all ``points`` with a margin (or the default view when there are none)."""
+        if points.shape[0] == 0:
+            self.view_box.setRange(xRange=DEFAULT_RANGE, yRange=DEFAULT_RANGE, padding=0)
+            return
+        low, high = points.min(axis=0), points.max(axis=0)
+        centre, half = (low + high) / 2, (high - low) / 2
+        size = float(max(half.max(), 1e-12 * max(1.0, float(np.abs(centre).max())), 1e-300))
+        half = np.maximum(half, size * 0.2)
+        self.view_box.setRange(
+            xRange=(centre[0] - half[0], centre[0] + half[0]),
+            yRange=(centre[1] - half[1], centre[1] + half[1]),
+            padding=0.12,
+        )
+
+    # -- drawing -------------------------------------------------------------------------
+
+    def show_points(self, snapshot: ModelSnapshot | None, points: np.ndarray) -> None:
+        """Draw points: learnt ones in their components' colours, the rest in grey.
+
+        The rest are points just added that the model has not answered for yet.
+        """
+        self.hint.setVisible(points.shape[0] == 0)
+        learnt = 0
+        if snapshot is not None and snapshot.n_points:
+            grouped, starts = snapshot.grouped_points, snapshot.group_starts
+            groups = [
+                (grouped[starts[k] : starts[k + 1]], component_color(snapshot.colors[k]))
+                for k in range(len(starts) - 1)
+            ]
+            if self.snapshot is None or snapshot.grouped_points is not self.snapshot.grouped_points:
+                self.points_item.set_groups(groups)
+            learnt = snapshot.n_points
+        elif self.points_item.n_points:
+            self.points_item.set_groups([])
+        pending = points[learnt:] if learnt <= points.shape[0] else points[:0]
+        if pending.shape[0] or len(self.pending_item.data):
+            self.pending_item.setData(pos=pending)
+
+    def show_model(self, snapshot: ModelSnapshot, points: np.ndarray) -> None:
+        """Draw ``snapshot`` (model and points); ``points`` are the session's current ones."""
+        self.ellipses_item.set_snapshot(snapshot)
+        colors = [pg.mkBrush(*component_color(s)) for s in snapshot.colors]
+        sizes = 10 + 14 * np.sqrt(np.clip(snapshot.weights, 0, 1))
+        if snapshot.n_components:
+            self.means_item.setData(pos=snapshot.means, brush=colors, size=sizes)
+        else:
+            self.means_item.setData(pos=np.zeros((0, 2)))
+        self._show_weights(snapshot)
+        self.show_points(snapshot, points)
+        self.snapshot = snapshot
+
+    def _show_weights(self, snapshot: ModelSnapshot) -> None:
+        while len(self._weight_labels) < snapshot.n_components:
+            label = pg.TextItem(anchor=(-0.15, 1.1), fill=pg.mkBrush(255, 255, 255, 190))
+            label.setZValue(10)
+            self.view_box.addItem(label, ignoreBounds=True)
+            self._weight_labels.append(label)
+        for k, label in enumerate(self._weight_labels):
+            if k < snapshot.n_components:
+                color = QColor(*component_color(snapshot.colors[k])).darker(140)
+                label.setText(f"{100 * snapshot.weights[k]:.0f}%", color=color)
+                label.setPos(*snapshot.means[k])
+                label.setVisible(True)
+            else:
+                label.setVisible(False)

@@ -1,0 +1,178 @@
+"""The training controller: lives in the GUI thread, owns the one worker thread."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
+
+from .geometry import data_extent
+from .snapshot import ModelSnapshot, TrainingRequest
+from .worker import Mailbox, TrainingWorker
+
+#: Regulariser relative to the squared extent of the data (or of the view): the same
+#: model at any coordinate scale.
+RELATIVE_REG_COVAR = 1e-6
+
+#: How long spin-box changes are gathered before one refit is asked for.
+SETTINGS_DELAY_MS = 150
+
+
+class TrainingController(QObject):
+    """Turns session edits into requests and worker snapshots into drawable models.
+
+    One long-lived :class:`app.worker.TrainingWorker` runs in one ``QThread`` (started on
+    the first request). Every request gets an id; the newest request wins: posting one
+    cancels the running refinement at its next pass, and a snapshot older than the one
+    already delivered is dropped.
+    """
+
+    snapshot_ready = Signal(object)  # ModelSnapshot, newest only, in the GUI thread
+    busy_changed = Signal(bool)  # whether a request is being served
+    failed = Signal(str)  # message of a training error
+    _wake = Signal()  # to the worker: a request waits in the mailbox
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self.n_components = 3
+        self.epochs = 20
+        self.n_init = 4
+        self.time_budget_s = 5.0
+        self.seed = 0
+        self.view_extent = 20.0  # the visible data extent, for the first point's scale
+        self._mailbox = Mailbox()
+        self._thread: QThread | None = None
+        self._worker: TrainingWorker | None = None
+        self._next_id = 0
+        self._delivered_id = -1
+        self._finished_id = -1
+        self._busy = False
+        self._points = np.zeros((0, 2))
+        self._generation = 0
+        self._settings_timer = QTimer(self)
+        self._settings_timer.setSingleShot(True)
+        self._settings_timer.setInterval(SETTINGS_DELAY_MS)
+        self._settings_timer.timeout.connect(self._apply_settings)
+
+    # -- requests ------------------------------------------------------------------------
+
+    @property
+    def busy(self) -> bool:
+        """Whether the newest request has not finished yet."""
+        return self._busy
+
+    @property
+    def latest_request_id(self) -> int:
+        """Id of the newest request posted (-1 before the first)."""
+        return self._next_id - 1
+
+    def reg_covar_for(self, points: np.ndarray) -> float:
+        """A regulariser in squared data units that follows the data's (or view's) scale."""
+        extent = data_extent(points)
+        if not extent > 0:
+            extent = self.view_extent
+        if not (extent > 0 and np.isfinite(extent)):
+            extent = 1.0
+        return RELATIVE_REG_COVAR * extent**2
+
+    def update(self, points: np.ndarray, generation: int, *, train: bool = False) -> int:
+        """Ask for a model of ``points`` (read-only array); returns the request id."""
+        self._points, self._generation = points, generation
+        self._settings_timer.stop()  # this request carries the settings already
+        request = TrainingRequest(
+            request_id=self._next_id,
+            points=points,
+            generation=generation,
+            n_components=self.n_components,
+            epochs=self.epochs,
+            reg_covar=self.reg_covar_for(points),
+            train=train,
+            n_init=self.n_init,
+            time_budget_s=self.time_budget_s,
+            seed=self.seed,
+        )
+        self._next_id += 1
+        self._ensure_thread()
+        self._mailbox.post(request)
+        self._set_busy(True)
+        self._wake.emit()
+        return request.request_id
+
+    def train(self) -> int:
+        """Refit from scratch with restarts on the current points."""
+        return self.update(self._points, self._generation, train=True)
+
+    def set_n_components(self, value: int) -> None:
+        """Change the number of components; refits (coalesced) from scratch."""
+        if value != self.n_components:
+            self.n_components = int(value)
+            self._settings_timer.start()
+
+    def set_epochs(self, value: int) -> None:
+        """Change the cap on EM passes; applies to the next update."""
+        self.epochs = int(value)
+
+    @Slot()
+    def _apply_settings(self) -> None:
+        if self._points.shape[0]:
+            self.update(self._points, self._generation)
+
+    # -- the thread ----------------------------------------------------------------------
+
+    def _ensure_thread(self) -> None:
+        if self._thread is not None:
+            return
+        self._thread = QThread()
+        self._thread.setObjectName("gmm-training")
+        self._worker = TrainingWorker(self._mailbox)
+        self._worker.moveToThread(self._thread)
+        self._wake.connect(self._worker.process)
+        self._worker.snapshot_ready.connect(self._on_snapshot)
+        self._worker.failed.connect(self._on_failed)
+        self._thread.finished.connect(self._worker.deleteLater)
+        self._thread.start()
+
+    def shutdown(self, timeout_ms: int = 1000) -> bool:
+        """Stop the worker: set the cancel flag, quit the thread's loop, wait for it.
+
+        Returns whether the thread stopped within ``timeout_ms``; if not, waits on (a
+        running ``QThread`` must never be destroyed).
+        """
+        self._settings_timer.stop()
+        self._mailbox.close()
+        if self._thread is None:
+            return True
+        self._thread.quit()
+        stopped = self._thread.wait(timeout_ms)
+        if not stopped:
+            self._thread.wait()
+        self._set_busy(False)
+        return stopped
+
+    @property
+    def thread(self) -> QThread | None:
+        """The worker thread (None until the first request)."""
+        return self._thread
+
+    # -- results -------------------------------------------------------------------------
+
+    @Slot(object)
+    def _on_snapshot(self, snapshot: ModelSnapshot) -> None:
+        if self._mailbox.closed or snapshot.request_id < self._delivered_id:
+            return  # stale: a newer model is already drawn
+        self._delivered_id = snapshot.request_id
+        if snapshot.final:
+            self._finished_id = max(self._finished_id, snapshot.request_id)
+        self.snapshot_ready.emit(snapshot)
+        if snapshot.final and snapshot.request_id == self.latest_request_id:
+            self._set_busy(False)
+
+    @Slot(int, str)
+    def _on_failed(self, request_id: int, message: str) -> None:
+        if request_id == self.latest_request_id:
+            self._set_busy(False)
+        self.failed.emit(message)
+
+    def _set_busy(self, busy: bool) -> None:
+        if busy != self._busy:
+            self._busy = busy
+            self.busy_changed.emit(busy)

@@ -1,0 +1,196 @@
+"""Pure numpy geometry for drawing a two-dimensional mixture: no Qt, no torch.
+
+The worker calls these to turn a model into ready-to-draw arrays; the window calls
+:func:`log_prob_components` for one point under the cursor.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+#: Standard deviations at which each covariance is outlined.
+SIGMA_LEVELS: tuple[int, ...] = (1, 2, 3)
+
+_LOG_2PI = float(np.log(2.0 * np.pi))
+
+
+def ellipse_outlines(
+    means: np.ndarray, covariances: np.ndarray, levels=SIGMA_LEVELS, n_vertices: int = 73
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Closed outlines of every covariance at the given numbers of standard deviations.
+
+    Parameters
+    ----------
+    means : ndarray of shape (K, 2)
+    covariances : ndarray of shape (K, 2, 2)
+    levels : sequence of float
+        Mahalanobis radii, one ring per level and component.
+    n_vertices : int
+        Vertices per ring; the last repeats the first, so each ring is closed.
+
+    Returns
+    -------
+    x, y : ndarray of shape (K * len(levels) * n_vertices,)
+        All rings end to end, component by component, level by level.
+    connect : ndarray of shape (K * len(levels) * n_vertices,), bool
+        Whether vertex ``i`` joins vertex ``i + 1`` (False at the end of every ring), as
+        ``pyqtgraph.PlotCurveItem`` takes it.
+    ring_component : ndarray of shape (K * len(levels),), int
+        The component each ring belongs to.
+    """
+    means = np.asarray(means, dtype=np.float64).reshape(-1, 2)
+    covariances = np.asarray(covariances, dtype=np.float64).reshape(-1, 2, 2)
+    levels = np.asarray(levels, dtype=np.float64)
+    n_components, n_levels = means.shape[0], levels.shape[0]
+    # Closed-form eigen-decomposition of symmetric 2x2 matrices.
+    a = covariances[:, 0, 0]  # [K]
+    b = 0.5 * (covariances[:, 0, 1] + covariances[:, 1, 0])  # [K]
+    c = covariances[:, 1, 1]  # [K]
+    half_trace = 0.5 * (a + c)
+    radius = np.hypot(0.5 * (a - c), b)
+    major = np.sqrt(np.maximum(half_trace + radius, 0.0))  # [K] sd along the major axis
+    minor = np.sqrt(np.maximum(half_trace - radius, 0.0))  # [K]
+    angle = 0.5 * np.arctan2(2.0 * b, a - c)  # [K] of the major axis
+    t = np.linspace(0.0, 2.0 * np.pi, n_vertices)
+    t[-1] = 0.0  # exactly closed
+    u = np.cos(t)[None, None, :] * levels[None, :, None] * major[:, None, None]  # [K, L, V]
+    v = np.sin(t)[None, None, :] * levels[None, :, None] * minor[:, None, None]  # [K, L, V]
+    cos, sin = np.cos(angle)[:, None, None], np.sin(angle)[:, None, None]
+    x = means[:, 0, None, None] + cos * u - sin * v  # [K, L, V]
+    y = means[:, 1, None, None] + sin * u + cos * v  # [K, L, V]
+    connect = np.ones((n_components, n_levels, n_vertices), dtype=bool)
+    connect[:, :, -1] = False
+    ring_component = np.repeat(np.arange(n_components), n_levels)
+    return x.ravel(), y.ravel(), connect.ravel(), ring_component
+
+
+def log_prob_components(
+    X: np.ndarray, weights: np.ndarray, means: np.ndarray, covariances: np.ndarray
+) -> np.ndarray:
+    """``log w_k + log N(x | mu_k, Sigma_k)`` for two-dimensional points, closed form.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, 2)
+    weights : ndarray of shape (K,)
+    means : ndarray of shape (K, 2)
+    covariances : ndarray of shape (K, 2, 2)
+
+    Returns
+    -------
+    log_prob : ndarray of shape (n, K)
+    """
+    X = np.asarray(X, dtype=np.float64).reshape(-1, 2)
+    a = covariances[:, 0, 0]  # [K]
+    b = covariances[:, 0, 1]
+    c = covariances[:, 1, 1]
+    det = a * c - b * b  # [K]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        dx = X[:, 0:1] - means[None, :, 0]  # [n, K]
+        dy = X[:, 1:2] - means[None, :, 1]  # [n, K]
+        maha = (c * dx * dx - 2.0 * b * dx * dy + a * dy * dy) / det  # [n, K]
+        return np.log(weights) - _LOG_2PI - 0.5 * np.log(det) - 0.5 * maha
+
+
+def labels_and_log_likelihood(
+    X: np.ndarray,
+    weights: np.ndarray,
+    means: np.ndarray,
+    covariances: np.ndarray,
+    chunk: int = 65536,
+) -> tuple[np.ndarray, float]:
+    """Most responsible component of each point and the summed log-likelihood.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, 2)
+    weights, means, covariances : the mixture, shapes (K,), (K, 2), (K, 2, 2)
+    chunk : int
+        Rows per step, so that no (n, K) array is built for all the data at once.
+
+    Returns
+    -------
+    labels : ndarray of shape (n,), int16
+    log_likelihood : float
+        Sum over the points of the mixture log-density.
+    """
+    labels = np.empty(X.shape[0], dtype=np.int16)
+    total = 0.0
+    for start in range(0, X.shape[0], chunk):
+        log_prob = log_prob_components(X[start : start + chunk], weights, means, covariances)
+        labels[start : start + chunk] = np.argmax(log_prob, axis=1)
+        top = np.max(log_prob, axis=1, keepdims=True)  # [n, 1]
+        total += float(np.sum(top[:, 0] + np.log(np.sum(np.exp(log_prob - top), axis=1))))
+    return labels, total
+
+
+def match_slots(
+    previous_means: np.ndarray,
+    previous_slots: np.ndarray,
+    means: np.ndarray,
+    scale: float,
+) -> np.ndarray:
+    """Palette slots for new components that keep each colour on the nearest old component.
+
+    Solves the assignment problem (``scipy.optimize.linear_sum_assignment``) between old
+    and new means; new components without a partner take the lowest free slots.
+
+    Parameters
+    ----------
+    previous_means : ndarray of shape (K_old, 2)
+    previous_slots : ndarray of shape (K_old,), int
+    means : ndarray of shape (K_new, 2)
+    scale : float
+        A length in data units (the data's extent) that makes the costs scale-free.
+
+    Returns
+    -------
+    slots : ndarray of shape (K_new,), int
+        Distinct slots.
+    """
+    n_new = means.shape[0]
+    slots = np.full(n_new, -1, dtype=np.int64)
+    if previous_means.shape[0] and n_new:
+        scale = scale if scale > 0 and np.isfinite(scale) else 1.0
+        diff = (means[:, None, :] - previous_means[None, :, :]) / scale  # [K_new, K_old, 2]
+        cost = np.sum(diff * diff, axis=-1)
+        cost = np.where(np.isfinite(cost), cost, 1e300)
+        rows, cols = linear_sum_assignment(cost)
+        slots[rows] = previous_slots[cols]
+    used = set(int(s) for s in slots if s >= 0)
+    free = (s for s in range(n_new + len(used) + 1) if s not in used)
+    for i in np.flatnonzero(slots < 0):
+        slots[i] = next(free)
+    return slots
+
+
+def group_by_label(
+    points: np.ndarray, labels: np.ndarray, n_groups: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Points sorted by label, and where each label's run starts.
+
+    Parameters
+    ----------
+    points : ndarray of shape (n, 2)
+    labels : ndarray of shape (n,), int in ``[0, n_groups)``
+    n_groups : int
+
+    Returns
+    -------
+    grouped : ndarray of shape (n, 2)
+    starts : ndarray of shape (n_groups + 1,)
+        Group ``k`` is ``grouped[starts[k]:starts[k + 1]]``.
+    """
+    order = np.argsort(labels, kind="stable")
+    counts = np.bincount(labels, minlength=n_groups)[:n_groups]
+    starts = np.zeros(n_groups + 1, dtype=np.int64)
+    np.cumsum(counts, out=starts[1:])
+    return points[order], starts
+
+
+def data_extent(points: np.ndarray) -> float:
+    """The larger side of the points' bounding box (0 for fewer than two distinct points)."""
+    if points.shape[0] < 2:
+        return 0.0
+    return float(np.max(np.ptp(points, axis=0)))

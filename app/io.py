@@ -1,0 +1,76 @@
+"""Reading and writing points as CSV: two numeric columns, an optional header line."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+
+#: Files larger than this are refused rather than read into memory.
+MAX_FILE_BYTES = 200 * 1024 * 1024
+
+_SPLIT = re.compile(r"[,;\t ]+")
+
+
+def read_points(path: str | Path) -> np.ndarray:
+    """Points from a CSV file: the first two columns, as an array of shape (n, 2).
+
+    Lines starting with ``#`` are comments; a first line that is not numbers is a header.
+    Commas, semicolons, tabs or spaces separate values.
+
+    Raises
+    ------
+    ValueError
+        With a message for a person, if the file is not two columns of finite numbers.
+    OSError
+        If the file cannot be read.
+    """
+    path = Path(path)
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise ValueError(f"{path.name} is larger than {MAX_FILE_BYTES // 2**20} MiB.")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise ValueError(f"{path.name} is not a text file.") from None
+    rows = []
+    header_allowed = True
+    for number, line in enumerate(text.splitlines(), start=1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        fields = [f.strip().strip('"') for f in _SPLIT.split(line) if f.strip()]
+        try:
+            values = [float(f) for f in fields[:2]]
+        except ValueError:
+            if header_allowed:
+                header_allowed = False
+                continue
+            raise ValueError(
+                f"Line {number} of {path.name} is not two numbers: {line[:60]!r}."
+            ) from None
+        header_allowed = False
+        if len(values) < 2:
+            raise ValueError(
+                f"Line {number} of {path.name} has {len(values)} column(s); "
+                "two (x and y) are needed."
+            )
+        rows.append(values)
+    if not rows:
+        raise ValueError(f"{path.name} contains no points (two numeric columns, x and y).")
+    points = np.asarray(rows, dtype=np.float64)
+    if not np.isfinite(points).all():
+        raise ValueError(f"{path.name} contains NaN or infinite values.")
+    return points
+
+
+def write_points(path: str | Path, points: np.ndarray) -> None:
+    """Write points (n, 2) as CSV with an ``x,y`` header, full precision."""
+    np.savetxt(
+        Path(path),
+        np.asarray(points, dtype=np.float64).reshape(-1, 2),
+        delimiter=",",
+        header="x,y",
+        comments="",
+        fmt="%.17g",
+    )

@@ -1,0 +1,425 @@
+"""The main window: canvas, side panel, menus and status bar, wired one way.
+
+session (points, undo) -> training controller -> worker thread -> snapshot -> canvas.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QSettings, Qt, Signal, Slot
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QFormLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QSpinBox,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from .canvas import Canvas
+from .controller import TrainingController
+from .geometry import log_prob_components
+from .io import read_points, write_points
+from .palette import component_color
+from .resources import app_icon
+from .session import Session
+from .snapshot import ModelSnapshot
+
+#: Clearing more points than this asks first.
+CONFIRM_CLEAR_ABOVE = 20
+
+_STATE_TEXT = {
+    "empty": "idle",
+    "incremental": "incremental update",
+    "refining": "refining",
+    "training": "training",
+    "converged": "converged",
+    "stopped": "done",
+}
+
+
+class MainWindow(QMainWindow):
+    """GMM Playground's window.
+
+    The testing contract: ``canvas``, ``components_spin``, ``epochs_spin``,
+    ``train_action``, ``clear_action``, :meth:`points`, :meth:`add_points`,
+    :attr:`model_updated` and :meth:`confirm`.
+    """
+
+    model_updated = Signal(object)  # ModelSnapshot, after it has been drawn
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("GMM Playground")
+        self.setWindowIcon(app_icon())
+        self.resize(1000, 720)
+        self.session = Session(self)
+        self.controller = TrainingController(self)
+        self.canvas = Canvas(self)
+        self.setCentralWidget(self.canvas)
+        self._snapshot: ModelSnapshot | None = None
+        self._file: Path | None = None
+        self._build_actions()
+        self._build_panel()
+        self._build_menus()
+        self._build_status_bar()
+
+        self.session.changed.connect(self._on_session_changed)
+        self.controller.snapshot_ready.connect(self._on_snapshot)
+        self.controller.busy_changed.connect(self._on_busy_changed)
+        self.controller.failed.connect(self._on_failed)
+        self.canvas.point_clicked.connect(self._on_point_clicked)
+        self.canvas.hovered.connect(self._on_hovered)
+        self.canvas.left.connect(self._on_left)
+        self.components_spin.valueChanged.connect(self._on_components_changed)
+        self.epochs_spin.valueChanged.connect(self.controller.set_epochs)
+        self._update_status()
+
+    # -- construction --------------------------------------------------------------------
+
+    def _build_actions(self) -> None:
+        self.open_action = QAction("&Open Points…", self)
+        self.open_action.setShortcut(QKeySequence.StandardKey.Open)
+        self.open_action.triggered.connect(self._open_dialog)
+        self.save_action = QAction("&Save Points As…", self)
+        self.save_action.setShortcut(QKeySequence.StandardKey.Save)
+        self.save_action.triggered.connect(self._save_dialog)
+        self.quit_action = QAction("&Quit", self)
+        self.quit_action.setShortcut(QKeySequence("Ctrl+Q"))
+        self.quit_action.triggered.connect(self.close)
+
+        self.undo_action = self.session.undo_stack.createUndoAction(self, "&Undo")
+        self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
+        self.redo_action = self.session.undo_stack.createRedoAction(self, "&Redo")
+        self.redo_action.setShortcut(QKeySequence.StandardKey.Redo)
+
+        self.train_action = QAction("&Train", self)
+        self.train_action.setToolTip("Refit from scratch on all points, with restarts")
+        self.train_action.setShortcut(QKeySequence("Ctrl+T"))
+        self.train_action.triggered.connect(self.train)
+        self.clear_action = QAction("&Clear", self)
+        self.clear_action.setToolTip("Forget all points and the model")
+        self.clear_action.setShortcuts([QKeySequence(Qt.Key.Key_Delete), QKeySequence("Ctrl+L")])
+        self.clear_action.triggered.connect(self._on_clear_triggered)
+        self.fit_view_action = QAction("&Fit View to Points", self)
+        self.fit_view_action.setShortcut(QKeySequence("Ctrl+0"))
+        self.fit_view_action.triggered.connect(lambda: self.canvas.fit_view(self.points()))
+        self.about_action = QAction("&About GMM Playground", self)
+        self.about_action.triggered.connect(self._about)
+        for action in (
+            self.open_action,
+            self.save_action,
+            self.quit_action,
+            self.train_action,
+            self.clear_action,
+            self.fit_view_action,
+            self.undo_action,
+            self.redo_action,
+        ):
+            self.addAction(action)  # shortcuts work without the menus too
+
+    def _build_panel(self) -> None:
+        panel = QWidget(self)
+        layout = QVBoxLayout(panel)
+        form = QFormLayout()
+        self.components_spin = QSpinBox(panel)
+        self.components_spin.setRange(1, 20)
+        self.components_spin.setValue(self.controller.n_components)
+        self.components_spin.setToolTip("Number of mixture components (refits from scratch)")
+        self.epochs_spin = QSpinBox(panel)
+        self.epochs_spin.setRange(0, 1000)
+        self.epochs_spin.setValue(self.controller.epochs)
+        self.epochs_spin.setToolTip(
+            "Full EM passes over all points after each change (stops early when converged);"
+            " 0: incremental update only"
+        )
+        form.addRow("Components", self.components_spin)
+        form.addRow("Epochs", self.epochs_spin)
+        layout.addLayout(form)
+        for action in (self.train_action, self.clear_action):
+            button = QToolButton(panel)
+            button.setDefaultAction(action)
+            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+            button.setSizePolicy(
+                button.sizePolicy().horizontalPolicy().Expanding,
+                button.sizePolicy().verticalPolicy(),
+            )
+            layout.addWidget(button)
+        help_text = QLabel(
+            "<p><b>Left click</b>: add a point<br><b>Drag</b>: pan<br>"
+            "<b>Wheel</b>: zoom<br><b>Ctrl+Z</b>: undo<br><b>Delete</b>: clear</p>"
+            "<p>Ellipses: 1, 2 and 3 standard deviations; the percentage is each "
+            "component's weight.</p>",
+            panel,
+        )
+        help_text.setWordWrap(True)
+        help_text.setStyleSheet("color: rgb(90, 90, 90);")
+        layout.addWidget(help_text)
+        layout.addStretch(1)
+        panel.setFixedWidth(200)
+        from PySide6.QtWidgets import QDockWidget
+
+        dock = QDockWidget("Model", self)
+        dock.setObjectName("model-panel")
+        dock.setFeatures(QDockWidget.DockWidgetFeature.NoDockWidgetFeatures)
+        dock.setWidget(panel)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        file_menu.addActions([self.open_action, self.save_action])
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+        edit_menu = bar.addMenu("&Edit")
+        edit_menu.addActions([self.undo_action, self.redo_action])
+        edit_menu.addSeparator()
+        edit_menu.addAction(self.clear_action)
+        model_menu = bar.addMenu("&Model")
+        model_menu.addAction(self.train_action)
+        view_menu = bar.addMenu("&View")
+        view_menu.addAction(self.fit_view_action)
+        help_menu = bar.addMenu("&Help")
+        help_menu.addAction(self.about_action)
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        self.hover_label = QLabel(self)
+        self.hover_label.setTextFormat(Qt.TextFormat.RichText)
+        bar.addWidget(self.hover_label, 1)
+        self.points_label = QLabel(self)
+        self.components_label = QLabel(self)
+        self.loglik_label = QLabel(self)
+        self.bic_label = QLabel(self)
+        self.state_label = QLabel(self)
+        for label in (
+            self.points_label,
+            self.components_label,
+            self.loglik_label,
+            self.bic_label,
+            self.state_label,
+        ):
+            bar.addPermanentWidget(label)
+
+    # -- the testing contract --------------------------------------------------------------
+
+    def points(self) -> np.ndarray:
+        """The current points, shape (n, 2) (a copy)."""
+        return np.array(self.session.points)
+
+    def add_points(self, xy) -> None:
+        """Add points, shape (n, 2), as one undoable edit."""
+        self.session.add_points(xy)
+
+    def confirm(self, text: str) -> bool:
+        """Ask a yes/no question; every question the window asks goes through here."""
+        answer = QMessageBox.question(
+            self,
+            "GMM Playground",
+            text,
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
+        return answer == QMessageBox.StandardButton.Yes
+
+    def show_error(self, text: str) -> None:
+        """Tell a person something went wrong (a dialog)."""
+        QMessageBox.warning(self, "GMM Playground", text)
+
+    # -- commands --------------------------------------------------------------------------
+
+    def train(self) -> None:
+        """Refit from scratch with restarts (the Train button)."""
+        if len(self.session) == 0:
+            self.statusBar().showMessage("Add points first.", 3000)
+            return
+        self.controller.train()
+
+    def clear(self) -> bool:
+        """Clear points and model, asking first when there are many points."""
+        n = len(self.session)
+        if n == 0 and self._snapshot is None:
+            return False
+        if n > CONFIRM_CLEAR_ABOVE and not self.confirm(
+            f"Clear all {n} points and the model? (Undo brings the points back.)"
+        ):
+            return False
+        self.session.clear()
+        return True
+
+    @Slot()
+    def _on_clear_triggered(self) -> None:
+        self.clear()
+
+    def open_file(self, path: str | Path) -> bool:
+        """Replace the points with those of a CSV file; a bad file changes nothing."""
+        path = Path(path)
+        try:
+            points = read_points(path)
+        except (OSError, ValueError) as error:
+            self.show_error(f"Could not open {path.name}:\n{error}")
+            return False
+        self._file = path
+        self.session.replace_points(points, f"Open {path.name}")
+        self.canvas.fit_view(points)
+        self.controller.view_extent = self.canvas.view_extent()
+        self.controller.train()
+        self.setWindowTitle(f"{path.name} – GMM Playground")
+        return True
+
+    def save_file(self, path: str | Path) -> bool:
+        """Write the points to a CSV file."""
+        try:
+            write_points(path, self.session.points)
+        except OSError as error:
+            self.show_error(f"Could not save {Path(path).name}:\n{error}")
+            return False
+        return True
+
+    def _settings(self) -> QSettings:
+        return QSettings("gmm-playground", "gmm-playground")
+
+    @Slot()
+    def _open_dialog(self) -> None:
+        start = str(self._settings().value("last_dir", str(Path.home())))
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open Points", start, "CSV files (*.csv *.txt);;All files (*)"
+        )
+        if path:
+            self._settings().setValue("last_dir", str(Path(path).parent))
+            self.open_file(path)
+
+    @Slot()
+    def _save_dialog(self) -> None:
+        start = str(self._settings().value("last_dir", str(Path.home())))
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Save Points", str(Path(start) / "points.csv"), "CSV files (*.csv)"
+        )
+        if path:
+            self.save_file(path)
+
+    @Slot()
+    def _about(self) -> None:
+        QMessageBox.about(
+            self,
+            "About GMM Playground",
+            "<b>GMM Playground</b><p>Click points onto the canvas and watch a Gaussian "
+            "mixture learn them live: incremental EM for each new point, then full EM "
+            "passes in the background.</p>",
+        )
+
+    # -- reactions -------------------------------------------------------------------------
+
+    @Slot(float, float)
+    def _on_point_clicked(self, x: float, y: float) -> None:
+        self.session.add_points(np.array([[x, y]]))
+
+    @Slot(int)
+    def _on_session_changed(self, appended: int) -> None:
+        points = self.session.points
+        if len(points) <= 1:
+            self.controller.view_extent = self.canvas.view_extent()
+        self.controller.update(points, self.session.generation)
+        self.canvas.show_points(self._snapshot_for(points), points)
+        self._update_status()
+
+    def _snapshot_for(self, points: np.ndarray) -> ModelSnapshot | None:
+        """The drawn snapshot if its points are a prefix of ``points``, else None."""
+        snapshot = self._snapshot
+        if snapshot is None or snapshot.generation != self.session.generation:
+            return None if len(points) == 0 else snapshot
+        return snapshot
+
+    @Slot(int)
+    def _on_components_changed(self, value: int) -> None:
+        self.controller.set_n_components(value)
+
+    @Slot(object)
+    def _on_snapshot(self, snapshot: ModelSnapshot) -> None:
+        points = self.session.points
+        if snapshot.generation != self.session.generation and snapshot.n_points:
+            # Drawn from points that have changed since (an undo in flight): the points
+            # to show are still the session's; the model is the newest there is.
+            pass
+        self.canvas.show_model(snapshot, points)
+        self._snapshot = snapshot
+        self._update_status()
+        self.model_updated.emit(snapshot)
+
+    @Slot(bool)
+    def _on_busy_changed(self, busy: bool) -> None:
+        self._update_status()
+
+    @Slot(str)
+    def _on_failed(self, message: str) -> None:
+        self.statusBar().showMessage(f"Training failed: {message}", 8000)
+        self._update_status()
+
+    @Slot(float, float)
+    def _on_hovered(self, x: float, y: float) -> None:
+        snapshot = self._snapshot
+        position = f"x = {x:.4g}, y = {y:.4g}"
+        if snapshot is None or snapshot.n_components == 0:
+            self.hover_label.setText(position)
+            return
+        log_prob = log_prob_components(
+            np.array([[x, y]]), snapshot.weights, snapshot.means, snapshot.covariances
+        )[0]
+        top = np.max(log_prob)
+        log_density = top + np.log(np.sum(np.exp(log_prob - top)))
+        responsibilities = np.exp(log_prob - log_density)
+        k = int(np.argmax(responsibilities))
+        r, g, b = component_color(snapshot.colors[k])
+        self.hover_label.setText(
+            f"{html.escape(position)} &nbsp; log density {log_density:.4g} &nbsp; "
+            f"<span style='color: rgb({r},{g},{b})'>&#9632;</span> component {k + 1} "
+            f"({100 * responsibilities[k]:.1f}%)"
+        )
+
+    @Slot()
+    def _on_left(self) -> None:
+        self.hover_label.setText("")
+
+    def _update_status(self) -> None:
+        snapshot = self._snapshot
+        n = len(self.session)
+        self.points_label.setText(f"{n} point{'s' if n != 1 else ''}")
+        asked = self.controller.n_components
+        have = snapshot.n_components if snapshot is not None else 0
+        self.components_label.setText(
+            f"{have} of {asked} components" if have != asked else f"{have} components"
+        )
+        if snapshot is not None and snapshot.n_points and np.isfinite(snapshot.mean_log_likelihood):
+            self.loglik_label.setText(f"log-lik/point {snapshot.mean_log_likelihood:.4g}")
+            self.bic_label.setText(f"BIC {snapshot.bic:.6g}")
+        else:
+            self.loglik_label.setText("log-lik/point –")
+            self.bic_label.setText("BIC –")
+        if self.controller.busy:
+            state = "training…"
+            if snapshot is not None and snapshot.n_iter:
+                state = f"training… pass {snapshot.n_iter}"
+        elif snapshot is None or snapshot.n_points == 0:
+            state = "idle"
+        else:
+            state = _STATE_TEXT.get(snapshot.state, snapshot.state)
+            if snapshot.state == "converged":
+                state = f"converged ({snapshot.n_iter} passes)"
+        self.state_label.setText(state)
+
+    # -- closing ---------------------------------------------------------------------------
+
+    def closeEvent(self, event) -> None:  # noqa: D102
+        self.controller.shutdown()
+        super().closeEvent(event)
+
+    def shutdown(self) -> None:
+        """Stop the worker thread (also called on application quit)."""
+        self.controller.shutdown()

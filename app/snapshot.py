@@ -1,0 +1,119 @@
+"""The plain, immutable messages between the GUI thread and the training worker."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+def frozen(array, dtype=None) -> np.ndarray:
+    """A read-only copy of ``array`` (shared safely between threads)."""
+    out = np.array(array, dtype=dtype, copy=True)
+    out.setflags(write=False)
+    return out
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class TrainingRequest:
+    """What the controller asks the worker to do; the newest request wins.
+
+    Attributes
+    ----------
+    request_id : int
+        Increases with every request; snapshots carry it back.
+    points : ndarray of shape (n, 2)
+        All current points, read-only (the session never mutates an array it handed out).
+    generation : int
+        The session's edit generation: it changes on every edit that is not an append,
+        so the worker knows whether its model saw a prefix of ``points``.
+    n_components : int
+    epochs : int
+        Cap on the warm-started EM passes over all points after the incremental update.
+    reg_covar : float
+        Regulariser in squared data units, following the data's scale.
+    train : bool
+        Refit from scratch with ``n_init`` restarts (the Train button).
+    n_init : int
+    time_budget_s : float
+        Wall-clock cap on the refinement of an ordinary update (not of Train).
+    seed : int
+    """
+
+    request_id: int
+    points: np.ndarray
+    generation: int
+    n_components: int
+    epochs: int
+    reg_covar: float
+    train: bool = False
+    n_init: int = 4
+    time_budget_s: float = 5.0
+    seed: int = 0
+
+
+_EMPTY_F = frozen(np.zeros(0))
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ModelSnapshot:
+    """A drawn model: numpy copies and ready-to-draw geometry, never live tensors.
+
+    Components are ordered by palette slot, so ``colors`` is increasing.
+
+    Attributes
+    ----------
+    request_id : int
+    n_points : int
+        How many of the request's points (a prefix) the model has learnt.
+    generation : int
+        The session generation of those points.
+    weights : ndarray of shape (K,)
+    means : ndarray of shape (K, 2)
+    covariances : ndarray of shape (K, 2, 2)
+    colors : ndarray of shape (K,)
+        Palette slot of each component, stable from one snapshot to the next.
+    outline_x, outline_y, outline_connect : ndarray of shape (M,)
+        The 1, 2 and 3 standard-deviation ellipses of every component, end to end.
+    ring_component : ndarray of shape (R,)
+        Component of each ring in the outline (rings have equal vertex counts).
+    labels : ndarray of shape (n_points,)
+        Most responsible component of each point (in the order of the session's points).
+    grouped_points : ndarray of shape (n_points, 2)
+        The points sorted by label; ``group_starts`` (K + 1,) delimits each component's.
+    mean_log_likelihood : float
+        Mean log-likelihood per point (nan when not known).
+    bic : float
+    n_iter : int
+        EM passes run for this request so far.
+    state : str
+        ``"empty"``, ``"incremental"``, ``"refining"``, ``"training"``, ``"converged"``,
+        or ``"stopped"`` (epochs or time budget spent).
+    final : bool
+        Whether this is the last snapshot of its request.
+    """
+
+    request_id: int
+    n_points: int
+    generation: int = 0
+    weights: np.ndarray = field(default_factory=lambda: _EMPTY_F)
+    means: np.ndarray = field(default_factory=lambda: frozen(np.zeros((0, 2))))
+    covariances: np.ndarray = field(default_factory=lambda: frozen(np.zeros((0, 2, 2))))
+    colors: np.ndarray = field(default_factory=lambda: frozen(np.zeros(0, dtype=np.int64)))
+    outline_x: np.ndarray = field(default_factory=lambda: _EMPTY_F)
+    outline_y: np.ndarray = field(default_factory=lambda: _EMPTY_F)
+    outline_connect: np.ndarray = field(default_factory=lambda: frozen(np.zeros(0, bool)))
+    ring_component: np.ndarray = field(default_factory=lambda: frozen(np.zeros(0, np.int64)))
+    labels: np.ndarray = field(default_factory=lambda: frozen(np.zeros(0, dtype=np.int16)))
+    grouped_points: np.ndarray = field(default_factory=lambda: frozen(np.zeros((0, 2))))
+    group_starts: np.ndarray = field(default_factory=lambda: frozen(np.zeros(1, np.int64)))
+    mean_log_likelihood: float = float("nan")
+    bic: float = float("nan")
+    n_iter: int = 0
+    state: str = "empty"
+    final: bool = True
+
+    @property
+    def n_components(self) -> int:
+        """Number of components the model has now (may be fewer than asked for)."""
+        return int(self.weights.shape[0])

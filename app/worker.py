@@ -1,0 +1,396 @@
+"""The training worker: runs gmm_core away from the GUI thread and sends snapshots back.
+
+:class:`Trainer` holds all the logic and knows nothing about Qt, so tests can drive it
+directly; :class:`TrainingWorker` is the thin ``QObject`` that lives in the worker thread
+and takes the newest request from a :class:`Mailbox`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+import time
+import warnings
+from collections.abc import Callable
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal, Slot
+
+from gmm_core import GaussianMixture
+
+from .geometry import (
+    data_extent,
+    ellipse_outlines,
+    group_by_label,
+    labels_and_log_likelihood,
+    match_slots,
+)
+from .snapshot import ModelSnapshot, TrainingRequest, frozen
+
+# The session hands out read-only arrays on purpose; torch only warns that it cannot
+# write to them, which it never needs to.
+warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
+
+_log = logging.getLogger(__name__)
+
+#: Above this many points, progress snapshots reuse the last labels (one E-step costs as
+#: much as an EM pass there); the first and the last snapshot of a request recompute them.
+LARGE_N = 50_000
+
+#: Rows per ``partial_fit`` call when many points arrive at once; cancellation is checked
+#: between chunks.
+CHUNK_ROWS = 20_000
+
+#: Passes of a Train restart at least, whatever the epochs spin box says.
+TRAIN_MIN_PASSES = 100
+
+
+def _n_parameters(n_components: int) -> int:
+    """Free parameters of a two-dimensional full-covariance mixture."""
+    return n_components * (1 + 2 + 3) - 1
+
+
+class Trainer:
+    """The worker's logic: turns requests into snapshots, with no Qt and no thread.
+
+    Parameters
+    ----------
+    emit : callable
+        Called with each :class:`ModelSnapshot` to publish.
+    cancelled : threading.Event, optional
+        Checked between EM passes and chunks: once set, the current request stops at the
+        next check and keeps the (valid) model it has.
+    min_interval_s : float
+        Progress snapshots are sent at most this often (the first and the last snapshot of
+        a request always are).
+    clock : callable
+        Seconds, for throttling and time budgets.
+    """
+
+    def __init__(
+        self,
+        emit: Callable[[ModelSnapshot], None],
+        cancelled: threading.Event | None = None,
+        min_interval_s: float = 1.0 / 30.0,
+        clock: Callable[[], float] = time.perf_counter,
+    ):
+        self._emit_callback = emit
+        self.cancelled = cancelled if cancelled is not None else threading.Event()
+        self._min_interval_s = min_interval_s
+        self._clock = clock
+        self._last_emit = -np.inf
+        self._slots = np.zeros(0, dtype=np.int64)  # palette slot per drawn component
+        self._slot_means = np.zeros((0, 2))
+        self.reset()
+
+    # -- state -------------------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Forget the model and everything learnt (the Clear button)."""
+        self.model: GaussianMixture | None = None
+        self._generation: int | None = None
+        self._n_fitted = 0  # the model has learnt points[:_n_fitted] of this generation
+        self._slot_labels: np.ndarray | None = None  # palette slot of each learnt point
+        self._labels_model_key: object = None
+        self._grouped: tuple | None = None  # (labels, grouped points, starts) last drawn
+        self._mean_log_likelihood = float("nan")
+
+    @property
+    def n_fitted(self) -> int:
+        """How many of the current points the model has learnt."""
+        return self._n_fitted
+
+    # -- entry point ---------------------------------------------------------------------
+
+    def run(self, request: TrainingRequest) -> None:
+        """Serve one request: an incremental answer first, then EM refinement.
+
+        Raises whatever gmm_core raises; the model is then forgotten, so that the next
+        request starts clean.
+        """
+        try:
+            self._run(request)
+        except Exception:
+            self.reset()
+            raise
+
+    def _run(self, request: TrainingRequest) -> None:
+        X = request.points
+        n = X.shape[0]
+        if n == 0:
+            self.reset()
+            self._slots = np.zeros(0, dtype=np.int64)
+            self._slot_means = np.zeros((0, 2))
+            self._emit(ModelSnapshot(request.request_id, 0, generation=request.generation))
+            return
+        if request.train:
+            self._train(request)
+            return
+        started = self._clock()
+        min_passes = 0
+        model = self.model
+        same_shape = model is not None and model.n_components == request.n_components
+        if same_shape and self._generation == request.generation and self._n_fitted <= n:
+            pass  # the model has seen a prefix of the points: learn the rest incrementally
+        elif same_shape and model.means_.shape[0] <= n:
+            # Points were removed or replaced (undo, open): keep the parameters, relearn
+            # them from all points with at least one EM pass.
+            self._generation, self._n_fitted, min_passes = request.generation, n, 1
+            self._slot_labels = None
+        else:
+            self._start_model(request)
+            if n >= request.n_components:
+                self._refine(request, started, min_passes=1, budget=False, fresh=True)
+                return
+        # The instant answer: incremental EM on the new points only.
+        for start in range(self._n_fitted, n, CHUNK_ROWS):
+            if start > self._n_fitted and self.cancelled.is_set():
+                return
+            self.model.partial_fit(X[start : start + CHUNK_ROWS])
+            self._n_fitted = min(n, start + CHUNK_ROWS)
+        if min_passes == 0:
+            self._emit_snapshot(request, "incremental", 0, final=request.epochs == 0, force=True)
+        self._refine(request, started, min_passes=min_passes, budget=True)
+
+    def _start_model(self, request: TrainingRequest, seed_offset: int = 0) -> None:
+        self.model = GaussianMixture(
+            request.n_components,
+            reg_covar=request.reg_covar,
+            max_iter=max(1, request.epochs),
+            random_state=request.seed + seed_offset,
+        )
+        self._generation = request.generation
+        self._n_fitted = 0
+        self._slot_labels = None
+
+    def _refine(
+        self,
+        request: TrainingRequest,
+        started: float,
+        *,
+        min_passes: int,
+        budget: bool,
+        fresh: bool = False,
+    ) -> None:
+        """Up to ``epochs`` warm-started EM passes over all points, with progress snapshots."""
+        X = request.points
+        passes = max(request.epochs, min_passes)
+        if passes == 0 or X.shape[0] < 1:
+            return
+        state, n_iter = "stopped", 0
+        for n_iter, model in enumerate(self.model.iter_fit(X, max_iter=passes), start=1):
+            self._n_fitted = X.shape[0]
+            if fresh and n_iter == 1:
+                self._emit_snapshot(request, "refining", n_iter, final=False, force=True)
+            if model.converged_:
+                state = "converged"
+                break
+            if self.cancelled.is_set():
+                return  # a newer request waits; it will draw soon
+            if budget and self._clock() - started > request.time_budget_s:
+                break
+            if n_iter < passes and self._due():
+                self._emit_snapshot(request, "refining", n_iter, final=False)
+        self._emit_snapshot(request, state, n_iter, final=True, force=True)
+
+    def _train(self, request: TrainingRequest) -> None:
+        """Refit from scratch: ``n_init`` k-means starts, each EM to convergence; keep the best."""
+        X = request.points
+        n = X.shape[0]
+        n_components = min(request.n_components, n)
+        request = dataclasses.replace(request, n_components=n_components)
+        passes = max(request.epochs, TRAIN_MIN_PASSES)
+        best, best_bound, n_iter = None, -np.inf, 0
+        for restart in range(max(1, request.n_init)):
+            self._start_model(request, seed_offset=restart)
+            for n_iter, model in enumerate(self.model.iter_fit(X, max_iter=passes), start=1):
+                self._n_fitted = n
+                if self.cancelled.is_set():
+                    if best is not None:
+                        self.model = best
+                    return
+                if not model.converged_ and self._due():
+                    self._emit_snapshot(request, "training", n_iter, final=False)
+            if self.model.lower_bound_ > best_bound:
+                best, best_bound = self.model, self.model.lower_bound_
+        self.model = best
+        self._n_fitted = n
+        state = "converged" if best.converged_ else "stopped"
+        self._emit_snapshot(request, state, best.n_iter_, final=True, force=True)
+
+    # -- snapshots -----------------------------------------------------------------------
+
+    def _due(self) -> bool:
+        return self._clock() - self._last_emit >= self._min_interval_s
+
+    def _emit(self, snapshot: ModelSnapshot) -> None:
+        self._last_emit = self._clock()
+        self._emit_callback(snapshot)
+
+    def _emit_snapshot(
+        self, request: TrainingRequest, state: str, n_iter: int, *, final: bool, force=False
+    ) -> None:
+        if not force and not self._due():
+            return
+        self._emit(self.snapshot(request, state, n_iter, final=final))
+
+    def snapshot(
+        self, request: TrainingRequest, state: str, n_iter: int, *, final: bool
+    ) -> ModelSnapshot:
+        """The current model as a frozen, ready-to-draw snapshot."""
+        model = self.model
+        X = request.points[: self._n_fitted] if self._n_fitted else request.points[:0]
+        n = X.shape[0]
+        weights = np.array(model.weights_, dtype=np.float64)
+        means = np.array(model.means_, dtype=np.float64).reshape(-1, 2)
+        covariances = np.array(model.covariances_, dtype=np.float64).reshape(-1, 2, 2)
+        # Stable colours: each component keeps the slot of the nearest old component.
+        scale = max(data_extent(X), np.sqrt(request.reg_covar) * 1e3)
+        slots = match_slots(self._slot_means, self._slots, means, scale)
+        order = np.argsort(slots)
+        weights, means, covariances, slots = (
+            weights[order],
+            means[order],
+            covariances[order],
+            slots[order],
+        )
+        self._slot_means, self._slots = means, slots
+        labels, mean_ll = self._labels(X, weights, means, covariances, slots, exact=final)
+        grouped, starts = self._group(X, labels, len(weights))
+        x, y, connect, ring_component = ellipse_outlines(means, covariances)
+        bic = float("nan")
+        if n and np.isfinite(mean_ll):
+            bic = -2.0 * mean_ll * n + _n_parameters(len(weights)) * np.log(n)
+        return ModelSnapshot(
+            request_id=request.request_id,
+            generation=request.generation,
+            n_points=n,
+            weights=frozen(weights),
+            means=frozen(means),
+            covariances=frozen(covariances),
+            colors=frozen(slots),
+            outline_x=frozen(x),
+            outline_y=frozen(y),
+            outline_connect=frozen(connect),
+            ring_component=frozen(ring_component),
+            labels=labels,
+            grouped_points=grouped,
+            group_starts=starts,
+            mean_log_likelihood=float(mean_ll),
+            bic=float(bic),
+            n_iter=n_iter,
+            state=state,
+            final=final,
+        )
+
+    def _labels(self, X, weights, means, covariances, slots, *, exact: bool):
+        """Component of each point (in snapshot order) and the mean log-likelihood.
+
+        Small data is labelled exactly every time; large data only in the last snapshot
+        of a request, in between new points are labelled and old labels kept.
+        """
+        n = X.shape[0]
+        index_of_slot = np.full(int(slots.max(initial=0)) + 1, -1, dtype=np.int64)
+        index_of_slot[slots] = np.arange(len(slots))
+        previous = self._slot_labels
+        reuse = (
+            not exact
+            and n > LARGE_N
+            and previous is not None
+            and previous.shape[0] <= n
+            and bool(np.all(previous < index_of_slot.shape[0]))
+            and bool(np.all(index_of_slot[previous] >= 0))
+        )
+        if reuse:
+            if previous.shape[0] == n and self._grouped is not None:
+                return self._grouped[0], self._mean_log_likelihood
+            new_labels, _ = labels_and_log_likelihood(
+                X[previous.shape[0] :], weights, means, covariances
+            )
+            slot_labels = np.concatenate([previous, slots[new_labels]])
+            mean_ll = self._mean_log_likelihood
+        else:
+            labels, total = labels_and_log_likelihood(X, weights, means, covariances)
+            slot_labels = slots[labels] if n else np.zeros(0, dtype=np.int64)
+            mean_ll = total / n if n else float("nan")
+        self._slot_labels = slot_labels
+        self._mean_log_likelihood = mean_ll
+        return frozen(index_of_slot[slot_labels], dtype=np.int16), mean_ll
+
+    def _group(self, X, labels, n_components):
+        if self._grouped is not None and self._grouped[0] is labels:
+            return self._grouped[1], self._grouped[2]
+        grouped, starts = group_by_label(X, labels, n_components)
+        grouped, starts = frozen(grouped), frozen(starts)
+        self._grouped = (labels, grouped, starts)
+        return grouped, starts
+
+
+class Mailbox:
+    """Holds the newest request for the worker; posting a new one cancels the running one.
+
+    A queued signal would wait behind a busy worker's loop, so cancellation is a
+    ``threading.Event`` the worker checks between passes.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._pending: TrainingRequest | None = None
+        self._closed = False
+        self.cancelled = threading.Event()
+
+    def post(self, request: TrainingRequest) -> None:
+        """Leave ``request`` for the worker, replacing any request not yet taken."""
+        with self._lock:
+            if self._closed:
+                return
+            if self._pending is not None and self._pending.train and not request.train:
+                request = dataclasses.replace(request, train=True)  # Train is not lost
+            self._pending = request
+            self.cancelled.set()
+
+    def take(self) -> TrainingRequest | None:
+        """The newest request (clearing the cancel flag), or None."""
+        with self._lock:
+            request, self._pending = self._pending, None
+            if request is not None and not self._closed:
+                self.cancelled.clear()
+                return request
+            return None
+
+    def close(self) -> None:
+        """Refuse further requests and cancel the running one."""
+        with self._lock:
+            self._closed = True
+            self._pending = None
+            self.cancelled.set()
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called."""
+        return self._closed
+
+
+class TrainingWorker(QObject):
+    """Lives in the worker thread; never touches a widget."""
+
+    snapshot_ready = Signal(object)  # ModelSnapshot
+    failed = Signal(int, str)  # request id, message
+
+    def __init__(self, mailbox: Mailbox):
+        super().__init__()
+        self._mailbox = mailbox
+        self.trainer = Trainer(self.snapshot_ready.emit, mailbox.cancelled)
+
+    @Slot()
+    def process(self) -> None:
+        """Serve the newest waiting request, if any (several wake-ups may find none)."""
+        request = self._mailbox.take()
+        if request is None:
+            return
+        try:
+            self.trainer.run(request)
+        except Exception as error:  # a bad model must not kill the thread
+            _log.exception("training failed")
+            self.failed.emit(request.request_id, f"{type(error).__name__}: {error}")
