@@ -13,6 +13,7 @@ its summary and its share of the buffer.
 
 from __future__ import annotations
 
+import copy
 import math
 
 import numpy as np
@@ -41,6 +42,7 @@ BUFFER_CHUNK = BUFFER_SIZE // 2
 BATCH_INIT_ROWS = 32
 BATCH_INIT_ITERATIONS = 30
 BATCH_INIT_TOL = 1e-4
+_FORMAT = "gmm_core.IncrementalEM/1"
 COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
 _COVARIANCE_PARAMETERS = {
     "full": lambda D: D * (D + 1) // 2,
@@ -78,6 +80,8 @@ class IncrementalEM:
     means : ndarray of shape (K', D)
     covariances : ndarray of shape (K', D, D)
         Full matrices, regularised and reduced for ``covariance_type``, positive definite.
+    precisions_cholesky : ndarray of shape (K', D, D)
+        Upper-triangular ``U`` with ``U @ U.T`` the inverse of each covariance.
     counts : ndarray of shape (K',)
         Running counts (total responsibilities).
     n_seen : int
@@ -532,7 +536,7 @@ class IncrementalEM:
         if self.n_active == 0:
             D = self.n_features
             self.weights, self.means, self.counts = np.zeros(0), np.zeros((0, D)), np.zeros(0)
-            self.covariances = np.zeros((0, D, D))
+            self.covariances = self.precisions_cholesky = np.zeros((0, D, D))
             self._inverse, self._log_det = np.zeros((0, D, D)), np.zeros(0)
             self._log_weights = self._log_normalizers = np.zeros(0)
             return
@@ -554,6 +558,7 @@ class IncrementalEM:
         self.weights = weights
         self.means = self._means.copy()
         self.covariances = published
+        self.precisions_cholesky = self._inverse.transpose(0, 2, 1)
         self.counts = self._counts.copy()
 
     # -- structural sweeps ------------------------------------------------------------------
@@ -618,3 +623,86 @@ class IncrementalEM:
             self._buffer_decay[:rows] = 1.0
             self._buffer_decay[:rows, :K] = structure.decay
         self._counts, self._means, self._covs = counts, means, covs
+
+    # -- copying and saving -----------------------------------------------------------------
+
+    def __deepcopy__(self, memo) -> IncrementalEM:
+        state = object.__new__(type(self))
+        for name, value in self.__dict__.items():
+            if isinstance(value, np.ndarray):
+                value = value.copy()
+            elif isinstance(value, np.random.Generator):
+                value = copy.deepcopy(value, memo)
+            state.__dict__[name] = value
+        return state
+
+    def to_dict(self) -> dict:
+        """Every running statistic as a JSON-safe dictionary (lists, floats, ints).
+
+        Returns
+        -------
+        dict
+            :meth:`from_dict` rebuilds exactly this state from it.
+        """
+        rows, K = self._buffer_size, self.n_active
+        decay = self._buffer_decay
+        return {
+            "format": _FORMAT,
+            "n_components": self.n_components,
+            "n_features": self.n_features,
+            "covariance_type": self.covariance_type,
+            "reg_covar": self.reg_covar,
+            "memory": self.memory,
+            "n_seen": self.n_seen,
+            "counts": self._counts.tolist(),
+            "means": self._means.tolist(),
+            "covariances": self._covs.tolist(),
+            "frozen_counts": self._frozen_counts.tolist(),
+            "frozen_means": self._frozen_means.tolist(),
+            "frozen_covariances": self._frozen_covs.tolist(),
+            "buffer_points": self._buffer_points[:rows].tolist(),
+            "buffer_weights": self._buffer_weights[:rows, :K].tolist(),
+            "buffer_decay": None if decay is None else decay[:rows, :K].tolist(),
+            "buffer_head": self._buffer_head,
+            "overall_count": self._overall_count,
+            "overall_mean": self._overall_mean.tolist(),
+            "overall_scatter": self._overall_scatter.tolist(),
+            "fallback_variance": self._fallback_variance,
+            "interval": self._interval,
+            "next_sweep": self._next_sweep,
+            "novel": self._novel,
+            "last_sweep": self._last_sweep,
+            "random_state": _json_safe(self.random_state.bit_generator.state),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> IncrementalEM:
+        """Rebuild a state saved by :meth:`to_dict`.
+
+        Parameters
+        ----------
+        d : dict
+
+        Returns
+        -------
+        IncrementalEM
+
+        Raises
+        ------
+        ValueError
+            If a key is missing, an array has the wrong shape, or a number is not finite.
+        """
+        from ._online_serialization import load_state
+
+        return load_state(cls, d)
+
+
+def _json_safe(value):
+    """Nested dictionaries and lists of plain numbers, for a bit generator's state."""
+    if isinstance(value, dict):
+        return {key: _json_safe(item) for key, item in value.items()}
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.integer):
+        return int(value)
+    return value

@@ -96,9 +96,7 @@ def combined_statistics(frozen_counts, frozen_means, frozen_covs, points, weight
 def statistics(structure: Structure):
     """Running statistics of every component of a structure: counts, means, covariances."""
     s = structure
-    return combined_statistics(
-        s.frozen_counts, s.frozen_means, s.frozen_covs, s.points, s.weights
-    )
+    return combined_statistics(s.frozen_counts, s.frozen_means, s.frozen_covs, s.points, s.weights)
 
 
 def em_step(structure: Structure, publish: Publisher) -> tuple[Structure, float]:
@@ -334,8 +332,12 @@ def merge_costs(structure: Structure, publish: Publisher, protected: tuple[int, 
     list of (cost, a, b)
     """
     counts, means, covs = statistics(structure)
-    own = np.array([_own_log_likelihood(counts[[k]], means[[k]], covs[[k]], publish)
-                    for k in range(counts.shape[0])])
+    own = np.array(
+        [
+            _own_log_likelihood(counts[[k]], means[[k]], covs[[k]], publish)
+            for k in range(counts.shape[0])
+        ]
+    )
     costs = []
     n_components = counts.shape[0]
     for a in range(n_components):
@@ -344,9 +346,7 @@ def merge_costs(structure: Structure, publish: Publisher, protected: tuple[int, 
                 continue
             merged = merge(counts[[a]], means[[a]], covs[[a]], counts[[b]], means[[b]], covs[[b]])
             total = counts[a] + counts[b]
-            mixing = sum(
-                c * np.log(c / total) for c in (counts[a], counts[b]) if c > 0
-            )
+            mixing = sum(c * np.log(c / total) for c in (counts[a], counts[b]) if c > 0)
             cost = own[a] + own[b] + mixing - _own_log_likelihood(*merged, publish)
             costs.append((float(cost), a, b))
     return sorted(costs)

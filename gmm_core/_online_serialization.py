@@ -1,0 +1,121 @@
+"""Strict loading of a saved incremental-EM state: shapes, types and finiteness checked."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+_BIT_GENERATORS = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
+
+
+def _array(d: dict, key: str, shape: tuple) -> np.ndarray:
+    """``d[key]`` as a finite float64 array of exactly ``shape``."""
+    if key not in d:
+        raise ValueError(f"Incremental state is missing {key!r}.")
+    try:
+        array = np.array(d[key], dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"Incremental state {key!r} must be an array of numbers.") from None
+    if array.size == 0 and int(np.prod(shape)) == 0:
+        array = array.reshape(shape)
+    if array.shape != shape:
+        raise ValueError(f"Incremental state {key!r} has shape {array.shape}, expected {shape}.")
+    if not np.isfinite(array).all():
+        raise ValueError(f"Incremental state {key!r} contains NaN or infinite values.")
+    return array
+
+
+def _number(d: dict, key: str, kind=numbers.Real, minimum=None):
+    """``d[key]`` as a finite number of ``kind``, at least ``minimum``."""
+    if key not in d:
+        raise ValueError(f"Incremental state is missing {key!r}.")
+    value = d[key]
+    if isinstance(value, bool) or not isinstance(value, kind):
+        raise ValueError(f"Incremental state {key!r} must be a number, got {value!r}.")
+    if not np.isfinite(float(value)):
+        raise ValueError(f"Incremental state {key!r} must be finite, got {value!r}.")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"Incremental state {key!r} must be at least {minimum}, got {value!r}.")
+    return value
+
+
+def _generator(state) -> np.random.Generator:
+    if not isinstance(state, dict) or state.get("bit_generator") not in _BIT_GENERATORS:
+        raise ValueError(
+            f"Incremental state 'random_state' must be a bit generator state, one of "
+            f"{_BIT_GENERATORS}."
+        )
+    bit_generator = getattr(np.random, state["bit_generator"])()
+    if state["bit_generator"] == "MT19937":
+        inner = dict(state["state"])
+        inner["key"] = np.asarray(inner["key"], dtype=np.uint32)
+        state = {**state, "state": inner}
+    try:
+        bit_generator.state = state
+    except (TypeError, ValueError, KeyError) as error:
+        raise ValueError(f"Incremental state 'random_state' is not valid ({error}).") from None
+    return np.random.Generator(bit_generator)
+
+
+def load_state(cls, d: dict):
+    """An ``IncrementalEM`` of class ``cls`` from the dictionary of its ``to_dict``.
+
+    Raises
+    ------
+    ValueError
+        If a key is missing, an array has the wrong shape, or a number is not finite.
+    """
+    from ._online import _FORMAT, BUFFER_SIZE, COVARIANCE_TYPES
+
+    if not isinstance(d, dict) or d.get("format") != _FORMAT:
+        raise ValueError(f"Not a saved incremental state: expected format {_FORMAT!r}.")
+    n_components = _number(d, "n_components", numbers.Integral, 1)
+    D = _number(d, "n_features", numbers.Integral, 1)
+    if d.get("covariance_type") not in COVARIANCE_TYPES:
+        raise ValueError(f"Incremental state 'covariance_type' must be one of {COVARIANCE_TYPES}.")
+    memory = d.get("memory")
+    if memory is not None:
+        memory = _number(d, "memory", numbers.Integral, 1)
+    state = cls(
+        n_components,
+        D,
+        covariance_type=d["covariance_type"],
+        reg_covar=float(_number(d, "reg_covar", minimum=0.0)),
+        memory=memory,
+        random_state=_generator(d.get("random_state")),
+    )
+    counts = _array(d, "counts", (len(d.get("counts", ())),))
+    K = counts.shape[0]
+    if K > n_components:
+        raise ValueError(f"Incremental state has {K} components, more than n_components.")
+    rows = len(d.get("buffer_points", ()))
+    if rows > BUFFER_SIZE:
+        raise ValueError(f"Incremental state buffer holds {rows} points, at most {BUFFER_SIZE}.")
+    state._counts = counts
+    state._means = _array(d, "means", (K, D))
+    state._covs = _array(d, "covariances", (K, D, D))
+    state._frozen_counts = _array(d, "frozen_counts", (K,))
+    state._frozen_means = _array(d, "frozen_means", (K, D))
+    state._frozen_covs = _array(d, "frozen_covariances", (K, D, D))
+    if (counts < 0).any() or (state._frozen_counts < 0).any():
+        raise ValueError("Incremental state counts must not be negative.")
+    state._buffer_points[:rows] = _array(d, "buffer_points", (rows, D))
+    state._buffer_weights[:rows, :K] = _array(d, "buffer_weights", (rows, K))
+    if memory is not None:
+        state._buffer_decay[:rows, :K] = _array(d, "buffer_decay", (rows, K))
+    state._buffer_size = rows
+    state._buffer_head = _number(d, "buffer_head", numbers.Integral, 0)
+    if state._buffer_head >= max(rows, 1):
+        raise ValueError("Incremental state 'buffer_head' is outside the buffer.")
+    state.n_seen = _number(d, "n_seen", numbers.Integral, 0)
+    state._overall_count = float(_number(d, "overall_count", minimum=0.0))
+    state._overall_mean = _array(d, "overall_mean", (D,))
+    state._overall_scatter = _array(d, "overall_scatter", (D,))
+    state._fallback_variance = float(_number(d, "fallback_variance", minimum=0.0))
+    state._interval = _number(d, "interval", numbers.Integral, 1)
+    state._next_sweep = _number(d, "next_sweep", numbers.Integral, 0)
+    state._novel = _number(d, "novel", numbers.Integral, 0)
+    state._last_sweep = _number(d, "last_sweep", numbers.Integral, 0)
+    state._publish()
+    return state
