@@ -12,6 +12,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 SINGULAR_MESSAGE = (
@@ -39,7 +40,8 @@ class CovarianceType:
     regularize : callable (typed, reg) -> typed
         Adds ``reg`` to the variances.
     select_precision_cholesky : callable (full (K, D, D), K) -> typed
-        Typed precision Cholesky factors from full ones.
+        Typed values (precision Cholesky factors, or covariances) from full matrices that
+        already have the type's structure; works on numpy arrays and tensors alike.
     """
 
     name: str
@@ -82,7 +84,7 @@ COVARIANCE_TYPES: dict[str, CovarianceType] = {
         reduce=lambda full, nk: torch.diagonal(full, dim1=-2, dim2=-1),
         expand=lambda typed, K, D: torch.diag_embed(typed),
         regularize=lambda typed, reg: typed + reg,
-        select_precision_cholesky=lambda full, K: torch.diagonal(full, dim1=-2, dim2=-1),
+        select_precision_cholesky=lambda full, K: full.diagonal(0, -2, -1),
     ),
     "spherical": CovarianceType(
         name="spherical",
@@ -130,12 +132,22 @@ def precision_cholesky_from_covariance(covariances: torch.Tensor) -> torch.Tenso
     ValueError
         If a covariance is not positive definite.
     """
-    lower, info = torch.linalg.cholesky_ex(covariances)
-    if bool((info != 0).any()):
+    # Tiny matrices: numpy on the CPU answers in microseconds where a torch call costs more.
+    matrices = covariances.detach().cpu().numpy().astype(np.float64, copy=False)
+    factor = precision_cholesky_numpy(matrices)
+    return torch.as_tensor(factor, dtype=covariances.dtype, device=covariances.device)
+
+
+def precision_cholesky_numpy(covariances: np.ndarray) -> np.ndarray:
+    """:func:`precision_cholesky_from_covariance` for numpy arrays of shape (K, D, D)."""
+    try:
+        lower = np.linalg.cholesky(covariances)
+    except np.linalg.LinAlgError:
+        raise ValueError(SINGULAR_MESSAGE) from None
+    factor = np.swapaxes(np.linalg.inv(lower), -1, -2)
+    if not np.isfinite(factor).all():
         raise ValueError(SINGULAR_MESSAGE)
-    eye = torch.eye(covariances.shape[-1], dtype=covariances.dtype, device=covariances.device)
-    inverse_lower = torch.linalg.solve_triangular(lower, eye.expand_as(lower), upper=False)
-    return inverse_lower.transpose(-2, -1)
+    return factor
 
 
 def precision_cholesky_from_precision(precisions: torch.Tensor) -> torch.Tensor:

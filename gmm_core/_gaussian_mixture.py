@@ -256,7 +256,7 @@ class GaussianMixture(MixtureBase):
             )
             factor = _covariance.precision_cholesky_from_precision(full_precisions)
             full = _covariance.covariance_from_precision_cholesky(factor)
-            covariances = _select_typed(self.covariance_type, full)
+            covariances = kind.select_precision_cholesky(full, K)
         elif given["covariances"] is not None:
             covariances = to_tensor(given["covariances"])
         else:
@@ -399,7 +399,8 @@ class GaussianMixture(MixtureBase):
         from ._online import IncrementalEM
 
         array = self._validated_data(X, allow_single=True)
-        saved = self._saved_state()
+        # Published arrays are replaced, never changed in place: references are a checkpoint.
+        saved = {name: self.__dict__[name] for name in _FITTED_STATE if name in self.__dict__}
         try:
             engine = getattr(self, "_incremental", None)
             if engine is None:
@@ -408,7 +409,9 @@ class GaussianMixture(MixtureBase):
             self._incremental = engine
             self._publish_incremental(engine)
         except Exception:
-            self._restore_state(saved)
+            # The engine may hold part of the refused update: the next call rebuilds it
+            # from the restored parameters.
+            self._restore_state(saved | {"_incremental": None})
             raise
         return self
 
@@ -442,12 +445,17 @@ class GaussianMixture(MixtureBase):
         return engine_type(n_components, n_features, **options)
 
     def _publish_incremental(self, engine) -> None:
-        weights = self._to_tensor(engine.weights)
-        means = self._to_tensor(engine.means)
-        full = self._to_tensor(engine.covariances)
-        self._set_parameters(weights, means, _select_typed(self.covariance_type, full))
+        # numpy throughout: this runs on every click, where torch's per-call cost shows.
+        full = np.array(engine.covariances, dtype=np.float64)  # [K, D, D]
+        factor = _covariance.precision_cholesky_numpy(full)
+        kind = COVARIANCE_TYPES[self.covariance_type]
+        K = full.shape[0]
+        self.weights_ = np.array(engine.weights, dtype=np.float64)
+        self.means_ = np.array(engine.means, dtype=np.float64)
+        self.covariances_ = kind.select_precision_cholesky(full, K).copy()
+        self.precisions_cholesky_ = kind.select_precision_cholesky(factor, K).copy()
         self.n_samples_seen_ = int(engine.n_seen)
-        self.n_features_in_ = engine.means.shape[1]
+        self.n_features_in_ = full.shape[1]
         self._statistics = None
 
     # -- saving ----------------------------------------------------------------------------
@@ -613,13 +621,3 @@ class GaussianMixture(MixtureBase):
 
 def _finite_or_none(value) -> float | None:
     return float(value) if value is not None and np.isfinite(value) else None
-
-
-def _select_typed(kind: str, full: torch.Tensor) -> torch.Tensor:
-    """Typed covariances from full matrices that already have the type's structure."""
-    if kind == "full":
-        return full
-    if kind == "tied":
-        return full[0]
-    diagonal = torch.diagonal(full, dim1=-2, dim2=-1)  # [K, D]
-    return diagonal if kind == "diag" else diagonal[:, 0]
