@@ -55,7 +55,7 @@ class TrainingRequest:
 _EMPTY_F = frozen(np.zeros(0))
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class ModelSnapshot:
     """A drawn model: numpy copies and ready-to-draw geometry, never live tensors.
 
@@ -112,6 +112,12 @@ class ModelSnapshot:
     n_iter: int = 0
     state: str = "empty"
     final: bool = True
+
+    def __repr__(self) -> str:
+        return (
+            f"ModelSnapshot(request_id={self.request_id}, n_points={self.n_points}, "
+            f"n_components={self.n_components}, state={self.state!r}, final={self.final})"
+        )
 
     @property
     def n_components(self) -> int:

@@ -1,0 +1,336 @@
+"""The window end to end: real mouse events, real worker thread, waits on signals."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPointF, Qt
+from scipy.stats import multivariate_normal
+
+from .conftest import (
+    axis_points,
+    click,
+    drag,
+    move,
+    press_release,
+    set_view,
+    three_clusters,
+    wait_for_model,
+)
+
+
+def nearest_distances(means: np.ndarray, centres: np.ndarray) -> np.ndarray:
+    return np.min(np.linalg.norm(means[:, None, :] - centres[None, :, :], axis=-1), axis=0)
+
+
+def test_window_contract(window):
+    import pyqtgraph as pg
+    from PySide6.QtGui import QAction
+    from PySide6.QtWidgets import QSpinBox
+
+    assert isinstance(window.canvas, pg.PlotWidget)
+    assert isinstance(window.components_spin, QSpinBox)
+    assert (window.components_spin.minimum(), window.components_spin.maximum()) == (1, 20)
+    assert (window.epochs_spin.minimum(), window.epochs_spin.maximum()) == (0, 1000)
+    assert isinstance(window.train_action, QAction)
+    assert isinstance(window.clear_action, QAction)
+    assert window.points().shape == (0, 2)
+    assert not window.windowIcon().isNull()
+    assert window.canvas.hint.isVisible()
+
+
+def test_click_adds_point_where_clicked(qtbot, window, updates):
+    click(window, 2.5, -3.25)
+    pts = window.points()
+    assert pts.shape == (1, 2)
+    # One pixel of a 700-pixel view of 20 units is ~0.03 units.
+    np.testing.assert_allclose(pts[0], [2.5, -3.25], atol=0.05)
+    snapshot = wait_for_model(qtbot, window, updates, lambda s: s.n_points == 1)
+    assert snapshot.n_components == 1
+    np.testing.assert_allclose(snapshot.means[0], pts[0], atol=1e-9)
+    assert not window.canvas.hint.isVisible()
+
+
+def test_three_clicked_clusters_give_three_means_near_them(qtbot, window, updates):
+    rng = np.random.default_rng(3)
+    points, centres = three_clusters(rng, n_per=10)
+    for x, y in points:
+        click(window, x, y)
+    assert window.points().shape == (30, 2)
+    snapshot = wait_for_model(qtbot, window, updates, lambda s: s.n_points == 30 and s.final)
+    assert snapshot.n_components == 3
+    assert np.all(nearest_distances(snapshot.means, centres) < 1.0)
+    np.testing.assert_allclose(snapshot.weights, 1 / 3, atol=0.1)
+
+
+def test_spin_box_to_two_gives_two_components(qtbot, window, updates):
+    rng = np.random.default_rng(4)
+    points, _ = three_clusters(rng, n_per=20)
+    window.add_points(points)
+    wait_for_model(qtbot, window, updates, lambda s: s.n_points == 60 and s.n_components == 3)
+    window.components_spin.setValue(2)
+    snapshot = wait_for_model(
+        qtbot, window, updates, lambda s: s.n_components == 2 and s.final and s.n_points == 60
+    )
+    assert snapshot.means.shape == (2, 2)
+    assert snapshot.covariances.shape == (2, 2, 2)
+    assert "2 components" in window.components_label.text()
+
+
+def test_dragging_the_spin_box_is_coalesced_into_one_refit(qtbot, window, updates):
+    rng = np.random.default_rng(5)
+    window.add_points(three_clusters(rng, n_per=20)[0])
+    wait_for_model(qtbot, window, updates)
+    first = window.controller.latest_request_id
+    for k in range(4, 21):
+        window.components_spin.setValue(k)
+    wait_for_model(qtbot, window, updates, lambda s: s.final and s.n_components >= 10)
+    assert window.controller.latest_request_id == first + 1
+
+
+def test_clear_empties_everything_and_emits_once(qtbot, window, updates):
+    rng = np.random.default_rng(6)
+    window.add_points(three_clusters(rng, n_per=10)[0])
+    wait_for_model(qtbot, window, updates, lambda s: s.n_points == 30)
+    asked = []
+    window.confirm = lambda text: asked.append(text) or True
+    start = len(updates)
+    window.clear_action.trigger()
+    snapshot = wait_for_model(qtbot, window, updates, lambda s: s.n_points == 0)
+    assert asked and "30" in asked[0]
+    assert window.points().shape == (0, 2)
+    assert snapshot.weights.shape == (0,)
+    assert snapshot.means.shape == (0, 2)
+    assert snapshot.covariances.shape == (0, 2, 2)
+    qtbot.wait(100)  # a late, stale snapshot would show up here
+    assert [s.n_points for s in updates[start:]] == [0]
+    assert window.canvas.points_item.n_points == 0
+    assert window.canvas.hint.isVisible()
+    assert window.state_label.text() == "idle"
+
+
+def test_clear_asks_first_and_no_keeps_everything(qtbot, window, updates):
+    window.add_points(np.random.default_rng(7).normal(size=(25, 2)))
+    wait_for_model(qtbot, window, updates, lambda s: s.n_points == 25)
+    window.confirm = lambda text: False
+    count = len(updates)
+    window.clear_action.trigger()
+    assert window.points().shape == (25, 2)
+    qtbot.wait(50)
+    assert len(updates) == count
+
+
+def test_few_points_clear_without_asking(qtbot, window, updates):
+    window.add_points([[0, 0], [1, 1]])
+    wait_for_model(qtbot, window, updates, lambda s: s.n_points == 2)
+
+    def refuse(text):
+        raise AssertionError("must not ask for 2 points")
+
+    window.confirm = refuse
+    window.clear_action.trigger()
+    wait_for_model(qtbot, window, updates, lambda s: s.n_points == 0)
+
+
+def test_fifty_fast_clicks_end_with_all_fifty_and_no_stale_model(qtbot, window, updates):
+    rng = np.random.default_rng(8)
+    points, _ = three_clusters(rng, n_per=17)
+    points = points[:50]
+    for x, y in points:
+        click(window, x, y)  # no waiting in between: as fast as the event loop allows
+    assert window.points().shape == (50, 2)
+    snapshot = wait_for_model(qtbot, window, updates, lambda s: s.n_points == 50 and s.final)
+    ids = [s.request_id for s in updates]
+    assert ids == sorted(ids), "an older snapshot was drawn after a newer one"
+    assert snapshot.request_id == window.controller.latest_request_id
+    assert snapshot.labels.shape == (50,)
+    assert window.canvas.points_item.n_points == 50
+    qtbot.wait(100)
+    assert updates[-1] is snapshot
+
+
+def test_ctrl_z_undoes_the_last_point(qtbot, window, updates):
+    for x, y in [(-3, 0), (0, 3), (3, 0)]:
+        click(window, x, y)
+    wait_for_model(qtbot, window, updates, lambda s: s.n_points == 3)
+    qtbot.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    pts = window.points()
+    assert pts.shape == (2, 2)
+    np.testing.assert_allclose(pts[-1], [0, 3], atol=0.05)
+    snapshot = wait_for_model(qtbot, window, updates, lambda s: s.n_points == 2)
+    assert snapshot.labels.shape == (2,)
+    window.session.undo_stack.redo()
+    assert window.points().shape == (3, 2)
+    wait_for_model(qtbot, window, updates, lambda s: s.n_points == 3)
+
+
+def test_add_points_is_one_undoable_edit(qtbot, window, updates):
+    window.add_points([[0.0, 0.0]])
+    window.add_points(np.random.default_rng(9).normal(size=(40, 2)))
+    assert window.points().shape == (41, 2)
+    window.session.undo_stack.undo()
+    assert window.points().shape == (1, 2)
+    wait_for_model(qtbot, window, updates, lambda s: s.n_points == 1)
+
+
+def test_clicks_on_the_axes_add_nothing(qtbot, window):
+    for point in axis_points(window):
+        press_release(window, QPointF(point))
+    assert window.points().shape == (0, 2)
+    click(window, 0.0, 0.0)  # the same events inside the plot area do add a point
+    assert window.points().shape == (1, 2)
+
+
+def test_right_click_and_drag_add_nothing_and_drag_pans(qtbot, window):
+    click(window, 1.0, 1.0, button=Qt.MouseButton.RightButton)
+    # close the context menu the right click may have opened
+    menu = window.canvas.view_box.menu
+    if menu is not None and menu.isVisible():
+        menu.close()
+    assert window.points().shape == (0, 2)
+    before = window.canvas.view_box.viewRange()[0]
+    drag(window, (0.0, 0.0), (4.0, 0.0))
+    after = window.canvas.view_box.viewRange()[0]
+    assert window.points().shape == (0, 2)
+    assert after[0] == pytest.approx(before[0] - 4.0, abs=0.3)
+
+
+def test_hover_shows_log_density_and_component(qtbot, window, updates):
+    rng = np.random.default_rng(10)
+    points, centres = three_clusters(rng, n_per=20)
+    window.add_points(points)
+    snapshot = wait_for_model(qtbot, window, updates, lambda s: s.final and s.n_components == 3)
+    target = snapshot.means[1]
+    hovered = []
+    window.canvas.hovered.connect(lambda x, y: hovered.append((x, y)))
+    move(window, *target)
+    assert hovered, "no hover reached the canvas"
+    xy = np.array(hovered[-1])
+    np.testing.assert_allclose(xy, target, atol=0.05)
+    text = window.hover_label.text()
+    assert "log density" in text and "component 2" in text
+    # the value shown is the mixture's log-density at the cursor
+    expected = np.log(
+        sum(
+            w * multivariate_normal(m, c).pdf(xy)
+            for w, m, c in zip(snapshot.weights, snapshot.means, snapshot.covariances, strict=True)
+        )
+    )
+    shown = float(text.split("log density ")[1].split(" ")[0].replace("&nbsp;", ""))
+    assert shown == pytest.approx(expected, rel=1e-3, abs=1e-3)
+    window.canvas.left.emit()
+    assert window.hover_label.text() == ""
+
+
+def test_status_bar_shows_points_loglik_bic(qtbot, window, updates):
+    window.add_points(three_clusters(np.random.default_rng(11), n_per=10)[0])
+    snapshot = wait_for_model(qtbot, window, updates, lambda s: s.n_points == 30 and s.final)
+    assert window.points_label.text() == "30 points"
+    assert "3 components" in window.components_label.text()
+    assert f"{snapshot.mean_log_likelihood:.4g}" in window.loglik_label.text()
+    assert "BIC" in window.bic_label.text()
+    expected_bic = -2 * snapshot.mean_log_likelihood * 30 + (6 * 3 - 1) * np.log(30)
+    assert snapshot.bic == pytest.approx(expected_bic)
+
+
+def test_train_refits_from_scratch(qtbot, window, updates):
+    rng = np.random.default_rng(12)
+    points, centres = three_clusters(rng, n_per=30)
+    window.epochs_spin.setValue(0)  # incremental only: the model may be rough
+    window.add_points(points)
+    wait_for_model(qtbot, window, updates, lambda s: s.n_points == 90)
+    window.train_action.trigger()
+    snapshot = wait_for_model(
+        qtbot,
+        window,
+        updates,
+        lambda s: s.final and s.state in ("converged", "stopped") and s.n_iter > 0,
+    )
+    assert np.all(nearest_distances(snapshot.means, centres) < 0.5)
+
+
+def test_open_bad_csv_shows_a_dialog_and_changes_nothing(qtbot, window, updates, tmp_path):
+    window.add_points([[1.0, 2.0], [3.0, 4.0]])
+    wait_for_model(qtbot, window, updates, lambda s: s.n_points == 2)
+    errors = []
+    window.show_error = errors.append
+    count = len(updates)
+    for name, text in [
+        ("words.csv", "x,y\n1,2\nthree,four\n"),
+        ("one_column.csv", "1\n2\n3\n"),
+        ("empty.csv", "# nothing\n"),
+        ("nan.csv", "1,2\nnan,3\n"),
+    ]:
+        path = tmp_path / name
+        path.write_text(text)
+        assert window.open_file(path) is False
+    assert window.open_file(tmp_path / "missing.csv") is False
+    assert len(errors) == 5 and all("Could not open" in e for e in errors)
+    np.testing.assert_array_equal(window.points(), [[1.0, 2.0], [3.0, 4.0]])
+    qtbot.wait(50)
+    assert len(updates) == count
+    assert window.session.undo_stack.count() == 1
+
+
+def test_open_old_faithful(qtbot, window, updates):
+    from importlib.resources import as_file, files
+
+    with as_file(files("resources").joinpath("old_faithful.csv")) as path:
+        assert window.open_file(path)
+    assert window.points().shape == (272, 2)
+    window_range = window.canvas.view_box.viewRange()
+    assert window_range[1][0] < 43 and window_range[1][1] > 96  # the view shows the data
+    snapshot = wait_for_model(qtbot, window, updates, lambda s: s.n_points == 272 and s.final)
+    assert snapshot.n_components == 3
+
+
+@pytest.mark.parametrize("scale", [1e-3, 1e6])
+def test_any_scale_behaves_the_same(qtbot, window, updates, scale):
+    rng = np.random.default_rng(13)
+    points, centres = three_clusters(rng, n_per=25)
+    offset = np.array([7.0, -3.0]) * scale * 10
+    set_view(
+        window,
+        (-10 * scale + offset[0], 10 * scale + offset[0]),
+        (-10 * scale + offset[1], 10 * scale + offset[1]),
+    )
+    for x, y in points[:6] * scale + offset:
+        click(window, x, y)
+    window.add_points(points[6:] * scale + offset)
+    wait_for_model(qtbot, window, updates, lambda s: s.n_points == 75)
+    window.train_action.trigger()
+    snapshot = wait_for_model(qtbot, window, updates, lambda s: s.final and s.n_iter > 1)
+    assert snapshot.n_components == 3
+    found = (snapshot.means - offset) / scale
+    assert np.all(nearest_distances(found, centres) < 1.0)
+    spreads = np.sqrt(np.linalg.eigvalsh(snapshot.covariances)) / scale
+    assert np.all((spreads > 0.2) & (spreads < 2.0))
+
+
+def test_closing_during_a_long_fit_returns_promptly(qtbot, window, updates):
+    rng = np.random.default_rng(14)
+    window.epochs_spin.setValue(1000)
+    window.components_spin.setValue(20)
+    window.add_points(rng.uniform(-9, 9, size=(150_000, 2)))  # slow to converge with K=20
+    window.train_action.trigger()
+    qtbot.waitUntil(lambda: bool(window.controller.busy and updates), timeout=20_000)
+    assert window.controller.busy
+    thread = window.controller.thread
+    started = time.perf_counter()
+    window.close()
+    elapsed = time.perf_counter() - started
+    assert not thread.isRunning()
+    assert elapsed < 1.0, f"closing took {elapsed:.2f} s"
+
+
+def test_large_data_draws_one_item_per_layer(qtbot, window, updates):
+    rng = np.random.default_rng(15)
+    window.add_points(rng.normal(size=(60_000, 2)) * 3)
+    snapshot = wait_for_model(qtbot, window, updates, lambda s: s.n_points == 60_000)
+    items = window.canvas.view_box.addedItems
+    # points, pending, ellipses, means, and at most 20 weight labels: never one per point
+    assert len(items) <= 4 + 20
+    assert window.canvas.points_item.n_points == 60_000
+    assert snapshot.grouped_points.shape == (60_000, 2)
