@@ -6,5 +6,12 @@ learns one point or one chunk at a time with ``partial_fit``.
 
 from ._base import NotFittedError
 from ._gaussian_mixture import ConvergenceWarning, GaussianMixture
+from ._gradient import GaussianMixtureModule, GradientGaussianMixture
 
-__all__ = ["ConvergenceWarning", "GaussianMixture", "NotFittedError"]
+__all__ = [
+    "ConvergenceWarning",
+    "GaussianMixture",
+    "GaussianMixtureModule",
+    "GradientGaussianMixture",
+    "NotFittedError",
+]
