@@ -45,10 +45,16 @@ from ._serialization import (
 )
 from ._validation import as_numpy_2d, as_numpy_nd, check_n_features, check_positive_int
 
-# Floor on the log of the scale factor's diagonal (standardised units): with
-# ``reg_covar=0`` a component collapsing on duplicate points stops at exp(-50) instead of
-# underflowing to a zero variance.
-_LOG_SCALE_MIN = -50.0
+
+def _log_scale_min(dtype: torch.dtype) -> float:
+    """Floor on the log of the scale factor's diagonal, in standardised units.
+
+    ``eps ** 1.5``: far below the data's resolution, far above underflow (also when
+    squared and inverted), so that with ``reg_covar=0`` a component collapsing on
+    duplicate points stops there instead of reaching a zero variance.
+    """
+    return 1.5 * math.log(torch.finfo(dtype).eps)
+
 
 _DTYPES = {"float64": torch.float64, "float32": torch.float32}
 
@@ -197,7 +203,7 @@ class GaussianMixtureModule(nn.Module):
     def _log_std(self) -> torch.Tensor:
         """Log standard deviations for 'diag' and 'spherical', shape (K, D)."""
         K, D = self.loc.shape
-        raw = self.raw_scale.clamp(min=_LOG_SCALE_MIN)
+        raw = self.raw_scale.clamp(min=_log_scale_min(self.raw_scale.dtype))
         raw = raw[:, None].expand(K, D) if self.covariance_type == "spherical" else raw
         return 0.5 * torch.logaddexp(2.0 * raw, torch.log(self._reg()))  # [K, D]
 
@@ -211,7 +217,8 @@ class GaussianMixtureModule(nn.Module):
         if self.covariance_type in ("diag", "spherical"):
             return torch.diag_embed(self._log_std().exp())
         raw = self.raw_scale if self.covariance_type == "full" else self.raw_scale[None]
-        diagonal = torch.diagonal(raw, dim1=-2, dim2=-1).clamp(min=_LOG_SCALE_MIN)
+        floor = _log_scale_min(raw.dtype)
+        diagonal = torch.diagonal(raw, dim1=-2, dim2=-1).clamp(min=floor)
         lower = torch.tril(raw, -1) + torch.diag_embed(diagonal.exp())  # [K or 1, D, D]
         if self.reg_covar > 0:
             covariance = lower @ lower.transpose(-2, -1) + torch.diag_embed(self._reg())
@@ -467,6 +474,15 @@ class GradientGaussianMixture(MixtureBase):
         The trained module (read-only property).
     optimizer_ : torch.optim.Adam
         Its optimizer (read-only property).
+
+    Notes
+    -----
+    From the same start it reaches EM's likelihood on well-separated clusters (within
+    1e-4 nats per point after 100 epochs in the tests), but more slowly, and it differs
+    where EM is at its best: Adam moves every parameter by up to about ``lr`` per epoch
+    whatever the curvature, so a component much narrower than ``lr`` standardised units,
+    such as one collapsed on repeated points (width ``sqrt(reg_covar)``), is knocked off
+    them, where EM keeps it. The model stays valid and finite throughout.
     """
 
     def __init__(

@@ -401,3 +401,13 @@ def test_every_epoch_is_a_valid_model(
     for epoch in model.iter_fit(X, max_iter=15):
         assert_valid(epoch)
         assert np.all(np.isfinite(epoch.score_samples(X)))
+
+
+def test_warm_start_after_changing_the_structure_starts_over(clusters):
+    model = GradientGaussianMixture(3, max_iter=5, warm_start=True, **start("full"))
+    model.fit(clusters)
+    model.n_components, model.weights_init, model.means_init = 2, None, None
+    model.precisions_init, model.random_state = None, 0
+    model.fit(clusters)
+    assert model.means_.shape == (2, 2) and model.module_.loc.shape == (2, 2)
+    assert float(model.optimizer_.state[model.module_.loc]["step"]) == 5
