@@ -208,6 +208,29 @@ def test_bad_input_raises_and_leaves_the_model_unchanged(clusters, bad):
     assert model.to_dict() == before
 
 
+def test_a_failure_during_training_restores_the_model(clusters, monkeypatch):
+    model = GradientGaussianMixture(3, max_iter=5, warm_start=True, **start("full"))
+    model.fit(clusters)
+    before = model.to_dict()
+    original = GaussianMixtureModule.forward
+    calls = []
+
+    def fails_at_the_third_epoch(self, X):
+        calls.append(1)
+        loss = original(self, X)
+        return loss * float("nan") if len(calls) == 3 else loss
+
+    monkeypatch.setattr(GaussianMixtureModule, "forward", fails_at_the_third_epoch)
+    with pytest.raises(ValueError, match="non-finite"):
+        model.fit(clusters)
+    assert model.to_dict() == before
+    calls.clear()
+    with pytest.raises(ValueError, match="non-finite"):
+        for _ in model.iter_fit(clusters):
+            pass
+    assert model.to_dict() == before
+
+
 @pytest.mark.parametrize(
     "options",
     [
