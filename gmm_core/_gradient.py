@@ -412,7 +412,7 @@ def _standardization(X: torch.Tensor, covariance_type: str) -> tuple[torch.Tenso
     'spherical' uses one scale, the root mean variance, for all features.
     """
     shift = X.mean(0)  # [D]
-    variances = X.var(0, unbiased=False) if X.shape[0] > 1 else torch.zeros_like(shift)
+    variances = X.var(0, correction=0) if X.shape[0] > 1 else torch.zeros_like(shift)
     if covariance_type == "spherical":
         variances = variances.mean().expand_as(shift)
     positive = variances > 0
