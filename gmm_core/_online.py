@@ -22,7 +22,10 @@ from scipy.special import gammaincinv
 from . import _online_structure as structure_moves
 from ._online_stats import (
     LOG_2PI,
+    expectation_statistics_2d,
     gaussian_factors,
+    log_gaussian,
+    log_softmax_rows,
     merge,
     published_covariances,
     weighted_statistics,
@@ -345,10 +348,19 @@ class IncrementalEM:
         self._overall_count = total
 
     def _chunk_statistics(self, X: np.ndarray, log_weights, means, inverse, log_det):
-        """E-step statistics of a chunk (counts, means, covs), with torch for large chunks."""
+        """E-step statistics of a chunk: counts, means, covs and the summed log-likelihood.
+
+        Two-dimensional chunks take a single-threaded numpy closed form (torch's threads
+        only contend on a small shared machine); other dimensions take torch for large
+        chunks.
+        """
+        if X.shape[1] == 2:
+            return expectation_statistics_2d(X, log_weights, means, inverse, log_det)
         if X.shape[0] <= 4 * BUFFER_SIZE:
-            resp = self._responsibilities(X, log_weights, means, inverse, log_det)
-            return weighted_statistics(X, resp, means)
+            log_prob = log_gaussian(X, means, inverse, log_det) + log_weights
+            log_resp, log_norm = log_softmax_rows(log_prob)
+            stats = weighted_statistics(X, np.exp(log_resp), means)
+            return (*stats, float(log_norm.sum()))
         import torch
 
         from ._em import GaussianParameters, expectation_statistics
@@ -360,15 +372,13 @@ class IncrementalEM:
         )
         stats = expectation_statistics(torch.from_numpy(np.ascontiguousarray(X)), params)
         covs = stats.covariances.numpy()
-        return stats.counts.numpy(), stats.means.numpy(), 0.5 * (covs + covs.transpose(0, 2, 1))
+        covs = 0.5 * (covs + covs.transpose(0, 2, 1))
+        return stats.counts.numpy(), stats.means.numpy(), covs, stats.log_likelihood
 
     @staticmethod
     def _responsibilities(X, log_weights, means, inverse, log_det):
-        from ._online_stats import log_gaussian, log_softmax_rows
-
         log_prob = log_gaussian(X, means, inverse, log_det) + log_weights
-        log_resp, _ = log_softmax_rows(log_prob)
-        return np.exp(log_resp)
+        return np.exp(log_softmax_rows(log_prob)[0])
 
     def _cap_chunk(self, chunk_counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """With ``memory``: the chunk's counts and the decay of older weights under the cap."""
@@ -390,7 +400,7 @@ class IncrementalEM:
             chunk = weighted_statistics(X, resp, self._means)
         else:
             resp = None
-            chunk = self._chunk_statistics(X, *params)
+            chunk = self._chunk_statistics(X, *params)[:3]
         counts, means, covs = chunk
         if self.memory is not None:
             counts, decay = self._cap_chunk(counts)
@@ -441,8 +451,8 @@ class IncrementalEM:
         params = self._parameters(start_counts, base_means, start_covs, prior)
         previous = -np.inf
         for _ in range(BATCH_INIT_ITERATIONS):
-            chunk = self._chunk_statistics(X, *params)
-            log_likelihood = self._chunk_log_likelihood(X, params)
+            *chunk, log_likelihood = self._chunk_statistics(X, *params)
+            log_likelihood /= n
             total = merge(base_counts, base_means, base_covs, *chunk)
             params = self._parameters(*total, prior)
             if abs(log_likelihood - previous) < BATCH_INIT_TOL:
@@ -466,14 +476,6 @@ class IncrementalEM:
         self._counts, self._means, self._covs = (a[alive] for a in running)
         self._changed()
         self._publish()
-
-    def _chunk_log_likelihood(self, X, params) -> float:
-        from ._online_stats import log_gaussian, log_softmax_rows
-
-        rows = X[:: max(1, X.shape[0] // 2048)]
-        log_weights, means, inverse, log_det = params
-        _, log_norm = log_softmax_rows(log_gaussian(rows, means, inverse, log_det) + log_weights)
-        return float(log_norm.mean())
 
     def _seeds(self, X: np.ndarray, n_seeds: int) -> np.ndarray:
         """k-means++ seeds, in standardised coordinates, away from the existing means."""

@@ -299,3 +299,77 @@ def log_softmax_rows(log_prob):
     top = log_prob.max(1, keepdims=True)
     log_norm = top[:, 0] + np.log(np.exp(log_prob - top).sum(1))
     return log_prob - log_norm[:, None], log_norm
+
+
+# Rows per block of the two-dimensional E-step: (rows, K) working arrays stay in cache.
+_BLOCK_ROWS = 2048
+# Log-responsibilities are clipped here, so that exp never produces (slow) subnormals.
+_LOG_FLOOR = -700.0
+
+
+def expectation_statistics_2d(X, log_weights, means, inverse_cholesky, log_det):
+    """E-step statistics of two-dimensional points, in single-threaded numpy blocks.
+
+    Closed forms replace batched linear algebra, and differences are taken from each
+    component's mean, so far-from-origin data keeps its digits.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, 2)
+    log_weights : ndarray of shape (K,)
+    means : ndarray of shape (K, 2)
+    inverse_cholesky : ndarray of shape (K, 2, 2)
+        Lower-triangular ``A`` with ``|A (x - mu)|^2`` the squared Mahalanobis distance.
+    log_det : ndarray of shape (K,)
+
+    Returns
+    -------
+    counts : ndarray of shape (K,)
+    means : ndarray of shape (K, 2)
+    covs : ndarray of shape (K, 2, 2)
+        Responsibility-weighted statistics of ``X``.
+    log_likelihood : float
+        Sum of the mixture log-density over the points.
+    """
+    K = means.shape[0]
+    log_norm = log_weights - 0.5 * (2.0 * LOG_2PI + log_det)  # [K]
+    a00, a10, a11 = inverse_cholesky[:, 0, 0], inverse_cholesky[:, 1, 0], inverse_cholesky[:, 1, 1]
+    counts, first = np.zeros(K), np.zeros((K, 2))
+    sxx, sxy, syy = np.zeros(K), np.zeros(K), np.zeros(K)
+    log_likelihood = 0.0
+    columns = np.ascontiguousarray(X.T)  # [2, n]
+    mx, my = means[:, 0:1], means[:, 1:2]  # [K, 1]
+    a00, a10, a11, log_norm = a00[:, None], a10[:, None], a11[:, None], log_norm[:, None]
+    for start in range(0, X.shape[0], _BLOCK_ROWS):
+        dx = columns[0:1, start : start + _BLOCK_ROWS] - mx  # [K, n]
+        dy = columns[1:2, start : start + _BLOCK_ROWS] - my  # [K, n]
+        work = dx * a10  # [K, n]
+        work += dy * a11
+        resp = dx * a00  # [K, n]
+        np.multiply(resp, resp, out=resp)
+        np.multiply(work, work, out=work)
+        resp += work
+        resp *= -0.5
+        resp += log_norm  # log w_k N(x | k)
+        top = resp.max(0)  # [n]
+        resp -= top
+        np.maximum(resp, _LOG_FLOOR, out=resp)
+        np.exp(resp, out=resp)
+        total = resp.sum(0)  # [n]
+        resp /= total
+        log_likelihood += float(top.sum() + np.log(total).sum())
+        counts += resp.sum(1)
+        np.multiply(resp, dx, out=work)  # r dx
+        first[:, 0] += work.sum(1)
+        sxx += np.einsum("kn,kn->k", work, dx)
+        sxy += np.einsum("kn,kn->k", work, dy)
+        np.multiply(resp, dy, out=work)  # r dy
+        first[:, 1] += work.sum(1)
+        syy += np.einsum("kn,kn->k", work, dy)
+    safe = np.where(counts > 0, counts, 1.0)
+    shift = first / safe[:, None]  # [K, 2]
+    covs = np.empty((K, 2, 2))
+    covs[:, 0, 0] = sxx / safe - shift[:, 0] ** 2
+    covs[:, 1, 1] = syy / safe - shift[:, 1] ** 2
+    covs[:, 0, 1] = covs[:, 1, 0] = sxy / safe - shift[:, 0] * shift[:, 1]
+    return counts, means + shift, covs, log_likelihood
