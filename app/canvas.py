@@ -211,9 +211,7 @@ class Canvas(pg.PlotWidget):
         self.view_box.setRange(xRange=DEFAULT_RANGE, yRange=DEFAULT_RANGE, padding=0)
 
         self.points_item = PointCloudItem()
-        self.pending_item = pg.ScatterPlotItem(
-            size=7, pen=pg.mkPen(60, 60, 60), brush=pg.mkBrush(*UNASSIGNED_COLOR, 160)
-        )
+        self.pending_item = PointCloudItem()  # points added, not yet answered for
         self.ellipses_item = EllipsesItem()
         self.means_item = pg.ScatterPlotItem(size=14, symbol="d", pen=pg.mkPen("k", width=1.5))
         for z, item in enumerate(
@@ -306,8 +304,8 @@ class Canvas(pg.PlotWidget):
         elif self.points_item.n_points:
             self.points_item.set_groups([])
         pending = points[learnt:] if learnt <= points.shape[0] else points[:0]
-        if pending.shape[0] or len(self.pending_item.data):
-            self.pending_item.setData(pos=pending)
+        if pending.shape[0] or self.pending_item.n_points:
+            self.pending_item.set_groups([(pending, UNASSIGNED_COLOR)])
 
     def show_model(self, snapshot: ModelSnapshot, points: np.ndarray) -> None:
         """Draw ``snapshot`` (model and points); ``points`` are the session's current ones."""

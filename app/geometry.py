@@ -194,3 +194,96 @@ def data_extent(points: np.ndarray) -> float:
     if points.shape[0] < 2:
         return 0.0
     return float(np.max(np.ptp(points, axis=0)))
+
+
+class Cancelled(Exception):
+    """Raised inside a computation when its cancel flag was set."""
+
+
+def kmeans_start(
+    X: np.ndarray,
+    n_components: int,
+    rng: np.random.Generator,
+    reg_covar: float,
+    *,
+    cancelled=None,
+    sample: int = 20_000,
+    max_iter: int = 25,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Initial mixture parameters from k-means++ seeds and a few Lloyd steps on a sample.
+
+    Every step checks ``cancelled`` (a ``threading.Event``), so a start on 200,000 points
+    can be abandoned within milliseconds, unlike a k-means run to convergence.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, 2), n >= 1
+    n_components : int
+    rng : numpy.random.Generator
+    reg_covar : float
+        Added to the diagonal of every covariance, in squared data units (> 0).
+    cancelled : threading.Event, optional
+    sample : int
+        At most this many points, drawn at random, are clustered.
+    max_iter : int
+        Lloyd steps at most.
+
+    Returns
+    -------
+    weights : ndarray of shape (K,)
+    means : ndarray of shape (K, 2)
+    covariances : ndarray of shape (K, 2, 2)
+
+    Raises
+    ------
+    Cancelled
+        If ``cancelled`` is set between steps.
+    """
+
+    def check():
+        if cancelled is not None and cancelled.is_set():
+            raise Cancelled
+
+    if X.shape[0] > sample:
+        X = X[np.sort(rng.choice(X.shape[0], sample, replace=False))]
+    n, k_total = X.shape[0], n_components
+    centre = X.mean(axis=0)
+    spread = float(X.std(axis=0).max())
+    Z = (X - centre) / (spread if spread > 0 else 1.0)  # [n, 2] unit scale
+    centers = np.empty((k_total, 2))
+    centers[0] = Z[rng.integers(n)]
+    closest = np.sum((Z - centers[0]) ** 2, axis=1)  # [n]
+    for k in range(1, k_total):
+        check()
+        total = closest.sum()
+        index = rng.choice(n, p=closest / total) if total > 0 else rng.integers(n)
+        centers[k] = Z[index]
+        np.minimum(closest, np.sum((Z - centers[k]) ** 2, axis=1), out=closest)
+    labels = np.zeros(n, dtype=np.int64)
+    for _ in range(max_iter):
+        check()
+        distance = np.sum((Z[:, None, :] - centers[None, :, :]) ** 2, axis=-1)  # [n, K]
+        labels = np.argmin(distance, axis=1)
+        counts = np.bincount(labels, minlength=k_total)
+        sums = np.zeros_like(centers)
+        np.add.at(sums, labels, Z)
+        moved = np.where(counts[:, None] > 0, sums / np.maximum(counts, 1)[:, None], centers)
+        shift = float(np.max(np.abs(moved - centers)))
+        centers = moved
+        if shift < 1e-6:
+            break
+    counts = np.bincount(labels, minlength=k_total).astype(np.float64)
+    overall = np.cov(X.T, bias=True).reshape(2, 2) if n > 1 else np.zeros((2, 2))
+    means = centers * (spread if spread > 0 else 1.0) + centre
+    covariances = np.empty((k_total, 2, 2))
+    for k in range(k_total):
+        members = X[labels == k]
+        if members.shape[0] >= 2:
+            d = members - members.mean(axis=0)
+            means[k] = members.mean(axis=0)
+            covariances[k] = d.T @ d / members.shape[0]
+        else:
+            covariances[k] = overall / k_total
+        covariances[k] += reg_covar * np.eye(2)
+    weights = (counts + 1.0) / (counts.sum() + k_total)  # no empty component
+    return weights, means, covariances

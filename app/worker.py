@@ -19,9 +19,11 @@ from PySide6.QtCore import QObject, Signal, Slot
 from gmm_core import GaussianMixture
 
 from .geometry import (
+    Cancelled,
     data_extent,
     ellipse_outlines,
     group_by_label,
+    kmeans_start,
     labels_and_log_likelihood,
     match_slots,
 )
@@ -36,6 +38,15 @@ LARGE_N = 50_000
 #: Rows per ``partial_fit`` call when many points arrive at once; cancellation is checked
 #: between chunks.
 CHUNK_ROWS = 20_000
+
+#: Fresh fits start from k-means on a random sample of at most this many points, run
+#: here step by step so that it can be cancelled (gmm_core's k-means, run to convergence
+#: in one call, can take seconds on 200,000 points); EM passes then use all points.
+INIT_SAMPLE = 20_000
+
+#: Up to this many points, each update also tries a fresh k-means start (see
+#: ``Trainer._try_fresh_start``).
+FRESH_START_LIMIT = 5_000
 
 #: Passes of a Train restart at least, whatever the epochs spin box says.
 TRAIN_MIN_PASSES = 100
@@ -110,6 +121,8 @@ class Trainer:
             request = dataclasses.replace(request, points=request.points.copy())
         try:
             self._run(request)
+        except Cancelled:
+            pass  # a newer request waits; the model is valid or was forgotten
         except Exception:
             self.reset()
             raise
@@ -130,17 +143,26 @@ class Trainer:
         min_passes = 0
         model = self.model
         same_shape = model is not None and model.n_components == request.n_components
+        fitted = same_shape and getattr(model, "means_", None) is not None
         if same_shape and self._generation == request.generation and self._n_fitted <= n:
             pass  # the model has seen a prefix of the points: learn the rest incrementally
-        elif same_shape and model.means_.shape[0] <= n:
+        elif fitted and model.means_.shape[0] <= n:
             # Points were removed or replaced (undo, open): keep the parameters, relearn
             # them from all points with at least one EM pass.
             self._generation, self._n_fitted, min_passes = request.generation, n, 1
             self._slot_labels = None
         else:
+            self.reset()
             self._start_model(request)
             if n >= request.n_components:
-                self._refine(request, started, min_passes=1, budget=False, fresh=True)
+                try:
+                    self.model = self._fresh_model(request, request.seed)
+                except Cancelled:
+                    self.reset()  # the next request starts afresh
+                    raise
+                result = self._refine(request, started, min_passes=1, budget=False, fresh=True)
+                if result is not None:
+                    self._emit_snapshot(request, *result, final=True, force=True)
                 return
         # The instant answer: incremental EM on the new points only.
         for start in range(self._n_fitted, n, CHUNK_ROWS):
@@ -150,18 +172,44 @@ class Trainer:
             self._n_fitted = min(n, start + CHUNK_ROWS)
         if min_passes == 0:
             self._emit_snapshot(request, "incremental", 0, final=request.epochs == 0, force=True)
-        self._refine(request, started, min_passes=min_passes, budget=True)
+            if request.epochs == 0:
+                return
+        result = self._refine(request, started, min_passes=min_passes, budget=True)
+        if result is None or not self._try_fresh_start(request):
+            return
+        self._emit_snapshot(request, *result, final=True, force=True)
 
-    def _start_model(self, request: TrainingRequest, seed_offset: int = 0) -> None:
+    def _start_model(self, request: TrainingRequest) -> None:
+        """A model that starts from nothing and learns incrementally."""
         self.model = GaussianMixture(
             request.n_components,
             reg_covar=request.reg_covar,
             max_iter=max(1, request.epochs),
-            random_state=request.seed + seed_offset,
+            random_state=request.seed,
         )
         self._generation = request.generation
         self._n_fitted = 0
         self._slot_labels = None
+
+    def _fresh_model(self, request: TrainingRequest, seed: int) -> GaussianMixture:
+        """An unfitted model started by (cancellable) k-means on the request's points."""
+        weights, means, covariances = kmeans_start(
+            request.points,
+            request.n_components,
+            np.random.default_rng(seed),
+            request.reg_covar,
+            cancelled=self.cancelled,
+            sample=INIT_SAMPLE,
+        )
+        return GaussianMixture(
+            request.n_components,
+            reg_covar=request.reg_covar,
+            max_iter=max(1, request.epochs),
+            weights_init=weights,
+            means_init=means,
+            covariances_init=covariances,
+            random_state=seed,
+        )
 
     def _refine(
         self,
@@ -171,12 +219,13 @@ class Trainer:
         min_passes: int,
         budget: bool,
         fresh: bool = False,
-    ) -> None:
-        """Up to ``epochs`` warm-started EM passes over all points, with progress snapshots."""
+    ) -> tuple[str, int] | None:
+        """Up to ``epochs`` warm-started EM passes over all points, with progress snapshots.
+
+        Returns the final state and the passes run, or None when cancelled.
+        """
         X = request.points
         passes = max(request.epochs, min_passes)
-        if passes == 0 or X.shape[0] < 1:
-            return
         state, n_iter = "stopped", 0
         for n_iter, model in enumerate(self.model.iter_fit(X, max_iter=passes), start=1):
             self._n_fitted = X.shape[0]
@@ -191,7 +240,29 @@ class Trainer:
                 break
             if n_iter < passes and self._due():
                 self._emit_snapshot(request, "refining", n_iter, final=False)
-        self._emit_snapshot(request, state, n_iter, final=True, force=True)
+        return state, n_iter
+
+    def _try_fresh_start(self, request: TrainingRequest) -> bool:
+        """Compare the incremental model with a fresh k-means start; keep the likelier.
+
+        Incremental EM sees points in the order they were clicked and can settle in a
+        poor local optimum (several components on the first cluster clicked, none left
+        for the later ones); on small data a fresh start costs milliseconds. Returns
+        False when cancelled.
+        """
+        X = request.points
+        n, n_components = X.shape[0], request.n_components
+        if n > FRESH_START_LIMIT or n < max(2, n_components):
+            return True
+        candidate = self._fresh_model(request, request.seed)
+        for _ in candidate.iter_fit(X, max_iter=max(request.epochs, 20)):
+            if self.cancelled.is_set():
+                return False
+        gain = (candidate.score(X) - self.model.score(X)) * n  # nats
+        if gain > max(1.0, 1e-3 * n):
+            self.model = candidate
+            self._slot_labels = None
+        return True
 
     def _train(self, request: TrainingRequest) -> None:
         """Refit from scratch: ``n_init`` k-means starts, each EM to convergence; keep the best."""
@@ -202,12 +273,16 @@ class Trainer:
         passes = max(request.epochs, TRAIN_MIN_PASSES)
         best, best_bound, n_iter = None, -np.inf, 0
         for restart in range(max(1, request.n_init)):
-            self._start_model(request, seed_offset=restart)
+            self._start_model(request)
+            try:
+                self.model = self._fresh_model(request, request.seed + restart)
+            except Cancelled:
+                self._keep_best(best, request)
+                raise
             for n_iter, model in enumerate(self.model.iter_fit(X, max_iter=passes), start=1):
                 self._n_fitted = n
                 if self.cancelled.is_set():
-                    if best is not None:
-                        self.model = best
+                    self._keep_best(best if best is not None else self.model, request)
                     return
                 if not model.converged_ and self._due():
                     self._emit_snapshot(request, "training", n_iter, final=False)
@@ -217,6 +292,15 @@ class Trainer:
         self._n_fitted = n
         state = "converged" if best.converged_ else "stopped"
         self._emit_snapshot(request, state, best.n_iter_, final=True, force=True)
+
+    def _keep_best(self, model: GaussianMixture | None, request: TrainingRequest) -> None:
+        """After a cancelled Train: keep a model fitted on all points, or start afresh."""
+        if model is None:
+            self.reset()
+            return
+        self.model, self._generation = model, request.generation
+        self._n_fitted = request.points.shape[0]
+        self._slot_labels = None
 
     # -- snapshots -----------------------------------------------------------------------
 

@@ -115,10 +115,15 @@ def wait_for_model(qtbot, window, updates, predicate=lambda s: True, timeout=WAI
     return updates[-1]
 
 
-def three_clusters(rng, n_per=25, centres=((-5.0, -4.0), (5.0, -4.0), (0.0, 5.0)), sd=0.6):
+def three_clusters(
+    rng, n_per=25, centres=((-5.0, -4.0), (5.0, -4.0), (0.0, 5.0)), sd=0.6, shuffle=True
+):
+    """Points of three round clusters (shuffled, or cluster after cluster) and the centres."""
     parts = [rng.normal(loc=c, scale=sd, size=(n_per, 2)) for c in centres]
     points = np.concatenate(parts)
-    return points[rng.permutation(points.shape[0])], np.asarray(centres)
+    if shuffle:
+        points = points[rng.permutation(points.shape[0])]
+    return points, np.asarray(centres)
 
 
 def axis_points(window) -> list[QPoint]:

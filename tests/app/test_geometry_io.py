@@ -132,3 +132,22 @@ def test_regulariser_follows_the_scale(qtbot):
     assert controller.reg_covar_for(pts * 1e6) == pytest.approx(1e-6 * (2e6) ** 2)
     controller.view_extent = 2e-3
     assert controller.reg_covar_for(pts[:1]) == pytest.approx(1e-6 * (2e-3) ** 2)
+
+
+def test_kmeans_start_finds_clusters_and_can_be_cancelled():
+    import threading
+
+    from app.geometry import Cancelled, kmeans_start
+
+    rng = np.random.default_rng(33)
+    centres = np.array([[-5.0, 0.0], [5.0, 0.0], [0.0, 8.0]]) * 1e-4
+    X = np.concatenate([rng.normal(c, 1e-5, size=(200, 2)) for c in centres])
+    weights, means, covs = kmeans_start(X, 3, np.random.default_rng(0), 1e-16)
+    assert weights.sum() == pytest.approx(1.0) and np.all(weights > 0)
+    found = np.min(np.linalg.norm(means[:, None] - centres[None], axis=-1), axis=0)
+    assert np.all(found < 1e-5)
+    assert np.all(np.linalg.eigvalsh(covs) > 0)
+    stop = threading.Event()
+    stop.set()
+    with pytest.raises(Cancelled):
+        kmeans_start(X, 3, np.random.default_rng(0), 1e-16, cancelled=stop)

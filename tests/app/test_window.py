@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import faulthandler
 import time
 
 import numpy as np
@@ -53,9 +54,10 @@ def test_click_adds_point_where_clicked(qtbot, window, updates):
     assert not window.canvas.hint.isVisible()
 
 
-def test_three_clicked_clusters_give_three_means_near_them(qtbot, window, updates):
+@pytest.mark.parametrize("shuffle", [False, True], ids=["cluster_after_cluster", "mixed"])
+def test_three_clicked_clusters_give_three_means_near_them(qtbot, window, updates, shuffle):
     rng = np.random.default_rng(3)
-    points, centres = three_clusters(rng, n_per=10)
+    points, centres = three_clusters(rng, n_per=10, shuffle=shuffle)
     for x, y in points:
         click(window, x, y)
     assert window.points().shape == (30, 2)
@@ -318,9 +320,11 @@ def test_closing_during_a_long_fit_returns_promptly(qtbot, window, updates):
     qtbot.waitUntil(lambda: bool(window.controller.busy and updates), timeout=20_000)
     assert window.controller.busy
     thread = window.controller.thread
+    faulthandler.dump_traceback_later(1.0)  # where it hangs, should it
     started = time.perf_counter()
     window.close()
     elapsed = time.perf_counter() - started
+    faulthandler.cancel_dump_traceback_later()
     assert not thread.isRunning()
     assert elapsed < 1.0, f"closing took {elapsed:.2f} s"
 
