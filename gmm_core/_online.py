@@ -45,6 +45,7 @@ BUFFER_CHUNK = BUFFER_SIZE // 2
 BATCH_INIT_ROWS = 32
 BATCH_INIT_ITERATIONS = 30
 BATCH_INIT_TOL = 1e-4
+BATCH_INIT_TRIES = 3
 _FORMAT = "gmm_core.IncrementalEM/1"
 COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
 _COVARIANCE_PARAMETERS = {
@@ -438,7 +439,48 @@ class IncrementalEM:
         if self.n_active == 0:
             self._fallback_variance = self._default_fallback(X.mean(0))
         old = self.n_active
-        seeds = self._seeds(X, self.n_components - old)
+        best = None
+        for _ in range(BATCH_INIT_TRIES):
+            seeds = self._seeds(X, self.n_components - old)
+            result = self._fit_chunk(X, seeds)
+            if best is None or result[0] > best[0]:
+                best = result
+        _, chunk = best
+        K = chunk[0].shape[0]
+        base_counts = np.concatenate([self._counts, np.zeros(K - old)])
+        base_means = np.concatenate([self._means, chunk[1][old:]])
+        base_covs = np.concatenate([self._covs, np.zeros((K - old, D, D))])
+        counts, means, covs = chunk
+        if self.memory is not None:
+            counts = np.minimum(counts, float(self.memory))
+        alive = np.concatenate([np.ones(old, dtype=bool), counts[old:] > 0])
+        pad = K - old
+        frozen = merge(
+            np.concatenate([self._frozen_counts, np.zeros(pad)]),
+            np.concatenate([self._frozen_means, means[old:]]),
+            np.concatenate([self._frozen_covs, np.zeros((pad, D, D))]),
+            counts,
+            means,
+            covs,
+        )
+        running = merge(base_counts, base_means, base_covs, counts, means, covs)
+        self._frozen_counts, self._frozen_means, self._frozen_covs = (a[alive] for a in frozen)
+        self._counts, self._means, self._covs = (a[alive] for a in running)
+        self._changed()
+        self._publish()
+
+    def _fit_chunk(self, X: np.ndarray, seeds: np.ndarray):
+        """Short EM on a chunk with new components at ``seeds``; old statistics fixed.
+
+        Returns
+        -------
+        log_likelihood : float
+            Mean log-likelihood per point of the chunk at the last E-step.
+        chunk : tuple of ndarrays
+            The chunk's statistics (counts (K,), means (K, D), covs (K, D, D)).
+        """
+        n, D = X.shape
+        old = self.n_active
         K = old + seeds.shape[0]
         base_counts = np.concatenate([self._counts, np.zeros(K - old)])
         base_means = np.concatenate([self._means, seeds])
@@ -458,24 +500,7 @@ class IncrementalEM:
             if abs(log_likelihood - previous) < BATCH_INIT_TOL:
                 break
             previous = log_likelihood
-        counts, means, covs = chunk
-        if self.memory is not None:
-            counts = np.minimum(counts, float(self.memory))
-        alive = np.concatenate([np.ones(old, dtype=bool), counts[old:] > 0])
-        pad = K - old
-        frozen = merge(
-            np.concatenate([self._frozen_counts, np.zeros(pad)]),
-            np.concatenate([self._frozen_means, means[old:]]),
-            np.concatenate([self._frozen_covs, np.zeros((pad, D, D))]),
-            counts,
-            means,
-            covs,
-        )
-        running = merge(base_counts, base_means, base_covs, counts, means, covs)
-        self._frozen_counts, self._frozen_means, self._frozen_covs = (a[alive] for a in frozen)
-        self._counts, self._means, self._covs = (a[alive] for a in running)
-        self._changed()
-        self._publish()
+        return log_likelihood, tuple(chunk)
 
     def _seeds(self, X: np.ndarray, n_seeds: int) -> np.ndarray:
         """k-means++ seeds, in standardised coordinates, away from the existing means."""

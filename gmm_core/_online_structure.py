@@ -386,26 +386,25 @@ def sweep(
     n_components = structure.n_components
     if max_components == 1 or structure.points.shape[0] < 2 * min_support:
         return structure, False
-    splits = []
-    for k in range(n_components):
-        split = fit_split(structure, k, publish)
-        if split is not None and bool((split.counts >= min_support).all()):
-            splits.append(split)
+    splits = [fit_split(structure, k, publish) for k in range(n_components)]
+    splits = [split for split in splits if split is not None and split.counts.max() >= min_support]
     splits.sort(key=lambda split: -split.gain)
     if n_components < max_components:
+        splits = [split for split in splits if split.counts.min() >= min_support]
         if splits and splits[0].gain > split_penalty:
             split_structure = apply_split(structure, splits[0])
             return refine(split_structure, publish)[0], True
         return structure, False
     best, best_objective = None, current + MOVE_MARGIN
+    # Once all components exist, the halves' support is judged by the objective after the
+    # merge; only a half of less than one point is ruled out.
+    splits = [split for split in splits if split.counts.min() >= 1.0]
     for split in splits[:2]:
         if split.gain <= MOVE_MARGIN:
             break
         split_structure = apply_split(structure, split)
         protected = (split.component, n_components)
-        for cost, a, b in merge_costs(split_structure, publish, protected)[:2]:
-            if split.gain - cost <= MOVE_MARGIN:
-                continue
+        for _, a, b in merge_costs(split_structure, publish, protected)[:2]:
             candidate, objective = refine(apply_merge(split_structure, a, b), publish)
             if objective > best_objective:
                 best, best_objective = candidate, objective
