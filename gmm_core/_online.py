@@ -598,7 +598,7 @@ class IncrementalEM:
         due = self.n_seen >= self._next_sweep
         novel = self._novel >= NOVEL_POINTS and self.n_seen - self._last_sweep >= FIRST_INTERVAL
         if due or novel:
-            self._sweep()
+            self._sweep(novel=novel and not due)
 
     def _structure(self) -> structure_moves.Structure:
         rows, K = self._buffer_size, self.n_active
@@ -612,7 +612,12 @@ class IncrementalEM:
             decay,
         )
 
-    def _sweep(self) -> None:
+    def _sweep(self, novel: bool = False) -> None:
+        """Refine the buffer and try a structural move; reschedule.
+
+        The interval doubles while nothing changes; a sweep called by novel points
+        shortens it instead, so that a new cluster gets looked at again soon.
+        """
         penalty = (
             0.5 * self._split_parameters * math.log(max(self._overall_count, 2.0))
             + structure_moves.SPLIT_MARGIN
@@ -630,7 +635,12 @@ class IncrementalEM:
             result, changed = None, False
         self._novel = 0
         self._last_sweep = self.n_seen
-        self._interval = FIRST_INTERVAL if changed else 2 * self._interval
+        if changed:
+            self._interval = FIRST_INTERVAL
+        elif novel:
+            self._interval = max(FIRST_INTERVAL, self._interval // 4)
+        else:
+            self._interval = 2 * self._interval
         self._next_sweep = self.n_seen + self._interval
         if result is not None:
             self._install(result)
