@@ -33,6 +33,8 @@ from ._online_stats import (
 )
 
 BUFFER_SIZE = 128
+# Points leave a full buffer in blocks of this many, merged into the summaries at once.
+EVICT_BLOCK = 32
 # Points between sweeps right after a change; the interval doubles while nothing changes.
 FIRST_INTERVAL = 5
 # Interval of a state built from a finished fit, which is settled.
@@ -121,11 +123,11 @@ class IncrementalEM:
         self._frozen_counts = np.zeros(0)
         self._frozen_means = np.zeros((0, D))
         self._frozen_covs = np.zeros((0, D, D))
-        self._buffer_points = np.zeros((BUFFER_SIZE, D))
-        self._buffer_weights = np.zeros((BUFFER_SIZE, self.n_components))
-        self._buffer_decay = None if memory is None else np.ones((BUFFER_SIZE, self.n_components))
+        capacity = BUFFER_SIZE + EVICT_BLOCK
+        self._buffer_points = np.zeros((capacity, D))
+        self._buffer_weights = np.zeros((capacity, self.n_components))
+        self._buffer_decay = None if memory is None else np.ones((capacity, self.n_components))
         self._buffer_size = 0
-        self._buffer_head = 0
         self.n_seen = 0
         # Per-feature running mean and scatter of every point: the data's scale.
         self._overall_count = 0.0
@@ -306,26 +308,33 @@ class IncrementalEM:
         self._push(x, weights)
 
     def _push(self, x: np.ndarray, weights: np.ndarray) -> None:
-        """Append a point to the buffer, merging the oldest into the frozen summaries."""
+        """Append a point to the buffer, first emptying the oldest block of a full one.
+
+        The points leaving are merged into the frozen summaries: totals do not change.
+        """
         K = weights.shape[0]
-        if self._buffer_size < BUFFER_SIZE:
-            row = self._buffer_size
-            self._buffer_size += 1
-        else:
-            row = self._buffer_head
-            self._buffer_head = (row + 1) % BUFFER_SIZE
-            welford(
-                self._frozen_counts,
-                self._frozen_means,
-                self._frozen_covs,
-                self._buffer_weights[row, :K],
-                self._buffer_points[row],
-            )
+        if self._buffer_size == self._buffer_points.shape[0]:
+            self._evict()
+        row = self._buffer_size
+        self._buffer_size += 1
         self._buffer_points[row] = x
         self._buffer_weights[row, :K] = weights
         self._buffer_weights[row, K:] = 0.0
         if self._buffer_decay is not None:
             self._buffer_decay[row] = 1.0
+
+    def _evict(self) -> None:
+        K, old = self.n_active, slice(0, EVICT_BLOCK)
+        leaving = weighted_statistics(
+            self._buffer_points[old], self._buffer_weights[old, :K], self._frozen_means
+        )
+        self._frozen_counts, self._frozen_means, self._frozen_covs = merge(
+            self._frozen_counts, self._frozen_means, self._frozen_covs, *leaving
+        )
+        for array in (self._buffer_points, self._buffer_weights, self._buffer_decay):
+            if array is not None:
+                array[:-EVICT_BLOCK] = array[EVICT_BLOCK:].copy()
+        self._buffer_size -= EVICT_BLOCK
 
     def _decay(self, decay: np.ndarray) -> None:
         """Scale every older weight of each component by ``decay`` (K',): forgetting."""
@@ -485,7 +494,7 @@ class IncrementalEM:
         base_counts = np.concatenate([self._counts, np.zeros(K - old)])
         base_means = np.concatenate([self._means, seeds])
         base_covs = np.concatenate([self._covs, np.zeros((K - old, D, D))])
-        prior = self._prior(K)
+        prior = self._prior()
         start_covs = base_covs.copy()
         start_covs[old:] = prior
         start_counts = base_counts.copy()
@@ -529,15 +538,15 @@ class IncrementalEM:
 
     # -- parameters -------------------------------------------------------------------------
 
-    def _prior(self, n_components: int | None = None) -> np.ndarray:
-        """Covariance of a pseudo-point: the data's per-feature variance / K^(2/D)."""
+    def _prior(self) -> np.ndarray:
+        """Variances (D,) of a pseudo-point: the data's per-feature variance / K^(2/D)."""
         variances = self._overall_scatter / max(self._overall_count, 1.0)
         top = float(variances.max(initial=0.0))
         if not top > 0:
             variances = np.full(self.n_features, self._fallback_variance)
         else:
             variances = np.maximum(variances, 1e-6 * top)
-        return np.diag(variances / self._prior_shrink)
+        return variances / self._prior_shrink
 
     def _parameters(self, counts, means, covs, prior):
         """(log-weights, means, inverse Cholesky factors, log-determinants) from statistics."""
@@ -700,7 +709,6 @@ class IncrementalEM:
             "buffer_points": self._buffer_points[:rows].tolist(),
             "buffer_weights": self._buffer_weights[:rows, :K].tolist(),
             "buffer_decay": None if decay is None else decay[:rows, :K].tolist(),
-            "buffer_head": self._buffer_head,
             "overall_count": self._overall_count,
             "overall_mean": self._overall_mean.tolist(),
             "overall_scatter": self._overall_scatter.tolist(),

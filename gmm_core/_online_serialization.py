@@ -66,7 +66,7 @@ def load_state(cls, d: dict):
     ValueError
         If a key is missing, an array has the wrong shape, or a number is not finite.
     """
-    from ._online import _FORMAT, BUFFER_SIZE, COVARIANCE_TYPES
+    from ._online import _FORMAT, COVARIANCE_TYPES
 
     if not isinstance(d, dict) or d.get("format") != _FORMAT:
         raise ValueError(f"Not a saved incremental state: expected format {_FORMAT!r}.")
@@ -90,8 +90,9 @@ def load_state(cls, d: dict):
     if K > n_components:
         raise ValueError(f"Incremental state has {K} components, more than n_components.")
     rows = len(d.get("buffer_points", ()))
-    if rows > BUFFER_SIZE:
-        raise ValueError(f"Incremental state buffer holds {rows} points, at most {BUFFER_SIZE}.")
+    capacity = state._buffer_points.shape[0]
+    if rows > capacity:
+        raise ValueError(f"Incremental state buffer holds {rows} points, at most {capacity}.")
     state._counts = counts
     state._means = _array(d, "means", (K, D))
     state._covs = _array(d, "covariances", (K, D, D))
@@ -105,9 +106,6 @@ def load_state(cls, d: dict):
     if memory is not None:
         state._buffer_decay[:rows, :K] = _array(d, "buffer_decay", (rows, K))
     state._buffer_size = rows
-    state._buffer_head = _number(d, "buffer_head", numbers.Integral, 0)
-    if state._buffer_head >= max(rows, 1):
-        raise ValueError("Incremental state 'buffer_head' is outside the buffer.")
     state.n_seen = _number(d, "n_seen", numbers.Integral, 0)
     state._overall_count = float(_number(d, "overall_count", minimum=0.0))
     state._overall_mean = _array(d, "overall_mean", (D,))

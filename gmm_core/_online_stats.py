@@ -100,14 +100,18 @@ def welford(counts, means, covs, weights, x, cap=None):
     """
     new_counts = counts + weights
     decay = None
-    if cap is not None and bool((new_counts > cap).any()):
+    if cap is not None and new_counts.max() > cap:
         capped = np.minimum(new_counts, cap)
         decay = np.divide(capped - weights, counts, out=np.ones_like(counts), where=counts > 0)
         new_counts = capped
-    step = np.divide(weights, new_counts, out=np.zeros_like(weights), where=new_counts > 0)
+    if new_counts.min() > 0:
+        step = weights / new_counts
+    else:
+        step = np.divide(weights, new_counts, out=np.zeros_like(weights), where=new_counts > 0)
     diff = x - means  # [K, D]
-    means += step[:, None] * diff
-    covs += step[:, None, None] * (diff[:, :, None] * diff[:, None, :])
+    scaled = diff * step[:, None]
+    means += scaled
+    covs += scaled[:, :, None] * diff[:, None, :]
     covs *= (1.0 - step)[:, None, None]
     counts[:] = new_counts
     return decay
@@ -132,10 +136,11 @@ def eigenvalue_floor(covs, floor):
     else:
         smallest = np.linalg.eigvalsh(covs)[:, 0]
     lift = floor - smallest
-    if bool((lift > 0).any()):
+    if lift.max() > 0:
         lift = np.maximum(lift, 0.0)
         # Lift a little past the floor: the 2-D closed form loses digits on extreme shapes.
-        covs += (1.0 + 1e-6) * lift[:, None, None] * np.eye(n_features)
+        diagonal = np.arange(n_features)
+        covs[:, diagonal, diagonal] += (1.0 + 1e-6) * lift[:, None]
 
 
 def reduce_covariances(kind, counts, covs):
@@ -170,17 +175,18 @@ def published_covariances(counts, covs, prior, prior_count, kind, reg_covar):
     """The covariances a model publishes from running statistics: SPD, regularised, typed.
 
     A component with fewer than ``prior_count`` points is completed with
-    ``prior_count - count`` pseudo-points of covariance ``prior``; the pseudo-points vanish
-    exactly once the count reaches ``prior_count``. Eigenvalues are floored relative to each
-    matrix (and the prior) before ``reg_covar`` is added, so that ``reg_covar=0`` stays
-    positive definite.
+    ``prior_count - count`` pseudo-points of diagonal covariance ``prior``; the
+    pseudo-points vanish exactly once the count reaches ``prior_count``. Eigenvalues are
+    floored relative to each matrix (and the prior) before ``reg_covar`` is added, so that
+    ``reg_covar=0`` stays positive definite.
 
     Parameters
     ----------
     counts : ndarray of shape (K,)
     covs : ndarray of shape (K, D, D)
         Biased, unregularised covariances.
-    prior : ndarray of shape (D, D)
+    prior : ndarray of shape (D,)
+        Variances of a pseudo-point.
     prior_count : float
     kind : {'full', 'tied', 'diag', 'spherical'}
     reg_covar : float
@@ -189,19 +195,21 @@ def published_covariances(counts, covs, prior, prior_count, kind, reg_covar):
     -------
     published : ndarray of shape (K, D, D)
     """
-    pseudo = np.maximum(prior_count - counts, 0.0)
-    if bool(pseudo.any()):
-        total = counts + pseudo
-        covs = (counts[:, None, None] * covs + pseudo[:, None, None] * prior) / total[:, None, None]
+    n_features = covs.shape[-1]
+    diagonal = np.arange(n_features)
+    pseudo = prior_count - counts
+    if pseudo.max() > 0:
+        share = np.maximum(pseudo, 0.0) / np.maximum(counts, prior_count)  # [K]
+        covs = covs * (1.0 - share)[:, None, None]
+        covs[:, diagonal, diagonal] += share[:, None] * prior
     published = reduce_covariances(kind, counts, covs)
     if published is covs:
         published = covs.copy()
-    n_features = covs.shape[-1]
-    mean_variance = np.trace(published, axis1=1, axis2=2) / n_features  # [K]
-    floor = RELATIVE_EIGENVALUE_FLOOR * np.maximum(mean_variance, np.trace(prior) / n_features)
+    mean_variance = np.einsum("kii->k", published) / n_features  # [K]
+    floor = RELATIVE_EIGENVALUE_FLOOR * np.maximum(mean_variance, prior.sum() / n_features)
     eigenvalue_floor(published, floor)
     if reg_covar:
-        published += reg_covar * np.eye(n_features)
+        published[:, diagonal, diagonal] += reg_covar
     return published
 
 
