@@ -496,7 +496,7 @@ class IncrementalEM:
         base_covs = np.concatenate([self._covs, np.zeros((K - old, D, D))])
         prior = self._prior()
         start_covs = base_covs.copy()
-        start_covs[old:] = prior
+        start_covs[old:] = np.diag(prior)
         start_counts = base_counts.copy()
         start_counts[old:] = max(n / K, self._prior_count)
         params = self._parameters(start_counts, base_means, start_covs, prior)

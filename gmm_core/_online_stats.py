@@ -109,9 +109,8 @@ def welford(counts, means, covs, weights, x, cap=None):
     else:
         step = np.divide(weights, new_counts, out=np.zeros_like(weights), where=new_counts > 0)
     diff = x - means  # [K, D]
-    scaled = diff * step[:, None]
-    means += scaled
-    covs += scaled[:, :, None] * diff[:, None, :]
+    means += diff * step[:, None]
+    covs += step[:, None, None] * (diff[:, :, None] * diff[:, None, :])  # bit-symmetric
     covs *= (1.0 - step)[:, None, None]
     counts[:] = new_counts
     return decay
