@@ -229,6 +229,7 @@ class Canvas(pg.PlotWidget):
         self.scene().sigMouseClicked.connect(self._on_click)
         self.scene().sigMouseMoved.connect(self._on_move)
         self.snapshot: ModelSnapshot | None = None
+        self._drawn_grouped: np.ndarray | None = None  # the grouping points_item shows
 
     # -- input ---------------------------------------------------------------------------
 
@@ -291,19 +292,22 @@ class Canvas(pg.PlotWidget):
         The rest are points just added that the model has not answered for yet.
         """
         self.hint.setVisible(points.shape[0] == 0)
-        learnt = 0
-        if snapshot is not None and snapshot.n_points:
+        drawn = 0
+        if snapshot is not None and snapshot.grouped_points.shape[0]:
             grouped, starts = snapshot.grouped_points, snapshot.group_starts
-            groups = [
-                (grouped[starts[k] : starts[k + 1]], component_color(snapshot.colors[k]))
-                for k in range(len(starts) - 1)
-            ]
-            if self.snapshot is None or snapshot.grouped_points is not self.snapshot.grouped_points:
-                self.points_item.set_groups(groups)
-            learnt = snapshot.n_points
+            if grouped is not self._drawn_grouped:
+                self._drawn_grouped = grouped
+                self.points_item.set_groups(
+                    [
+                        (grouped[starts[g] : starts[g + 1]], component_color(color))
+                        for g, color in enumerate(snapshot.group_colors)
+                    ]
+                )
+            drawn = grouped.shape[0]
         elif self.points_item.n_points:
+            self._drawn_grouped = None
             self.points_item.set_groups([])
-        pending = points[learnt:] if learnt <= points.shape[0] else points[:0]
+        pending = points[drawn:] if drawn <= points.shape[0] else points[:0]
         if pending.shape[0] or self.pending_item.n_points:
             self.pending_item.set_groups([(pending, UNASSIGNED_COLOR)])
 

@@ -125,6 +125,7 @@ class TrainingController(QObject):
         self._thread.setObjectName("gmm-training")
         self._worker = TrainingWorker(self._mailbox)
         self._worker.moveToThread(self._thread)
+        self._thread.started.connect(self._worker.configure_thread)
         self._wake.connect(self._worker.process)
         self._worker.snapshot_ready.connect(self._on_snapshot)
         self._worker.failed.connect(self._on_failed)

@@ -77,10 +77,13 @@ class ModelSnapshot:
         The 1, 2 and 3 standard-deviation ellipses of every component, end to end.
     ring_component : ndarray of shape (R,)
         Component of each ring in the outline (rings have equal vertex counts).
-    labels : ndarray of shape (n_points,)
-        Most responsible component of each point (in the order of the session's points).
-    grouped_points : ndarray of shape (n_points, 2)
-        The points sorted by label; ``group_starts`` (K + 1,) delimits each component's.
+    labels : ndarray of shape (m,)
+        Most responsible component of each of the first ``m`` points (``m == n_points``,
+        except in progress snapshots of large data, which keep the last grouping and
+        leave the points added since to be drawn as pending).
+    grouped_points : ndarray of shape (m, 2)
+        Those points sorted by label; ``group_starts`` (G + 1,) delimits each group and
+        ``group_colors`` (G,) gives its palette slot.
     mean_log_likelihood : float
         Mean log-likelihood per point (nan when not known).
     bic : float
@@ -107,6 +110,7 @@ class ModelSnapshot:
     labels: np.ndarray = field(default_factory=lambda: frozen(np.zeros(0, dtype=np.int16)))
     grouped_points: np.ndarray = field(default_factory=lambda: frozen(np.zeros((0, 2))))
     group_starts: np.ndarray = field(default_factory=lambda: frozen(np.zeros(1, np.int64)))
+    group_colors: np.ndarray = field(default_factory=lambda: frozen(np.zeros(0, np.int64)))
     mean_log_likelihood: float = float("nan")
     bic: float = float("nan")
     n_iter: int = 0

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
 
 import numpy as np
+import torch
 from PySide6.QtCore import QObject, Signal, Slot
 
 from gmm_core import GaussianMixture
@@ -47,6 +49,10 @@ INIT_SAMPLE = 20_000
 #: Up to this many points, each update also tries a fresh k-means start (see
 #: ``Trainer._try_fresh_start``).
 FRESH_START_LIMIT = 5_000
+
+#: torch threads of the worker thread (a thread-local setting): one core stays free for
+#: the GUI thread, and no OpenMP barrier waits on a thread the OS has descheduled.
+WORKER_TORCH_THREADS = max(1, (os.cpu_count() or 2) - 1)
 
 #: Passes of a Train restart at least, whatever the epochs spin box says.
 TRAIN_MIN_PASSES = 100
@@ -97,9 +103,7 @@ class Trainer:
         self.model: GaussianMixture | None = None
         self._generation: int | None = None
         self._n_fitted = 0  # the model has learnt points[:_n_fitted] of this generation
-        self._slot_labels: np.ndarray | None = None  # palette slot of each learnt point
-        self._labels_model_key: object = None
-        self._grouped: tuple | None = None  # (labels, grouped points, starts) last drawn
+        self._layer: dict | None = None  # labels and grouping last sent (see _points_layer)
         self._mean_log_likelihood = float("nan")
 
     @property
@@ -150,7 +154,7 @@ class Trainer:
             # Points were removed or replaced (undo, open): keep the parameters, relearn
             # them from all points with at least one EM pass.
             self._generation, self._n_fitted, min_passes = request.generation, n, 1
-            self._slot_labels = None
+            self._layer = None
         else:
             self.reset()
             self._start_model(request)
@@ -189,7 +193,7 @@ class Trainer:
         )
         self._generation = request.generation
         self._n_fitted = 0
-        self._slot_labels = None
+        self._layer = None
 
     def _fresh_model(self, request: TrainingRequest, seed: int) -> GaussianMixture:
         """An unfitted model started by (cancellable) k-means on the request's points."""
@@ -261,7 +265,7 @@ class Trainer:
         gain = (candidate.score(X) - self.model.score(X)) * n  # nats
         if gain > max(1.0, 1e-3 * n):
             self.model = candidate
-            self._slot_labels = None
+            self._layer = None
         return True
 
     def _train(self, request: TrainingRequest) -> None:
@@ -300,7 +304,7 @@ class Trainer:
             return
         self.model, self._generation = model, request.generation
         self._n_fitted = request.points.shape[0]
-        self._slot_labels = None
+        self._layer = None
 
     # -- snapshots -----------------------------------------------------------------------
 
@@ -339,8 +343,11 @@ class Trainer:
             slots[order],
         )
         self._slot_means, self._slots = means, slots
-        labels, mean_ll = self._labels(X, weights, means, covariances, slots, exact=final)
-        grouped, starts = self._group(X, labels, len(weights))
+        labels, grouped, starts, group_colors, mean_ll = self._points_layer(
+            X, weights, means, covariances, slots, exact=final
+        )
+        if not np.isfinite(mean_ll) and state in ("refining", "training"):
+            mean_ll = float(getattr(model, "lower_bound_", np.nan))
         x, y, connect, ring_component = ellipse_outlines(means, covariances)
         bic = float("nan")
         if n and np.isfinite(mean_ll):
@@ -360,6 +367,7 @@ class Trainer:
             labels=labels,
             grouped_points=grouped,
             group_starts=starts,
+            group_colors=group_colors,
             mean_log_likelihood=float(mean_ll),
             bic=float(bic),
             n_iter=n_iter,
@@ -367,47 +375,64 @@ class Trainer:
             final=final,
         )
 
-    def _labels(self, X, weights, means, covariances, slots, *, exact: bool):
-        """Component of each point (in snapshot order) and the mean log-likelihood.
+    def _points_layer(self, X, weights, means, covariances, slots, *, exact: bool):
+        """Labels, points grouped by component, and the mean log-likelihood.
 
-        Small data is labelled exactly every time; large data only in the last snapshot
-        of a request, in between new points are labelled and old labels kept.
+        Small data is labelled and grouped in every snapshot. Large data only in the last
+        snapshot of a request: in between, the previous grouping is sent again (the same
+        arrays, so the canvas skips redrawing them) and points added since are drawn as
+        pending.
+
+        Returns
+        -------
+        labels : ndarray of shape (m,)
+            Component (snapshot order) of each of the first ``m`` points.
+        grouped : ndarray of shape (m, 2)
+        starts : ndarray of shape (G + 1,)
+        group_colors : ndarray of shape (G,)
+            Palette slot of each group.
+        mean_log_likelihood : float
         """
         n = X.shape[0]
         index_of_slot = np.full(int(slots.max(initial=0)) + 1, -1, dtype=np.int64)
         index_of_slot[slots] = np.arange(len(slots))
-        previous = self._slot_labels
-        reuse = (
+        layer = self._layer
+        if (
             not exact
             and n > LARGE_N
-            and previous is not None
-            and previous.shape[0] <= n
-            and bool(np.all(previous < index_of_slot.shape[0]))
-            and bool(np.all(index_of_slot[previous] >= 0))
-        )
-        if reuse:
-            if previous.shape[0] == n and self._grouped is not None:
-                return self._grouped[0], self._mean_log_likelihood
-            new_labels, _ = labels_and_log_likelihood(
-                X[previous.shape[0] :], weights, means, covariances
+            and layer is not None
+            and layer["grouped"].shape[0] <= n
+            and set(layer["group_colors"].tolist()) <= set(slots.tolist())
+        ):
+            if not np.array_equal(layer["slots"], slots):
+                layer["labels"] = frozen(index_of_slot[layer["slot_labels"]], dtype=np.int16)
+                layer["slots"] = slots
+            return (
+                layer["labels"],
+                layer["grouped"],
+                layer["starts"],
+                layer["group_colors"],
+                self._mean_log_likelihood if layer["grouped"].shape[0] == n else np.nan,
             )
-            slot_labels = np.concatenate([previous, slots[new_labels]])
-            mean_ll = self._mean_log_likelihood
-        else:
-            labels, total = labels_and_log_likelihood(X, weights, means, covariances)
-            slot_labels = slots[labels] if n else np.zeros(0, dtype=np.int64)
-            mean_ll = total / n if n else float("nan")
-        self._slot_labels = slot_labels
-        self._mean_log_likelihood = mean_ll
-        return frozen(index_of_slot[slot_labels], dtype=np.int16), mean_ll
-
-    def _group(self, X, labels, n_components):
-        if self._grouped is not None and self._grouped[0] is labels:
-            return self._grouped[1], self._grouped[2]
-        grouped, starts = group_by_label(X, labels, n_components)
-        grouped, starts = frozen(grouped), frozen(starts)
-        self._grouped = (labels, grouped, starts)
-        return grouped, starts
+        labels, total = labels_and_log_likelihood(X, weights, means, covariances)
+        grouped, starts = group_by_label(X, labels, len(slots))
+        self._layer = {
+            "slot_labels": slots[labels] if n else np.zeros(0, dtype=np.int64),
+            "labels": frozen(labels),
+            "grouped": frozen(grouped),
+            "starts": frozen(starts),
+            "group_colors": frozen(slots),
+            "slots": slots,
+        }
+        self._mean_log_likelihood = total / n if n else float("nan")
+        layer = self._layer
+        return (
+            layer["labels"],
+            layer["grouped"],
+            layer["starts"],
+            layer["group_colors"],
+            self._mean_log_likelihood,
+        )
 
 
 class Mailbox:
@@ -467,11 +492,17 @@ class TrainingWorker(QObject):
         self.trainer = Trainer(self.snapshot_ready.emit, mailbox.cancelled)
 
     @Slot()
+    def configure_thread(self) -> None:
+        """Run once in the worker thread when it starts: its own torch thread count."""
+        torch.set_num_threads(WORKER_TORCH_THREADS)  # thread-local
+
+    @Slot()
     def process(self) -> None:
         """Serve the newest waiting request, if any (several wake-ups may find none)."""
         request = self._mailbox.take()
         if request is None:
             return
+
         try:
             self.trainer.run(request)
         except Exception as error:  # a bad model must not kill the thread
