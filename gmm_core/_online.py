@@ -20,12 +20,10 @@ import numpy as np
 from scipy.special import gammaincinv
 
 from . import _online_structure as structure_moves
+from ._online_chunks import ChunkUpdates
 from ._online_stats import (
     LOG_2PI,
-    expectation_statistics_2d,
     gaussian_factors,
-    log_gaussian,
-    log_softmax_rows,
     merge,
     published_covariances,
     weighted_statistics,
@@ -41,14 +39,8 @@ FIRST_INTERVAL = 5
 SETTLED_INTERVAL = 64
 # Novel points (beyond the 99.9 % chi-square quantile of every component) that call a sweep.
 NOVEL_POINTS = 3
-# Chunks up to this size go through the buffer; larger ones are summarised with torch.
-BUFFER_CHUNK = BUFFER_SIZE // 2
 # A chunk this large (per component) initialises missing components by a short batch fit.
 BATCH_INIT_ROWS = 32
-BATCH_INIT_ITERATIONS = 30
-BATCH_INIT_TOL = 1e-4
-BATCH_INIT_TRIES = 3
-_FORMAT = "gmm_core.IncrementalEM/1"
 COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
 _COVARIANCE_PARAMETERS = {
     "full": lambda D: D * (D + 1) // 2,
@@ -63,7 +55,7 @@ def chi2_quantile(probability: float, n_features: int) -> float:
     return 2.0 * float(gammaincinv(0.5 * n_features, probability))
 
 
-class IncrementalEM:
+class IncrementalEM(ChunkUpdates):
     """Running state of incremental EM (numpy float64, CPU).
 
     Parameters
@@ -343,199 +335,6 @@ class IncrementalEM:
         self._buffer_weights[:rows, :K] *= decay
         self._buffer_decay[:rows, :K] *= decay
 
-    # -- chunks -----------------------------------------------------------------------------
-
-    def _observe_chunk(self, X: np.ndarray) -> None:
-        n = float(X.shape[0])
-        mean = X.mean(0)
-        scatter = ((X - mean) ** 2).sum(0)
-        total = self._overall_count + n
-        delta = mean - self._overall_mean
-        self._overall_scatter = (
-            self._overall_scatter + scatter + delta**2 * self._overall_count * n / total
-        )
-        self._overall_mean = self._overall_mean + delta * n / total
-        self._overall_count = total
-
-    def _chunk_statistics(self, X: np.ndarray, log_weights, means, inverse, log_det):
-        """E-step statistics of a chunk: counts, means, covs and the summed log-likelihood.
-
-        Two-dimensional chunks take a single-threaded numpy closed form (torch's threads
-        only contend on a small shared machine); other dimensions take torch for large
-        chunks.
-        """
-        if X.shape[1] == 2:
-            return expectation_statistics_2d(X, log_weights, means, inverse, log_det)
-        if X.shape[0] <= 4 * BUFFER_SIZE:
-            log_prob = log_gaussian(X, means, inverse, log_det) + log_weights
-            log_resp, log_norm = log_softmax_rows(log_prob)
-            stats = weighted_statistics(X, np.exp(log_resp), means)
-            return (*stats, float(log_norm.sum()))
-        import torch
-
-        from ._em import GaussianParameters, expectation_statistics
-
-        params = GaussianParameters(
-            torch.from_numpy(np.ascontiguousarray(log_weights)),
-            torch.from_numpy(np.ascontiguousarray(means)),
-            torch.from_numpy(np.ascontiguousarray(inverse.transpose(0, 2, 1))),
-        )
-        stats = expectation_statistics(torch.from_numpy(np.ascontiguousarray(X)), params)
-        covs = stats.covariances.numpy()
-        covs = 0.5 * (covs + covs.transpose(0, 2, 1))
-        return stats.counts.numpy(), stats.means.numpy(), covs, stats.log_likelihood
-
-    @staticmethod
-    def _responsibilities(X, log_weights, means, inverse, log_det):
-        log_prob = log_gaussian(X, means, inverse, log_det) + log_weights
-        return np.exp(log_softmax_rows(log_prob)[0])
-
-    def _cap_chunk(self, chunk_counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """With ``memory``: the chunk's counts and the decay of older weights under the cap."""
-        cap = float(self.memory)
-        scaled = np.minimum(chunk_counts, cap)
-        capped = np.minimum(self._counts + scaled, cap)
-        decay = np.divide(
-            capped - scaled, self._counts, out=np.ones_like(capped), where=self._counts > 0
-        )
-        return scaled, np.minimum(decay, 1.0)
-
-    def _update_chunk(self, X: np.ndarray) -> None:
-        n = X.shape[0]
-        self.n_seen += n
-        self._observe_chunk(X)
-        params = (self._log_weights, self._means, self._inverse, self._log_det)
-        if n <= BUFFER_CHUNK:
-            resp = self._responsibilities(X, *params)
-            chunk = weighted_statistics(X, resp, self._means)
-        else:
-            resp = None
-            chunk = self._chunk_statistics(X, *params)[:3]
-        counts, means, covs = chunk
-        if self.memory is not None:
-            counts, decay = self._cap_chunk(counts)
-            if resp is not None:
-                resp = resp * np.divide(
-                    counts, chunk[0], out=np.zeros_like(counts), where=chunk[0] > 0
-                )
-            self._decay(decay)
-            self._counts = self._counts * decay
-        self._counts, self._means, self._covs = merge(
-            self._counts, self._means, self._covs, counts, means, covs
-        )
-        if resp is None:
-            self._frozen_counts, self._frozen_means, self._frozen_covs = merge(
-                self._frozen_counts, self._frozen_means, self._frozen_covs, counts, means, covs
-            )
-        else:
-            for x, weights in zip(X, resp, strict=True):
-                self._push(x, weights)
-        self._publish()
-        if resp is not None:
-            self._maybe_sweep()
-        else:
-            self._next_sweep = max(self._next_sweep, self.n_seen)
-
-    def _initialise_from_chunk(self, X: np.ndarray) -> None:
-        """Add the missing components by a short batch fit of a large chunk.
-
-        The existing components' statistics stay fixed and take part in every M-step;
-        the new components start at k-means++ seeds of the chunk.
-        """
-        n, D = X.shape
-        self.n_seen += n
-        self._observe_chunk(X)
-        if self.n_active == 0:
-            self._fallback_variance = self._default_fallback(X.mean(0))
-        old = self.n_active
-        best = None
-        for _ in range(BATCH_INIT_TRIES):
-            seeds = self._seeds(X, self.n_components - old)
-            result = self._fit_chunk(X, seeds)
-            if best is None or result[0] > best[0]:
-                best = result
-        _, chunk = best
-        K = chunk[0].shape[0]
-        base_counts = np.concatenate([self._counts, np.zeros(K - old)])
-        base_means = np.concatenate([self._means, chunk[1][old:]])
-        base_covs = np.concatenate([self._covs, np.zeros((K - old, D, D))])
-        counts, means, covs = chunk
-        if self.memory is not None:
-            counts = np.minimum(counts, float(self.memory))
-        alive = np.concatenate([np.ones(old, dtype=bool), counts[old:] > 0])
-        pad = K - old
-        frozen = merge(
-            np.concatenate([self._frozen_counts, np.zeros(pad)]),
-            np.concatenate([self._frozen_means, means[old:]]),
-            np.concatenate([self._frozen_covs, np.zeros((pad, D, D))]),
-            counts,
-            means,
-            covs,
-        )
-        running = merge(base_counts, base_means, base_covs, counts, means, covs)
-        self._frozen_counts, self._frozen_means, self._frozen_covs = (a[alive] for a in frozen)
-        self._counts, self._means, self._covs = (a[alive] for a in running)
-        self._changed()
-        self._publish()
-
-    def _fit_chunk(self, X: np.ndarray, seeds: np.ndarray):
-        """Short EM on a chunk with new components at ``seeds``; old statistics fixed.
-
-        Returns
-        -------
-        log_likelihood : float
-            Mean log-likelihood per point of the chunk at the last E-step.
-        chunk : tuple of ndarrays
-            The chunk's statistics (counts (K,), means (K, D), covs (K, D, D)).
-        """
-        n, D = X.shape
-        old = self.n_active
-        K = old + seeds.shape[0]
-        base_counts = np.concatenate([self._counts, np.zeros(K - old)])
-        base_means = np.concatenate([self._means, seeds])
-        base_covs = np.concatenate([self._covs, np.zeros((K - old, D, D))])
-        prior = self._prior()
-        start_covs = base_covs.copy()
-        start_covs[old:] = np.diag(prior)
-        start_counts = base_counts.copy()
-        start_counts[old:] = max(n / K, self._prior_count)
-        params = self._parameters(start_counts, base_means, start_covs, prior)
-        previous = -np.inf
-        for _ in range(BATCH_INIT_ITERATIONS):
-            *chunk, log_likelihood = self._chunk_statistics(X, *params)
-            log_likelihood /= n
-            total = merge(base_counts, base_means, base_covs, *chunk)
-            params = self._parameters(*total, prior)
-            if abs(log_likelihood - previous) < BATCH_INIT_TOL:
-                break
-            previous = log_likelihood
-        return log_likelihood, tuple(chunk)
-
-    def _seeds(self, X: np.ndarray, n_seeds: int) -> np.ndarray:
-        """k-means++ seeds, in standardised coordinates, away from the existing means."""
-        rng = self.random_state
-        rows = X if X.shape[0] <= 4096 else X[rng.choice(X.shape[0], 4096, replace=False)]
-        scale = np.sqrt(self._overall_scatter / max(self._overall_count, 1.0))
-        scale = np.where(scale > 0, scale, 1.0)
-        points = rows / scale
-        chosen = []
-        if self.n_active:
-            centres = self._means / scale
-            nearest = ((points[:, None, :] - centres[None]) ** 2).sum(-1).min(1)
-        else:
-            first = points[rng.integers(points.shape[0])]
-            chosen.append(first)
-            nearest = ((points - first) ** 2).sum(1)
-        n_trials = 2 + int(math.log(max(n_seeds, 1)))
-        while len(chosen) < n_seeds and nearest.sum() > 0:
-            candidates = rng.choice(points.shape[0], n_trials, p=nearest / nearest.sum())
-            distances = ((points[None, :, :] - points[candidates][:, None, :]) ** 2).sum(-1)
-            after = np.minimum(nearest[None, :], distances)
-            best = int(np.argmin(after.sum(1)))
-            chosen.append(points[candidates[best]])
-            nearest = after[best]
-        return np.array(chosen).reshape(-1, X.shape[1]) * scale
-
     # -- parameters -------------------------------------------------------------------------
 
     def _prior(self) -> np.ndarray:
@@ -690,35 +489,9 @@ class IncrementalEM:
         dict
             :meth:`from_dict` rebuilds exactly this state from it.
         """
-        rows, K = self._buffer_size, self.n_active
-        decay = self._buffer_decay
-        return {
-            "format": _FORMAT,
-            "n_components": self.n_components,
-            "n_features": self.n_features,
-            "covariance_type": self.covariance_type,
-            "reg_covar": self.reg_covar,
-            "memory": self.memory,
-            "n_seen": self.n_seen,
-            "counts": self._counts.tolist(),
-            "means": self._means.tolist(),
-            "covariances": self._covs.tolist(),
-            "frozen_counts": self._frozen_counts.tolist(),
-            "frozen_means": self._frozen_means.tolist(),
-            "frozen_covariances": self._frozen_covs.tolist(),
-            "buffer_points": self._buffer_points[:rows].tolist(),
-            "buffer_weights": self._buffer_weights[:rows, :K].tolist(),
-            "buffer_decay": None if decay is None else decay[:rows, :K].tolist(),
-            "overall_count": self._overall_count,
-            "overall_mean": self._overall_mean.tolist(),
-            "overall_scatter": self._overall_scatter.tolist(),
-            "fallback_variance": self._fallback_variance,
-            "interval": self._interval,
-            "next_sweep": self._next_sweep,
-            "novel": self._novel,
-            "last_sweep": self._last_sweep,
-            "random_state": _json_safe(self.random_state.bit_generator.state),
-        }
+        from ._online_serialization import dump_state
+
+        return dump_state(self)
 
     @classmethod
     def from_dict(cls, d: dict) -> IncrementalEM:
@@ -740,14 +513,3 @@ class IncrementalEM:
         from ._online_serialization import load_state
 
         return load_state(cls, d)
-
-
-def _json_safe(value):
-    """Nested dictionaries and lists of plain numbers, for a bit generator's state."""
-    if isinstance(value, dict):
-        return {key: _json_safe(item) for key, item in value.items()}
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, np.integer):
-        return int(value)
-    return value

@@ -6,6 +6,7 @@ import numbers
 
 import numpy as np
 
+FORMAT = "gmm_core.IncrementalEM/1"
 _BIT_GENERATORS = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
 
 
@@ -66,10 +67,10 @@ def load_state(cls, d: dict):
     ValueError
         If a key is missing, an array has the wrong shape, or a number is not finite.
     """
-    from ._online import _FORMAT, COVARIANCE_TYPES
+    from ._online import COVARIANCE_TYPES
 
-    if not isinstance(d, dict) or d.get("format") != _FORMAT:
-        raise ValueError(f"Not a saved incremental state: expected format {_FORMAT!r}.")
+    if not isinstance(d, dict) or d.get("format") != FORMAT:
+        raise ValueError(f"Not a saved incremental state: expected format {FORMAT!r}.")
     n_components = _number(d, "n_components", numbers.Integral, 1)
     D = _number(d, "n_features", numbers.Integral, 1)
     if d.get("covariance_type") not in COVARIANCE_TYPES:
@@ -117,3 +118,47 @@ def load_state(cls, d: dict):
     state._last_sweep = _number(d, "last_sweep", numbers.Integral, 0)
     state._publish()
     return state
+
+
+def dump_state(state) -> dict:
+    """Every running statistic of an ``IncrementalEM`` as JSON-safe lists and numbers."""
+    rows, K = state._buffer_size, state.n_active
+    decay = state._buffer_decay
+    return {
+        "format": FORMAT,
+        "n_components": state.n_components,
+        "n_features": state.n_features,
+        "covariance_type": state.covariance_type,
+        "reg_covar": state.reg_covar,
+        "memory": state.memory,
+        "n_seen": state.n_seen,
+        "counts": state._counts.tolist(),
+        "means": state._means.tolist(),
+        "covariances": state._covs.tolist(),
+        "frozen_counts": state._frozen_counts.tolist(),
+        "frozen_means": state._frozen_means.tolist(),
+        "frozen_covariances": state._frozen_covs.tolist(),
+        "buffer_points": state._buffer_points[:rows].tolist(),
+        "buffer_weights": state._buffer_weights[:rows, :K].tolist(),
+        "buffer_decay": None if decay is None else decay[:rows, :K].tolist(),
+        "overall_count": state._overall_count,
+        "overall_mean": state._overall_mean.tolist(),
+        "overall_scatter": state._overall_scatter.tolist(),
+        "fallback_variance": state._fallback_variance,
+        "interval": state._interval,
+        "next_sweep": state._next_sweep,
+        "novel": state._novel,
+        "last_sweep": state._last_sweep,
+        "random_state": _json_safe(state.random_state.bit_generator.state),
+    }
+
+
+def _json_safe(value):
+    """Nested dictionaries and lists of plain numbers, for a bit generator's state."""
+    if isinstance(value, dict):
+        return {key: _json_safe(item) for key, item in value.items()}
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
