@@ -12,7 +12,7 @@ import pyqtgraph as pg
 import pyqtgraph.functions as fn
 from pyqtgraph.Qt import internals as pg_internals
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QPainter, QPainterPath, QPen, QPixmap
+from PySide6.QtGui import QBrush, QColor, QPainter, QPainterPath, QPen, QPixmap, QTransform
 from PySide6.QtWidgets import QGraphicsItem, QLabel
 
 from .geometry import SIGMA_LEVELS
@@ -21,6 +21,9 @@ from .snapshot import ModelSnapshot
 
 #: Up to this many points, each is a round anti-aliased sprite; above, a square dot.
 SPRITE_LIMIT = 20_000
+
+#: Up to this many points, dots are two pixels wide; above, one.
+DOT_LIMIT = 100_000
 
 #: The view a new canvas shows, in data units.
 DEFAULT_RANGE = (-10.0, 10.0)
@@ -46,29 +49,46 @@ def _sprite(color: tuple[int, int, int], radius: float = 3.5) -> QPixmap:
 class PointCloudItem(pg.GraphicsObject):
     """Points in groups, one colour per group: no per-point brushes, no per-point objects.
 
-    Small clouds are drawn as pixmap fragments of one round sprite per colour, large
-    ones as square dots of one pen per colour; either way the result is cached in device
-    coordinates, so redrawing ellipses over a large cloud costs nothing.
+    Small clouds are drawn as pixmap fragments of one round sprite per colour; large ones
+    as one-pixel dots (two by two up to ``DOT_LIMIT``) from one ``QPolygonF`` per group,
+    built once per change and drawn by Qt through the view transform. Either way the
+    result is cached in device coordinates, so redrawing ellipses over a large cloud
+    costs nothing.
     """
 
     def __init__(self):
         super().__init__()
         self._groups: list[tuple[np.ndarray, tuple[int, int, int]]] = []
+        self._polygons: list = []
         self._n = 0
         self._bounds: QRectF | None = None
+        self._pad: tuple[float, float] | None = None
         self._sprites: dict[tuple[int, int, int], QPixmap] = {}
         self._fragments = pg_internals.PrimitiveArray(QPainter.PixmapFragment, 10)
         self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
-    def set_groups(self, groups: list[tuple[np.ndarray, tuple[int, int, int]]]) -> None:
-        """Show ``groups``: a list of (points (m, 2), colour (r, g, b))."""
+    def set_groups(self, groups: list[tuple[np.ndarray, tuple[int, int, int]]], bounds=None):
+        """Show ``groups``: a list of (points (m, 2), colour (r, g, b)).
+
+        ``bounds`` (x_min, y_min, x_max, y_max) of all the points, if known, saves a pass
+        over them.
+        """
         self.prepareGeometryChange()
         self._groups = [(g, c) for g, c in groups if g.shape[0]]
         self._n = sum(g.shape[0] for g, _ in self._groups)
+        self._polygons = []
+        if self._n > SPRITE_LIMIT:
+            for points, _ in self._groups:
+                polygon = fn.create_qpolygonf(points.shape[0])
+                fn.ndarray_from_qpolygonf(polygon)[:] = points
+                self._polygons.append(polygon)
         if self._n:
-            lows = np.min([g.min(axis=0) for g, _ in self._groups], axis=0)
-            highs = np.max([g.max(axis=0) for g, _ in self._groups], axis=0)
-            self._bounds = QRectF(lows[0], lows[1], highs[0] - lows[0], highs[1] - lows[1])
+            if bounds is None:
+                lows = np.min([g.min(axis=0) for g, _ in self._groups], axis=0)
+                highs = np.max([g.max(axis=0) for g, _ in self._groups], axis=0)
+                bounds = (lows[0], lows[1], highs[0], highs[1])
+            x0, y0, x1, y1 = (float(b) for b in bounds)
+            self._bounds = QRectF(x0, y0, x1 - x0, y1 - y0)
         else:
             self._bounds = None
         self.update()
@@ -81,20 +101,24 @@ class PointCloudItem(pg.GraphicsObject):
     def boundingRect(self) -> QRectF:  # noqa: D102
         if self._bounds is None:
             return QRectF()
-        px = self.pixelLength(pg.Point(1, 0)) or 0.0
-        py = self.pixelLength(pg.Point(0, 1)) or 0.0
-        pad = 8
-        return self._bounds.adjusted(-pad * px, -pad * py, pad * px, pad * py)
+        if self._pad is None:
+            pad = 8  # pixels
+            px = self.pixelLength(pg.Point(1, 0)) or 0.0
+            py = self.pixelLength(pg.Point(0, 1)) or 0.0
+            self._pad = (pad * px, pad * py)
+        px, py = self._pad
+        return self._bounds.adjusted(-px, -py, px, py)
 
     def viewTransformChanged(self) -> None:  # noqa: D102
+        self._pad = None
         self.prepareGeometryChange()
 
     def paint(self, painter: QPainter, option, widget=None) -> None:  # noqa: D102
         if not self._n:
             return
         transform = painter.transform()
-        painter.resetTransform()
         if self._n <= SPRITE_LIMIT:
+            painter.resetTransform()
             for points, color in self._groups:
                 sprite = self._sprites.get(color)
                 if sprite is None:
@@ -106,17 +130,19 @@ class PointCloudItem(pg.GraphicsObject):
                 frags[:, 2:6] = (0, 0, sprite.width(), sprite.height())
                 frags[:, 6:10] = (1.0, 1.0, 0.0, 1.0)
                 painter.drawPixmapFragments(*self._fragments.drawargs(), sprite)
-        else:
-            painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
-            for points, color in self._groups:
-                pen = QPen(QColor(*color), 2.0)
-                pen.setCapStyle(Qt.PenCapStyle.SquareCap)
-                pen.setCosmetic(True)
-                painter.setPen(pen)
-                device = _map(transform, points)
-                polygon = fn.create_qpolygonf(device.shape[0])
-                fn.ndarray_from_qpolygonf(polygon)[:] = device
+            return
+        # One-pixel dots are Qt's fast path (wider pens are several times slower), so
+        # bigger dots are drawn as shifted copies.
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        shifts = ((0, 0),) if self._n > DOT_LIMIT else ((0, 0), (1, 0), (0, 1), (1, 1))
+        for polygon, (_, color) in zip(self._polygons, self._groups, strict=True):
+            pen = QPen(QColor(*color), 1.0)
+            pen.setCosmetic(True)
+            painter.setPen(pen)
+            for dx, dy in shifts:
+                painter.setTransform(transform * QTransform.fromTranslate(dx, dy))
                 painter.drawPoints(polygon)
+        painter.setTransform(transform)
 
 
 def _map(transform, points: np.ndarray) -> np.ndarray:
@@ -301,7 +327,8 @@ class Canvas(pg.PlotWidget):
                     [
                         (grouped[starts[g] : starts[g + 1]], component_color(color))
                         for g, color in enumerate(snapshot.group_colors)
-                    ]
+                    ],
+                    bounds=snapshot.grouped_bounds,
                 )
             drawn = grouped.shape[0]
         elif self.points_item.n_points:

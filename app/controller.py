@@ -48,6 +48,7 @@ class TrainingController(QObject):
         self._busy = False
         self._points = np.zeros((0, 2))
         self._generation = 0
+        self._extent = 0.0
         self._settings_timer = QTimer(self)
         self._settings_timer.setSingleShot(True)
         self._settings_timer.setInterval(SETTINGS_DELAY_MS)
@@ -65,18 +66,30 @@ class TrainingController(QObject):
         """Id of the newest request posted (-1 before the first)."""
         return self._next_id - 1
 
-    def reg_covar_for(self, points: np.ndarray) -> float:
-        """A regulariser in squared data units that follows the data's (or view's) scale."""
-        extent = data_extent(points)
+    def reg_covar_for(self, points: np.ndarray, extent: float | None = None) -> float:
+        """A regulariser in squared data units that follows the data's (or view's) scale.
+
+        ``extent``, the larger side of the points' bounding box, saves a pass over them.
+        """
+        extent = data_extent(points) if extent is None else extent
         if not extent > 0:
             extent = self.view_extent
         if not (extent > 0 and np.isfinite(extent)):
             extent = 1.0
         return RELATIVE_REG_COVAR * extent**2
 
-    def update(self, points: np.ndarray, generation: int, *, train: bool = False) -> int:
+    def update(
+        self,
+        points: np.ndarray,
+        generation: int,
+        *,
+        train: bool = False,
+        extent: float | None = None,
+    ) -> int:
         """Ask for a model of ``points`` (read-only array); returns the request id."""
-        self._points, self._generation = points, generation
+        if extent is None:
+            extent = data_extent(points)
+        self._points, self._generation, self._extent = points, generation, extent
         self._settings_timer.stop()  # this request carries the settings already
         request = TrainingRequest(
             request_id=self._next_id,
@@ -84,7 +97,7 @@ class TrainingController(QObject):
             generation=generation,
             n_components=self.n_components,
             epochs=self.epochs,
-            reg_covar=self.reg_covar_for(points),
+            reg_covar=self.reg_covar_for(points, extent),
             train=train,
             n_init=self.n_init,
             time_budget_s=self.time_budget_s,
@@ -99,7 +112,7 @@ class TrainingController(QObject):
 
     def train(self) -> int:
         """Refit from scratch with restarts on the current points."""
-        return self.update(self._points, self._generation, train=True)
+        return self.update(self._points, self._generation, train=True, extent=self._extent)
 
     def set_n_components(self, value: int) -> None:
         """Change the number of components; refits (coalesced) from scratch."""
@@ -114,7 +127,7 @@ class TrainingController(QObject):
     @Slot()
     def _apply_settings(self) -> None:
         if self._points.shape[0]:
-            self.update(self._points, self._generation)
+            self.update(self._points, self._generation, extent=self._extent)
 
     # -- the thread ----------------------------------------------------------------------
 

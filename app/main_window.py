@@ -326,7 +326,7 @@ class MainWindow(QMainWindow):
         points = self.session.points
         if len(points) <= 1:
             self.controller.view_extent = self.canvas.view_extent()
-        self.controller.update(points, self.session.generation)
+        self.controller.update(points, self.session.generation, extent=self.session.extent)
         self.canvas.show_points(self._snapshot_for(points), points)
         self._update_status()
 

@@ -23,6 +23,8 @@ class Session(QObject):
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
         self._points = frozen(np.zeros((0, 2)))
+        self._low = np.full(2, np.inf)  # bounding box, kept up to date edit by edit
+        self._high = np.full(2, -np.inf)
         self._generation = 0
         self.undo_stack = QUndoStack(self)
 
@@ -35,6 +37,13 @@ class Session(QObject):
     def generation(self) -> int:
         """Changes whenever an edit is not a pure append."""
         return self._generation
+
+    @property
+    def extent(self) -> float:
+        """The larger side of the points' bounding box (0 for fewer than two points)."""
+        if self._points.shape[0] < 2:
+            return 0.0
+        return float(np.max(self._high - self._low))
 
     def __len__(self) -> int:
         return int(self._points.shape[0])
@@ -73,11 +82,19 @@ class Session(QObject):
     # -- primitive changes, used by the commands -----------------------------------------
 
     def _append(self, array: np.ndarray) -> None:
-        self._points = frozen(np.concatenate([self._points, array]))
+        points = np.concatenate([self._points, array])  # a new array: safe to freeze
+        points.setflags(write=False)
+        self._points = points
+        self._low = np.minimum(self._low, array.min(axis=0))
+        self._high = np.maximum(self._high, array.max(axis=0))
         self.changed.emit(array.shape[0])
 
     def _set(self, array: np.ndarray) -> None:
         self._points = array if not array.flags.writeable else frozen(array)
+        if array.shape[0]:
+            self._low, self._high = array.min(axis=0), array.max(axis=0)
+        else:
+            self._low, self._high = np.full(2, np.inf), np.full(2, -np.inf)
         self._generation += 1
         self.changed.emit(0)
 

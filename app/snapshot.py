@@ -83,7 +83,8 @@ class ModelSnapshot:
         leave the points added since to be drawn as pending).
     grouped_points : ndarray of shape (m, 2)
         Those points sorted by label; ``group_starts`` (G + 1,) delimits each group and
-        ``group_colors`` (G,) gives its palette slot.
+        ``group_colors`` (G,) gives its palette slot; ``grouped_bounds`` is their
+        (x_min, y_min, x_max, y_max), None when there are none.
     mean_log_likelihood : float
         Mean log-likelihood per point (nan when not known).
     bic : float
@@ -111,6 +112,7 @@ class ModelSnapshot:
     grouped_points: np.ndarray = field(default_factory=lambda: frozen(np.zeros((0, 2))))
     group_starts: np.ndarray = field(default_factory=lambda: frozen(np.zeros(1, np.int64)))
     group_colors: np.ndarray = field(default_factory=lambda: frozen(np.zeros(0, np.int64)))
+    grouped_bounds: tuple[float, float, float, float] | None = None
     mean_log_likelihood: float = float("nan")
     bic: float = float("nan")
     n_iter: int = 0

@@ -346,6 +346,7 @@ class Trainer:
         labels, grouped, starts, group_colors, mean_ll = self._points_layer(
             X, weights, means, covariances, slots, exact=final
         )
+        bounds = self._layer["bounds"] if self._layer is not None else None
         if not np.isfinite(mean_ll) and state in ("refining", "training"):
             mean_ll = float(getattr(model, "lower_bound_", np.nan))
         x, y, connect, ring_component = ellipse_outlines(means, covariances)
@@ -368,6 +369,7 @@ class Trainer:
             grouped_points=grouped,
             group_starts=starts,
             group_colors=group_colors,
+            grouped_bounds=bounds,
             mean_log_likelihood=float(mean_ll),
             bic=float(bic),
             n_iter=n_iter,
@@ -416,7 +418,12 @@ class Trainer:
             )
         labels, total = labels_and_log_likelihood(X, weights, means, covariances)
         grouped, starts = group_by_label(X, labels, len(slots))
+        bounds = None
+        if n:
+            low, high = X.min(axis=0), X.max(axis=0)
+            bounds = (float(low[0]), float(low[1]), float(high[0]), float(high[1]))
         self._layer = {
+            "bounds": bounds,
             "slot_labels": slots[labels] if n else np.zeros(0, dtype=np.int64),
             "labels": frozen(labels),
             "grouped": frozen(grouped),
