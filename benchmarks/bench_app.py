@@ -210,8 +210,10 @@ def run(app, window, rng, args):
     )
 
     results = bench_stall(app, window, rng, args.points)
-    print(f"add_points of {args.points:,} points (one GUI-thread call, before the fit): "
-          f"{results.pop('add_points call'):.1f} ms")
+    print(
+        f"add_points of {args.points:,} points (one GUI-thread call, before the fit): "
+        f"{results.pop('add_points call'):.1f} ms"
+    )
     for phase, (stall, ticks, seconds, n_updates) in results.items():
         print(
             f"{args.points:,}-point {phase}: longest event-loop stall {stall:.1f} ms "
