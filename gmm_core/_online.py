@@ -37,8 +37,11 @@ EVICT_BLOCK = 32
 FIRST_INTERVAL = 5
 # Interval of a state built from a finished fit, which is settled.
 SETTLED_INTERVAL = 64
-# Novel points (beyond the 99.9 % chi-square quantile of every component) that call a sweep.
+# Novel points (beyond the 99.9 % chi-square quantile of every component) that call a sweep
+# when they arrive within a window of this many points: the start of a new cluster, not
+# the tail of an old one.
 NOVEL_POINTS = 3
+NOVEL_WINDOW = 20
 # A chunk this large (per component) initialises missing components by a short batch fit.
 BATCH_INIT_ROWS = 32
 COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
@@ -128,7 +131,7 @@ class IncrementalEM(ChunkUpdates):
         self._fallback_variance = 0.0
         self._interval = FIRST_INTERVAL
         self._next_sweep = FIRST_INTERVAL
-        self._novel = 0
+        self._novel: list[int] = []  # arrival numbers of the latest novel points
         self._last_sweep = 0
         self._set_constants()
         self._publish()
@@ -266,7 +269,7 @@ class IncrementalEM(ChunkUpdates):
             resp = np.exp(log_prob - log_prob.max())
             resp /= resp.sum()
             if nearest > self._novel_distance:
-                self._novel += 1
+                self._novel = [*self._novel[1 - NOVEL_POINTS :], self.n_seen]
             decay = welford(self._counts, self._means, self._covs, resp, x, cap=self.memory)
             if decay is not None:
                 self._decay(decay)
@@ -404,7 +407,11 @@ class IncrementalEM(ChunkUpdates):
 
     def _maybe_sweep(self) -> None:
         due = self.n_seen >= self._next_sweep
-        novel = self._novel >= NOVEL_POINTS and self.n_seen - self._last_sweep >= FIRST_INTERVAL
+        novel = (
+            len(self._novel) == NOVEL_POINTS
+            and self._novel[-1] - self._novel[0] < NOVEL_WINDOW
+            and self.n_seen - self._last_sweep >= FIRST_INTERVAL
+        )
         if due or novel:
             self._sweep(novel=novel and not due)
 
@@ -424,7 +431,7 @@ class IncrementalEM(ChunkUpdates):
         """Refine the buffer and try a structural move; reschedule.
 
         The interval doubles while nothing changes; a sweep called by novel points
-        shortens it instead, so that a new cluster gets looked at again soon.
+        restarts it, so that a new cluster gets looked at again soon.
         """
         penalty = (
             0.5 * self._split_parameters * math.log(max(self._overall_count, 2.0))
@@ -441,12 +448,12 @@ class IncrementalEM(ChunkUpdates):
                 )
         except (FloatingPointError, np.linalg.LinAlgError):
             result, changed = None, False
-        self._novel = 0
+        self._novel = []
         self._last_sweep = self.n_seen
         if changed:
             self._interval = FIRST_INTERVAL
         elif novel:
-            self._interval = max(FIRST_INTERVAL, self._interval // 4)
+            self._interval = FIRST_INTERVAL
         else:
             self._interval = 2 * self._interval
         self._next_sweep = self.n_seen + self._interval

@@ -114,7 +114,12 @@ def load_state(cls, d: dict):
     state._fallback_variance = float(_number(d, "fallback_variance", minimum=0.0))
     state._interval = _number(d, "interval", numbers.Integral, 1)
     state._next_sweep = _number(d, "next_sweep", numbers.Integral, 0)
-    state._novel = _number(d, "novel", numbers.Integral, 0)
+    novel = d.get("novel")
+    if not isinstance(novel, list) or not all(
+        isinstance(n, numbers.Integral) and not isinstance(n, bool) for n in novel
+    ):
+        raise ValueError("Incremental state 'novel' must be a list of integers.")
+    state._novel = [int(n) for n in novel]
     state._last_sweep = _number(d, "last_sweep", numbers.Integral, 0)
     state._publish()
     return state
@@ -147,7 +152,7 @@ def dump_state(state) -> dict:
         "fallback_variance": state._fallback_variance,
         "interval": state._interval,
         "next_sweep": state._next_sweep,
-        "novel": state._novel,
+        "novel": list(state._novel),
         "last_sweep": state._last_sweep,
         "random_state": _json_safe(state.random_state.bit_generator.state),
     }
