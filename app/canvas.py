@@ -353,7 +353,7 @@ class Canvas(pg.PlotWidget):
 
     def _show_weights(self, snapshot: ModelSnapshot) -> None:
         while len(self._weight_labels) < snapshot.n_components:
-            label = pg.TextItem(anchor=(-0.15, 1.1), fill=pg.mkBrush(255, 255, 255, 190))
+            label = pg.TextItem(anchor=(-0.2, 1.15), fill=pg.mkBrush(255, 255, 255, 140))
             label.setZValue(10)
             self.view_box.addItem(label, ignoreBounds=True)
             self._weight_labels.append(label)

@@ -46,6 +46,8 @@ class TrainingController(QObject):
         self._delivered_id = -1
         self._finished_id = -1
         self._busy = False
+        self._pending: ModelSnapshot | None = None  # received, not yet delivered
+        self._delivery_scheduled = False
         self._points = np.zeros((0, 2))
         self._generation = 0
         self._extent = 0.0
@@ -171,8 +173,21 @@ class TrainingController(QObject):
 
     @Slot(object)
     def _on_snapshot(self, snapshot: ModelSnapshot) -> None:
+        # Snapshots that queued up while the GUI thread was busy are coalesced: only the
+        # newest is delivered, once the queue has been read.
         if self._mailbox.closed or snapshot.request_id < self._delivered_id:
             return  # stale: a newer model is already drawn
+        self._pending = snapshot
+        if not self._delivery_scheduled:
+            self._delivery_scheduled = True
+            QTimer.singleShot(0, self._deliver)
+
+    @Slot()
+    def _deliver(self) -> None:
+        self._delivery_scheduled = False
+        snapshot, self._pending = self._pending, None
+        if snapshot is None or self._mailbox.closed or snapshot.request_id < self._delivered_id:
+            return
         self._delivered_id = snapshot.request_id
         if snapshot.final:
             self._finished_id = max(self._finished_id, snapshot.request_id)

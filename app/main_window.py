@@ -365,7 +365,11 @@ class MainWindow(QMainWindow):
     @Slot(float, float)
     def _on_hovered(self, x: float, y: float) -> None:
         snapshot = self._snapshot
-        position = f"x = {x:.4g}, y = {y:.4g}"
+        # As many digits as one pixel resolves, at any scale.
+        pixel = self.canvas.view_extent() / max(1, self.canvas.width())
+        magnitude = max(abs(x), abs(y), pixel)
+        digits = int(np.clip(np.ceil(np.log10(magnitude / pixel)) + 1, 3, 15))
+        position = f"x = {x:.{digits}g}, y = {y:.{digits}g}"
         if snapshot is None or snapshot.n_components == 0:
             self.hover_label.setText(position)
             return

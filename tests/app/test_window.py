@@ -338,3 +338,39 @@ def test_large_data_draws_one_item_per_layer(qtbot, window, updates):
     assert len(items) <= 4 + 20
     assert window.canvas.points_item.n_points == 60_000
     assert snapshot.grouped_points.shape == (60_000, 2)
+
+
+@pytest.mark.parametrize(
+    "key, modifier",
+    [
+        (Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier),
+        (Qt.Key.Key_Delete, Qt.KeyboardModifier.NoModifier),
+    ],
+)
+def test_keyboard_clear(qtbot, window, updates, key, modifier):
+    window.add_points(np.random.default_rng(16).normal(size=(30, 2)))
+    wait_for_model(qtbot, window, updates, lambda s: s.n_points == 30)
+    window.activateWindow()
+    window.canvas.setFocus()
+    asked = []
+    window.confirm = lambda text: asked.append(text) or True
+    qtbot.keyClick(window.canvas, key, modifier)
+    assert asked, "the shortcut did not ask before clearing 30 points"
+    wait_for_model(qtbot, window, updates, lambda s: s.n_points == 0)
+
+
+def test_ctrl_q_closes_the_window_and_stops_the_thread(qtbot, window, updates):
+    window.add_points(np.random.default_rng(17).normal(size=(10, 2)))
+    wait_for_model(qtbot, window, updates, lambda s: s.n_points == 10)
+    thread = window.controller.thread
+    window.activateWindow()
+    qtbot.keyClick(window.canvas, Qt.Key.Key_Q, Qt.KeyboardModifier.ControlModifier)
+    assert not window.isVisible()
+    assert not thread.isRunning()
+
+
+def test_hover_position_keeps_its_digits_at_large_offsets(qtbot, window):
+    set_view(window, (1e6 - 1e-2, 1e6 + 1e-2), (-1e-2, 1e-2))
+    move(window, 1e6 + 1.234e-3, 0.0)
+    text = window.hover_label.text()
+    assert "x = 1000000.001" in text, text
