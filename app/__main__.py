@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 
 
@@ -16,6 +17,7 @@ def main(argv: list[str] | None = None) -> int:
     args, qt_args = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
 
     import pyqtgraph as pg
+    from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
     from .main_window import MainWindow
@@ -29,10 +31,21 @@ def main(argv: list[str] | None = None) -> int:
     app.setWindowIcon(app_icon())
     window = MainWindow()
     app.aboutToQuit.connect(window.shutdown)
+    # Ctrl+C in the terminal quits cleanly: Python runs signal handlers only between
+    # bytecodes, so a timer lets the interpreter look now and then.
+    previous_handler = signal.signal(signal.SIGINT, lambda *_: app.quit())
+    heartbeat = QTimer()
+    heartbeat.timeout.connect(lambda: None)
+    heartbeat.start(250)
     window.show()
     if args.file:
         window.open_file(args.file)
-    return app.exec()
+    try:
+        return app.exec()
+    finally:
+        heartbeat.stop()
+        window.shutdown()
+        signal.signal(signal.SIGINT, previous_handler)
 
 
 if __name__ == "__main__":

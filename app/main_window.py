@@ -343,12 +343,9 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _on_snapshot(self, snapshot: ModelSnapshot) -> None:
-        points = self.session.points
-        if snapshot.generation != self.session.generation and snapshot.n_points:
-            # Drawn from points that have changed since (an undo in flight): the points
-            # to show are still the session's; the model is the newest there is.
-            pass
-        self.canvas.show_model(snapshot, points)
+        # A snapshot of points that changed since (an undo in flight) is still the newest
+        # model there is; the points drawn are always the session's.
+        self.canvas.show_model(snapshot, self.session.points)
         self._snapshot = snapshot
         self._update_status()
         self.model_updated.emit(snapshot)
