@@ -169,9 +169,10 @@ class Trainer:
                     self._emit_snapshot(request, *result, final=True, force=True)
                 return
         # The instant answer: incremental EM on the new points only.
-        for start in range(self._n_fitted, n, CHUNK_ROWS):
-            if start > self._n_fitted and self.cancelled.is_set():
-                return
+        first = self._n_fitted
+        for start in range(first, n, CHUNK_ROWS):
+            if start > first and self.cancelled.is_set():
+                return  # the next request learns the rest
             self.model.partial_fit(X[start : start + CHUNK_ROWS])
             self._n_fitted = min(n, start + CHUNK_ROWS)
         if min_passes == 0:
