@@ -194,6 +194,24 @@ def test_partial_fit_after_warm_started_fit_continues_from_the_refined_model():
     assert np.abs(model.means_ - refined).max() < 0.1
 
 
+def test_a_cluster_clicked_after_a_warm_started_fit_gets_a_component():
+    """The program's loop: clicks, refinement over all points, then clicks somewhere new."""
+    rng = np.random.default_rng(17)
+    old = np.concatenate([rng.normal(c, 1.0, (100, 2)) for c in CENTERS[:2]])
+    model = feed(GaussianMixture(3, warm_start=True, random_state=0), old[rng.permutation(200)])
+    model.fit(old)  # three components on two clusters
+    feed(model, rng.normal(CENTERS[2], 1.0, (15, 2)))
+    distance = np.sqrt(((CENTERS[:, None] - model.means_[None]) ** 2).sum(-1)).min(1)
+    assert distance.max() < 0.5
+
+
+def test_a_small_chunk_from_nothing_creates_components_point_by_point():
+    X = clusters(18, "random", n=10)
+    model = GaussianMixture(3, random_state=0).partial_fit(X)
+    assert_valid(model, 30)
+    assert model.means_.shape[0] == 3
+
+
 @pytest.mark.parametrize("covariance_type", ["full", "tied", "diag", "spherical"])
 def test_every_covariance_type_learns_incrementally(covariance_type):
     X = clusters(10, "random", n=150)
