@@ -199,13 +199,16 @@ class MainWindow(QMainWindow):
         self.loglik_label = QLabel(self)
         self.bic_label = QLabel(self)
         self.state_label = QLabel(self)
-        for label in (
-            self.points_label,
-            self.components_label,
-            self.loglik_label,
-            self.bic_label,
-            self.state_label,
+        # Widths fixed for the longest text each shows, so the bar does not jitter or clip.
+        metrics = self.fontMetrics()
+        for label, longest in (
+            (self.points_label, "200,000 points"),
+            (self.components_label, "20 of 20 components"),
+            (self.loglik_label, "log-lik/point -1234.56"),
+            (self.bic_label, "BIC -1.23456e+06"),
+            (self.state_label, "training… pass 1000"),
         ):
+            label.setMinimumWidth(metrics.horizontalAdvance(longest) + 12)
             bar.addPermanentWidget(label)
 
     # -- the testing contract --------------------------------------------------------------
@@ -391,7 +394,7 @@ class MainWindow(QMainWindow):
     def _update_status(self) -> None:
         snapshot = self._snapshot
         n = len(self.session)
-        self.points_label.setText(f"{n} point{'s' if n != 1 else ''}")
+        self.points_label.setText(f"{n:,} point{'s' if n != 1 else ''}")
         asked = self.controller.n_components
         have = snapshot.n_components if snapshot is not None else 0
         self.components_label.setText(
@@ -400,6 +403,7 @@ class MainWindow(QMainWindow):
         if snapshot is not None and snapshot.n_points and np.isfinite(snapshot.mean_log_likelihood):
             self.loglik_label.setText(f"log-lik/point {snapshot.mean_log_likelihood:.4g}")
             self.bic_label.setText(f"BIC {snapshot.bic:.6g}")
+            self.bic_label.setToolTip("Bayesian information criterion (lower is better)")
         else:
             self.loglik_label.setText("log-lik/point –")
             self.bic_label.setText("BIC –")
@@ -412,7 +416,7 @@ class MainWindow(QMainWindow):
         else:
             state = _STATE_TEXT.get(snapshot.state, snapshot.state)
             if snapshot.state == "converged":
-                state = f"converged ({snapshot.n_iter} passes)"
+                state = f"converged, {snapshot.n_iter} passes"
         self.state_label.setText(state)
 
     # -- closing ---------------------------------------------------------------------------

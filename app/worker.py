@@ -63,6 +63,12 @@ def _n_parameters(n_components: int) -> int:
     return n_components * (1 + 2 + 3) - 1
 
 
+def _bic(model: GaussianMixture, X: np.ndarray) -> float:
+    """BIC of a fitted model on ``X``, counting the components it has (maybe < K)."""
+    n = X.shape[0]
+    return -2.0 * model.score(X) * n + _n_parameters(model.means_.shape[0]) * np.log(n)
+
+
 class Trainer:
     """The worker's logic: turns requests into snapshots, with no Qt and no thread.
 
@@ -248,12 +254,13 @@ class Trainer:
         return state, n_iter
 
     def _try_fresh_start(self, request: TrainingRequest) -> bool:
-        """Compare the incremental model with a fresh k-means start; keep the likelier.
+        """Compare the incremental model with a fresh k-means start; keep the better.
 
         Incremental EM sees points in the order they were clicked and can settle in a
         poor local optimum (several components on the first cluster clicked, none left
-        for the later ones); on small data a fresh start costs milliseconds. Returns
-        False when cancelled.
+        for the later ones); on small data a fresh start costs milliseconds. The models
+        are compared by BIC, so that a start which only adds near-empty components does
+        not win. Returns False when cancelled.
         """
         X = request.points
         n, n_components = X.shape[0], request.n_components
@@ -263,8 +270,7 @@ class Trainer:
         for _ in candidate.iter_fit(X, max_iter=max(request.epochs, 20)):
             if self.cancelled.is_set():
                 return False
-        gain = (candidate.score(X) - self.model.score(X)) * n  # nats
-        if gain > max(1.0, 1e-3 * n):
+        if _bic(self.model, X) - _bic(candidate, X) > 2.0 * max(1.0, 1e-3 * n):
             self.model = candidate
             self._layer = None
         return True
