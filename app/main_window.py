@@ -208,7 +208,7 @@ class MainWindow(QMainWindow):
             (self.bic_label, "BIC -1.23456e+06"),
             (self.state_label, "training… pass 1000"),
         ):
-            label.setMinimumWidth(metrics.horizontalAdvance(longest) + 12)
+            label.setMinimumWidth(metrics.horizontalAdvance(longest) + 4)
             bar.addPermanentWidget(label)
 
     # -- the testing contract --------------------------------------------------------------
@@ -369,7 +369,7 @@ class MainWindow(QMainWindow):
         pixel = self.canvas.view_extent() / max(1, self.canvas.width())
         magnitude = max(abs(x), abs(y), pixel)
         digits = int(np.clip(np.ceil(np.log10(magnitude / pixel)) + 1, 3, 15))
-        position = f"x = {x:.{digits}g}, y = {y:.{digits}g}"
+        position = f"({x:.{digits}g}, {y:.{digits}g})"
         if snapshot is None or snapshot.n_components == 0:
             self.hover_label.setText(position)
             return
@@ -384,7 +384,7 @@ class MainWindow(QMainWindow):
         self.hover_label.setText(
             f"{html.escape(position)} &nbsp; log density {log_density:.4g} &nbsp; "
             f"<span style='color: rgb({r},{g},{b})'>&#9632;</span> component {k + 1} "
-            f"({100 * responsibilities[k]:.1f}%)"
+            f"({100 * responsibilities[k]:.0f}%)"
         )
 
     @Slot()

@@ -373,4 +373,4 @@ def test_hover_position_keeps_its_digits_at_large_offsets(qtbot, window):
     set_view(window, (1e6 - 1e-2, 1e6 + 1e-2), (-1e-2, 1e-2))
     move(window, 1e6 + 1.234e-3, 0.0)
     text = window.hover_label.text()
-    assert "x = 1000000.001" in text, text
+    assert "(1000000.001" in text, text
