@@ -311,7 +311,7 @@ def log_softmax_rows(log_prob):
 # Rows per block of the two-dimensional E-step: (rows, K) working arrays stay in cache.
 _BLOCK_ROWS = 2048
 # Log-responsibilities are clipped here, so that exp never produces (slow) subnormals.
-_LOG_FLOOR = -700.0
+_LOG_FLOOR = -600.0
 
 
 def expectation_statistics_2d(X, log_weights, means, inverse_cholesky, log_det):
