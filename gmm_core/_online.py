@@ -188,6 +188,8 @@ class IncrementalEM(ChunkUpdates):
                 f"Statistics of inconsistent shapes: counts {counts.shape}, means "
                 f"{means.shape}, covariances {covs.shape} for n_components={n_components}."
             )
+        if not (np.isfinite(counts).all() and np.isfinite(means).all() and np.isfinite(covs).all()):
+            raise ValueError("Statistics contain NaN or infinite values.")
         state = cls(
             n_components,
             D,
@@ -226,6 +228,12 @@ class IncrementalEM(ChunkUpdates):
 
     def update(self, X: np.ndarray) -> None:
         """Learn one point or a chunk of points.
+
+        A chunk is one E-step with the current parameters and an exact merge of its
+        statistics. While components are still missing, a chunk smaller than
+        ``BATCH_INIT_ROWS`` points per component is learned point by point (so that far
+        points can found components), and a larger one adds the missing components by a
+        short batch fit of the chunk.
 
         Parameters
         ----------
