@@ -246,6 +246,7 @@ class Canvas(pg.PlotWidget):
             item.setZValue(z)
             self.view_box.addItem(item, ignoreBounds=True)
         self._weight_labels: list[pg.TextItem] = []
+        self._mean_brushes: dict[int, QBrush] = {}
 
         self.hint = QLabel("Click to add points", self)
         self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -341,8 +342,10 @@ class Canvas(pg.PlotWidget):
     def show_model(self, snapshot: ModelSnapshot, points: np.ndarray) -> None:
         """Draw ``snapshot`` (model and points); ``points`` are the session's current ones."""
         self.ellipses_item.set_snapshot(snapshot)
-        colors = [pg.mkBrush(*component_color(s)) for s in snapshot.colors]
-        sizes = 10 + 14 * np.sqrt(np.clip(snapshot.weights, 0, 1))
+        # Brushes reused and sizes in whole pixels: the scatter item's symbol atlas then
+        # renders each marker once instead of once per snapshot.
+        colors = [self._mean_brush(slot) for slot in snapshot.colors]
+        sizes = np.rint(10 + 14 * np.sqrt(np.clip(snapshot.weights, 0, 1)))
         if snapshot.n_components:
             self.means_item.setData(pos=snapshot.means, brush=colors, size=sizes)
         else:
@@ -350,6 +353,12 @@ class Canvas(pg.PlotWidget):
         self._show_weights(snapshot)
         self.show_points(snapshot, points)
         self.snapshot = snapshot
+
+    def _mean_brush(self, slot: int) -> QBrush:
+        brush = self._mean_brushes.get(int(slot))
+        if brush is None:
+            brush = self._mean_brushes[int(slot)] = pg.mkBrush(*component_color(slot))
+        return brush
 
     def _show_weights(self, snapshot: ModelSnapshot) -> None:
         while len(self._weight_labels) < snapshot.n_components:

@@ -117,10 +117,11 @@ def bench_stall(app, window, rng, n_points):
     window.model_updated.connect(updates.append)
     window.session.clear()
     process_until(app, lambda: updates and updates[-1].n_points == 0 and not window.controller.busy)
-    window.components_spin.setValue(5)
-    window.epochs_spin.setValue(100)
+    # Overlapping clusters and more components than clusters: EM needs many passes.
+    window.components_spin.setValue(8)
+    window.epochs_spin.setValue(200)
     centres = [(-5.0, -4.0), (5.0, -4.0), (0.0, 5.0), (-6.0, 6.0), (6.0, 5.0)]
-    points = clusters(rng, n_points, centres, 1.3)
+    points = clusters(rng, n_points, centres, 2.2)
     meter = StallMeter()
     results = {}
 
