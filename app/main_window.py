@@ -28,7 +28,7 @@ from .controller import TrainingController
 from .geometry import log_prob_components
 from .io import read_points, write_points
 from .palette import component_color
-from .resources import app_icon
+from .resources import app_icon, resource_path
 from .session import Session
 from .snapshot import ModelSnapshot
 
@@ -88,6 +88,9 @@ class MainWindow(QMainWindow):
         self.open_action = QAction("&Open Points…", self)
         self.open_action.setShortcut(QKeySequence.StandardKey.Open)
         self.open_action.triggered.connect(self._open_dialog)
+        self.example_action = QAction("Open &Example: Old Faithful", self)
+        self.example_action.setToolTip("Eruption length and waiting time of 272 eruptions")
+        self.example_action.triggered.connect(self.open_example)
         self.save_action = QAction("&Save Points As…", self)
         self.save_action.setShortcut(QKeySequence.StandardKey.Save)
         self.save_action.triggered.connect(self._save_dialog)
@@ -175,7 +178,7 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
-        file_menu.addActions([self.open_action, self.save_action])
+        file_menu.addActions([self.open_action, self.example_action, self.save_action])
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         edit_menu = bar.addMenu("&Edit")
@@ -276,6 +279,12 @@ class MainWindow(QMainWindow):
         self.controller.train()
         self.setWindowTitle(f"{path.name} – GMM Playground")
         return True
+
+    @Slot()
+    def open_example(self) -> bool:
+        """Open the Old Faithful data shipped in ``resources`` (works from a wheel too)."""
+        with resource_path("old_faithful.csv") as path:
+            return self.open_file(path)
 
     def save_file(self, path: str | Path) -> bool:
         """Write the points to a CSV file."""

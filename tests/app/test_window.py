@@ -277,10 +277,7 @@ def test_open_bad_csv_shows_a_dialog_and_changes_nothing(qtbot, window, updates,
 
 
 def test_open_old_faithful(qtbot, window, updates):
-    from importlib.resources import as_file, files
-
-    with as_file(files("resources").joinpath("old_faithful.csv")) as path:
-        assert window.open_file(path)
+    window.example_action.trigger()
     assert window.points().shape == (272, 2)
     window_range = window.canvas.view_box.viewRange()
     assert window_range[1][0] < 43 and window_range[1][1] > 96  # the view shows the data
