@@ -2,9 +2,9 @@
 
 A mixin of ``IncrementalEM``: it reads and writes the running state (counts, means,
 covariances, frozen summaries, buffer) that ``_online`` defines. Small chunks go through
-the buffer like single points; large ones are summarised at once (a single-threaded numpy
-closed form in two dimensions, torch otherwise). A large chunk that arrives while
-components are missing initialises them by a short batch fit.
+the buffer like single points; large ones are summarised at once, single-threaded (a numpy
+closed form in two dimensions, cache-sized numpy blocks otherwise). A large chunk that
+arrives while components are missing initialises them by a short batch fit.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import numpy as np
 
 from ._online_stats import (
     expectation_statistics_2d,
+    expectation_statistics_blocks,
     log_gaussian,
     log_softmax_rows,
     merge,
@@ -23,8 +24,6 @@ from ._online_stats import (
 
 # Chunks up to this size go through the buffer; larger ones are summarised at once.
 BUFFER_CHUNK = 64
-# Rows up to which a chunk of more than two dimensions is summarised with numpy.
-NUMPY_ROWS = 512
 BATCH_INIT_ITERATIONS = 30
 BATCH_INIT_TOL = 1e-4
 BATCH_INIT_TRIES = 3
@@ -48,30 +47,12 @@ class ChunkUpdates:
     def _chunk_statistics(self, X: np.ndarray, log_weights, means, inverse, log_det):
         """E-step statistics of a chunk: counts, means, covs and the summed log-likelihood.
 
-        Two-dimensional chunks take a single-threaded numpy closed form (torch's threads
-        only contend on a small shared machine); other dimensions take torch for large
-        chunks.
+        Single-threaded numpy in cache-sized blocks (a closed form in two dimensions):
+        on a small shared machine, torch's threads only contend.
         """
         if X.shape[1] == 2:
             return expectation_statistics_2d(X, log_weights, means, inverse, log_det)
-        if X.shape[0] <= NUMPY_ROWS:
-            log_prob = log_gaussian(X, means, inverse, log_det) + log_weights
-            log_resp, log_norm = log_softmax_rows(log_prob)
-            stats = weighted_statistics(X, np.exp(log_resp), means)
-            return (*stats, float(log_norm.sum()))
-        import torch
-
-        from ._em import GaussianParameters, expectation_statistics
-
-        params = GaussianParameters(
-            torch.from_numpy(np.ascontiguousarray(log_weights)),
-            torch.from_numpy(np.ascontiguousarray(means)),
-            torch.from_numpy(np.ascontiguousarray(inverse.transpose(0, 2, 1))),
-        )
-        stats = expectation_statistics(torch.from_numpy(np.ascontiguousarray(X)), params)
-        covs = stats.covariances.numpy()
-        covs = 0.5 * (covs + covs.transpose(0, 2, 1))
-        return stats.counts.numpy(), stats.means.numpy(), covs, stats.log_likelihood
+        return expectation_statistics_blocks(X, log_weights, means, inverse, log_det)
 
     @staticmethod
     def _responsibilities(X, log_weights, means, inverse, log_det):

@@ -380,3 +380,35 @@ def expectation_statistics_2d(X, log_weights, means, inverse_cholesky, log_det):
     covs[:, 1, 1] = syy / safe - shift[:, 1] ** 2
     covs[:, 0, 1] = covs[:, 1, 0] = sxy / safe - shift[:, 0] * shift[:, 1]
     return counts, means + shift, covs, log_likelihood
+
+
+def expectation_statistics_blocks(X, log_weights, means, inverse_cholesky, log_det):
+    """E-step statistics of points of any dimension, in single-threaded numpy blocks.
+
+    Parameters and returns as for :func:`expectation_statistics_2d`, with any ``D``.
+    """
+    K, D = means.shape
+    counts, first, second = np.zeros(K), np.zeros((K, D)), np.zeros((K, D, D))
+    log_likelihood = 0.0
+    transposed = inverse_cholesky.transpose(0, 2, 1)
+    for start in range(0, X.shape[0], _BLOCK_ROWS):
+        diff = X[None, start : start + _BLOCK_ROWS, :] - means[:, None, :]  # [K, n, D]
+        y = np.matmul(diff, transposed)  # [K, n, D]
+        log_prob = -0.5 * np.einsum("knd,knd->kn", y, y)  # [K, n]
+        log_prob += (log_weights - 0.5 * (D * LOG_2PI + log_det))[:, None]
+        top = log_prob.max(0)  # [n]
+        log_prob -= top
+        np.maximum(log_prob, _LOG_FLOOR, out=log_prob)
+        resp = np.exp(log_prob, out=log_prob)
+        total = resp.sum(0)  # [n]
+        resp /= total
+        log_likelihood += float(top.sum() + np.log(total).sum())
+        counts += resp.sum(1)
+        weighted = diff * resp[:, :, None]  # [K, n, D]
+        first += weighted.sum(1)
+        second += np.matmul(weighted.transpose(0, 2, 1), diff)
+    safe = np.where(counts > 0, counts, 1.0)
+    shift = first / safe[:, None]  # [K, D]
+    covs = second / safe[:, None, None] - shift[:, :, None] * shift[:, None, :]
+    covs = 0.5 * (covs + covs.transpose(0, 2, 1))
+    return counts, means + shift, covs, log_likelihood
