@@ -335,6 +335,17 @@ def test_large_data_draws_one_item_per_layer(qtbot, window, updates):
     assert len(items) <= 4 + 20
     assert window.canvas.points_item.n_points == 60_000
     assert snapshot.grouped_points.shape == (60_000, 2)
+    # the dots are really drawn: saturated colour where the points are dense
+    image = window.canvas.grab().toImage()
+    centre = window.canvas.mapFromScene(
+        window.canvas.view_box.mapViewToScene(QPointF(0.5, 0.5))
+    )
+    colours = [
+        image.pixelColor(centre.x() + dx, centre.y() + dy)
+        for dx in range(-2, 3)
+        for dy in range(-2, 3)
+    ]
+    assert max(c.hsvSaturation() for c in colours) > 100
 
 
 @pytest.mark.parametrize(
