@@ -59,6 +59,7 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self.setWindowTitle("GMM Playground")
         self.setWindowIcon(app_icon())
+        self.setAcceptDrops(True)  # drop a CSV file to open it
         self.resize(1000, 720)
         self.session = Session(self)
         self.controller = TrainingController(self)
@@ -427,6 +428,18 @@ class MainWindow(QMainWindow):
             if snapshot.state == "converged":
                 state = f"converged, {snapshot.n_iter} passes"
         self.state_label.setText(state)
+
+    # -- drag and drop ---------------------------------------------------------------------
+
+    def dragEnterEvent(self, event) -> None:  # noqa: D102
+        if any(url.isLocalFile() for url in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:  # noqa: D102
+        files = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
+        if files:
+            event.acceptProposedAction()
+            self.open_file(files[0])
 
     # -- closing ---------------------------------------------------------------------------
 

@@ -337,9 +337,7 @@ def test_large_data_draws_one_item_per_layer(qtbot, window, updates):
     assert snapshot.grouped_points.shape == (60_000, 2)
     # the dots are really drawn: saturated colour where the points are dense
     image = window.canvas.grab().toImage()
-    centre = window.canvas.mapFromScene(
-        window.canvas.view_box.mapViewToScene(QPointF(0.5, 0.5))
-    )
+    centre = window.canvas.mapFromScene(window.canvas.view_box.mapViewToScene(QPointF(0.5, 0.5)))
     colours = [
         image.pixelColor(centre.x() + dx, centre.y() + dy)
         for dx in range(-2, 3)
@@ -382,3 +380,23 @@ def test_hover_position_keeps_its_digits_at_large_offsets(qtbot, window):
     move(window, 1e6 + 1.234e-3, 0.0)
     text = window.hover_label.text()
     assert "(1000000.001" in text, text
+
+
+def test_dropping_a_csv_file_opens_it(qtbot, window, updates, tmp_path):
+    from PySide6.QtCore import QMimeData, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    path = tmp_path / "dropped.csv"
+    path.write_text("x,y\n0,0\n1,1\n5,5\n6,6\n")
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    event = QDropEvent(
+        QPointF(10, 10),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    window.dropEvent(event)
+    np.testing.assert_array_equal(window.points(), [[0, 0], [1, 1], [5, 5], [6, 6]])
+    wait_for_model(qtbot, window, updates, lambda s: s.n_points == 4)
