@@ -252,8 +252,8 @@ class MainWindow(QMainWindow):
     def clear(self) -> bool:
         """Clear points and model, asking first when there are many points."""
         n = len(self.session)
-        if n == 0 and self._snapshot is None:
-            return False
+        if n == 0:
+            return False  # nothing to clear (and no empty edit in the undo history)
         if n > CONFIRM_CLEAR_ABOVE and not self.confirm(
             f"Clear all {n} points and the model? (Undo brings the points back.)"
         ):
