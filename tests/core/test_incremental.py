@@ -364,6 +364,20 @@ def test_engine_round_trip_is_exact_and_continues_identically(memory):
     assert loaded.to_dict() == state.to_dict()
 
 
+def test_saved_model_continues_partial_fit_identically():
+    X = clusters(3, "random", n=100)
+    model = feed(GaussianMixture(3, memory=80, random_state=0), X[:250])
+    loaded = GaussianMixture.from_dict(json.loads(json.dumps(model.to_dict())))
+    for x in X[250:]:
+        model.partial_fit(x)
+        loaded.partial_fit(x)
+    model.partial_fit(X)
+    loaded.partial_fit(X)
+    np.testing.assert_array_equal(loaded.means_, model.means_)
+    np.testing.assert_array_equal(loaded.covariances_, model.covariances_)
+    np.testing.assert_array_equal(loaded.score_samples(X), model.score_samples(X))
+
+
 def test_engine_from_statistics_publishes_them():
     counts, means = np.array([30.0, 70.0]), np.array([[0.0, 0.0], [5.0, 5.0]])
     covs = np.stack([np.eye(2), 2 * np.eye(2)])
