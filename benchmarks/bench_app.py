@@ -23,7 +23,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
-from PySide6.QtCore import QElapsedTimer, QEvent, QPointF, Qt, QTimer  # noqa: E402
+from PySide6.QtCore import QElapsedTimer, QEvent, QEventLoop, QPointF, Qt, QTimer  # noqa: E402
 from PySide6.QtGui import QMouseEvent  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
@@ -35,12 +35,29 @@ def clusters(rng, n, centres, sd):
 
 
 def process_until(app, predicate, timeout_s=120.0):
+    """Run the Qt event loop (as ``app.exec`` does) until ``predicate()`` holds."""
+    if predicate():
+        return
+    loop = QEventLoop()
     deadline = time.perf_counter() + timeout_s
-    while not predicate():
-        if time.perf_counter() > deadline:
-            raise TimeoutError("benchmark step timed out")
-        app.processEvents()
-        time.sleep(0.0005)  # the benchmark's own loop; the app's loop runs in processEvents
+    failed = []
+
+    def check():
+        if predicate():
+            loop.quit()
+        elif time.perf_counter() > deadline:
+            failed.append(True)
+            loop.quit()
+
+    poll = QTimer()
+    poll.setTimerType(Qt.TimerType.PreciseTimer)
+    poll.setInterval(1)
+    poll.timeout.connect(check)
+    poll.start()
+    loop.exec()
+    poll.stop()
+    if failed:
+        raise TimeoutError("benchmark step timed out")
 
 
 def click(window, x, y):
@@ -85,8 +102,13 @@ class StallMeter:
 
 
 def bench_latency(app, window, n_clicks, rng):
-    updates = []
-    window.model_updated.connect(updates.append)
+    updates, stamps = [], []
+
+    def record(snapshot):  # the moment the model including the point has been drawn
+        stamps.append(time.perf_counter())
+        updates.append(snapshot)
+
+    window.model_updated.connect(record)
     window.epochs_spin.setValue(20)
     window.components_spin.setValue(3)
     centres = [(-5.0, -4.0), (5.0, -4.0), (0.0, 5.0)]
@@ -102,12 +124,13 @@ def bench_latency(app, window, n_clicks, rng):
         click(window, x, y)
         assert len(window.session) == n_expected, "the click did not add a point"
         process_until(app, lambda n=n_expected: updates and updates[-1].n_points >= n)
-        latencies.append(time.perf_counter() - started)
+        first = next(i for i, s in enumerate(updates) if s.n_points >= n_expected)
+        latencies.append(stamps[first] - started)
         # a person's next click comes 0-150 ms later, often while refinement still runs
         pause = time.perf_counter() + rng.uniform(0.0, 0.15)
         process_until(app, lambda p=pause: time.perf_counter() >= p)
     process_until(app, lambda: not window.controller.busy)
-    window.model_updated.disconnect(updates.append)
+    window.model_updated.disconnect(record)
     ms = np.asarray(latencies) * 1e3
     return float(np.median(ms)), float(np.percentile(ms, 95)), float(ms.max())
 
