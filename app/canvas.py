@@ -164,7 +164,9 @@ class EllipsesItem(pg.PlotCurveItem):
     """
 
     def __init__(self):
-        super().__init__(antialias=True)
+        # The pen only sizes the bounding rectangle (painting uses per-component pens):
+        # as wide as the widest of those, so antialiased edges are never clipped.
+        super().__init__(antialias=True, pen=pg.mkPen(width=3))
         self._strokes: list[tuple[QPainterPath, QPen]] = []
         self._fills: list[tuple[QPainterPath, QBrush]] = []
 
