@@ -12,6 +12,7 @@ import numpy as np
 from PySide6.QtCore import QSettings, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
+    QDockWidget,
     QFileDialog,
     QFormLayout,
     QLabel,
@@ -67,6 +68,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.canvas)
         self._snapshot: ModelSnapshot | None = None
         self._file: Path | None = None
+        self._hover: tuple[float, float] | None = None  # cursor in data coordinates
         self._build_actions()
         self._build_panel()
         self._build_menus()
@@ -168,8 +170,6 @@ class MainWindow(QMainWindow):
         layout.addWidget(help_text)
         layout.addStretch(1)
         panel.setFixedWidth(200)
-        from PySide6.QtWidgets import QDockWidget
-
         dock = QDockWidget("Model", self)
         dock.setObjectName("model-panel")
         dock.setFeatures(QDockWidget.DockWidgetFeature.NoDockWidgetFeatures)
@@ -361,6 +361,8 @@ class MainWindow(QMainWindow):
         self.canvas.show_model(snapshot, self.session.points)
         self._snapshot = snapshot
         self._update_status()
+        if self._hover is not None:
+            self._on_hovered(*self._hover)  # the model under a still cursor changed
         self.model_updated.emit(snapshot)
 
     @Slot(bool)
@@ -374,6 +376,7 @@ class MainWindow(QMainWindow):
 
     @Slot(float, float)
     def _on_hovered(self, x: float, y: float) -> None:
+        self._hover = (x, y)
         snapshot = self._snapshot
         # As many digits as one pixel resolves, at any scale.
         pixel = self.canvas.view_extent() / max(1, self.canvas.width())
@@ -399,6 +402,7 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _on_left(self) -> None:
+        self._hover = None
         self.hover_label.setText("")
 
     def _update_status(self) -> None:
