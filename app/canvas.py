@@ -190,7 +190,7 @@ class EllipsesItem(pg.PlotCurveItem):
             color = QColor(*component_color(snapshot.colors[component]))
             width, alpha = _RING_STYLE.get(level, (1.0, 100))
             color.setAlpha(alpha)
-            pen = QPen(color.darker(115), width)
+            pen = QPen(color.darker(150), width)  # darker than the points it crosses
             pen.setCosmetic(True)
             strokes.append((path, pen))
             if level == SIGMA_LEVELS[0]:
@@ -242,8 +242,9 @@ class Canvas(pg.PlotWidget):
         self.pending_item = PointCloudItem()  # points added, not yet answered for
         self.ellipses_item = EllipsesItem()
         self.means_item = pg.ScatterPlotItem(size=14, symbol="d", pen=pg.mkPen("k", width=1.5))
+        # Ellipses above the points, so that they stay visible over dense data.
         for z, item in enumerate(
-            (self.ellipses_item, self.points_item, self.pending_item, self.means_item)
+            (self.points_item, self.pending_item, self.ellipses_item, self.means_item)
         ):
             item.setZValue(z)
             self.view_box.addItem(item, ignoreBounds=True)
