@@ -234,6 +234,10 @@ class Canvas(pg.PlotWidget):
             axis = self.plot_item.getAxis(name)
             axis.setPen(pg.mkPen(110, 110, 110))
             axis.setTextPen(pg.mkPen(60, 60, 60))
+            # The axes draw the grid over the whole plot, so every model update exposes
+            # them; a device-coordinate cache turns their redraw into a blit until the
+            # view range changes.
+            axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.plot_item.hideButtons()
         self.disableAutoRange()
         self.view_box.setRange(xRange=DEFAULT_RANGE, yRange=DEFAULT_RANGE, padding=0)
