@@ -289,3 +289,23 @@ def test_worker_reports_failures_and_recovers(qtbot, monkeypatch, clusters):
     box.post(request(points, request_id=2))
     worker.process()
     assert received[-1].request_id == 2 and received[-1].final
+
+
+def test_controller_never_delivers_an_older_snapshot(qtbot):
+    from app.controller import TrainingController
+    from app.snapshot import ModelSnapshot
+
+    controller = TrainingController()
+    delivered = []
+    controller.snapshot_ready.connect(delivered.append)
+    for request_id in (3, 5, 4, 5, 2):
+        controller._on_snapshot(ModelSnapshot(request_id, 1, final=False))
+        qtbot.waitUntil(lambda: controller._pending is None, timeout=2000)
+    assert [s.request_id for s in delivered] == [3, 5, 5]
+    # snapshots queued while the GUI thread was busy are coalesced: the newest is drawn
+    delivered.clear()
+    for request_id in (6, 7, 8):
+        controller._on_snapshot(ModelSnapshot(request_id, 1, final=False))
+    qtbot.waitUntil(lambda: bool(delivered), timeout=2000)
+    assert [s.request_id for s in delivered] == [8]
+    controller.shutdown()
