@@ -15,6 +15,10 @@ SIGMA_LEVELS: tuple[int, ...] = (1, 2, 3)
 _LOG_2PI = float(np.log(2.0 * np.pi))
 
 
+class Cancelled(Exception):
+    """Raised inside a computation when its cancel flag was set."""
+
+
 def ellipse_outlines(
     means: np.ndarray, covariances: np.ndarray, levels=SIGMA_LEVELS, n_vertices: int = 73
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -99,6 +103,7 @@ def labels_and_log_likelihood(
     means: np.ndarray,
     covariances: np.ndarray,
     chunk: int = 65536,
+    cancelled=None,
 ) -> tuple[np.ndarray, float]:
     """Most responsible component of each point and the summed log-likelihood.
 
@@ -108,6 +113,8 @@ def labels_and_log_likelihood(
     weights, means, covariances : the mixture, shapes (K,), (K, 2), (K, 2, 2)
     chunk : int
         Rows per step, so that no (n, K) array is built for all the data at once.
+    cancelled : threading.Event, optional
+        Checked between steps; raises :class:`Cancelled` once set.
 
     Returns
     -------
@@ -118,6 +125,8 @@ def labels_and_log_likelihood(
     labels = np.empty(X.shape[0], dtype=np.int16)
     total = 0.0
     for start in range(0, X.shape[0], chunk):
+        if cancelled is not None and cancelled.is_set():
+            raise Cancelled
         log_prob = log_prob_components(X[start : start + chunk], weights, means, covariances)
         labels[start : start + chunk] = np.argmax(log_prob, axis=1)
         top = np.max(log_prob, axis=1, keepdims=True)  # [n, 1]
@@ -194,10 +203,6 @@ def data_extent(points: np.ndarray) -> float:
     if points.shape[0] < 2:
         return 0.0
     return float(np.max(np.ptp(points, axis=0)))
-
-
-class Cancelled(Exception):
-    """Raised inside a computation when its cancel flag was set."""
 
 
 def kmeans_start(

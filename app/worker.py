@@ -423,7 +423,9 @@ class Trainer:
                 layer["group_colors"],
                 self._mean_log_likelihood if layer["grouped"].shape[0] == n else np.nan,
             )
-        labels, total = labels_and_log_likelihood(X, weights, means, covariances)
+        labels, total = labels_and_log_likelihood(
+            X, weights, means, covariances, cancelled=self.cancelled
+        )
         grouped, starts = group_by_label(X, labels, len(slots))
         bounds = None
         if n:
