@@ -33,6 +33,9 @@ def read_points(path: str | Path) -> np.ndarray:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
         raise ValueError(f"{path.name} is not a text file.") from None
+    fast = _read_simple(text)
+    if fast is not None:
+        return fast
     rows = []
     header_allowed = True
     for number, line in enumerate(text.splitlines(), start=1):
@@ -62,6 +65,45 @@ def read_points(path: str | Path) -> np.ndarray:
     if not np.isfinite(points).all():
         raise ValueError(f"{path.name} contains NaN or infinite values.")
     return points
+
+
+def _read_simple(text: str) -> np.ndarray | None:
+    """The common case (one separator, an optional header) with numpy's C parser.
+
+    Returns None when the text is not that simple, or not valid: the line-by-line reader
+    then decides, and says what is wrong.
+    """
+    lines = text.splitlines()
+    first = next(
+        (i for i, line in enumerate(lines) if line.strip() and not line.lstrip().startswith("#")),
+        None,
+    )
+    if first is None:
+        return None
+    line = lines[first]
+    delimiter = next((d for d in (",", ";", "\t") if d in line), None)
+    fields = line.split(delimiter)
+    try:
+        [float(f.strip().strip('"')) for f in fields[:2]]
+        skip = first
+    except ValueError:
+        skip = first + 1  # a header
+    if not any(line.strip() and not line.lstrip().startswith("#") for line in lines[skip:]):
+        return None  # no data: the line-by-line reader says so
+    try:
+        points = np.loadtxt(
+            lines[skip:],
+            delimiter=delimiter,
+            comments="#",
+            usecols=(0, 1),
+            ndmin=2,
+            quotechar='"',
+        )
+    except (ValueError, IndexError):
+        return None
+    if points.shape[0] == 0 or not np.isfinite(points).all():
+        return None
+    return np.ascontiguousarray(points, dtype=np.float64)
 
 
 def write_points(path: str | Path, points: np.ndarray) -> None:
