@@ -151,3 +151,18 @@ def test_kmeans_start_finds_clusters_and_can_be_cancelled():
     stop.set()
     with pytest.raises(Cancelled):
         kmeans_start(X, 3, np.random.default_rng(0), 1e-16, cancelled=stop)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '"x","y"\n"1.5","2"\n"3","-4e3"\n',
+        "x;y;label\n1.5;2;a\n3;-4e3;b\n",
+        "# two columns\n1.5\t2\n3\t-4e3  # trailing comment\n",
+        "1.5 2\n3 -4e3\n",
+    ],
+)
+def test_read_points_simple_formats(tmp_path, text):
+    path = tmp_path / "p.csv"
+    path.write_text(text)
+    np.testing.assert_array_equal(read_points(path), [[1.5, 2.0], [3.0, -4e3]])
