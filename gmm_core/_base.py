@@ -52,6 +52,8 @@ class MixtureBase:
             )
 
     def _to_tensor(self, array: np.ndarray) -> torch.Tensor:
+        if isinstance(array, np.ndarray) and not array.flags.writeable:
+            array = array.copy()  # torch only shares memory it may write to
         return torch.as_tensor(array, dtype=self.dtype, device=self._device())
 
     def _fitted_data(self, X) -> torch.Tensor:

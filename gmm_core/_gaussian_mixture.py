@@ -447,7 +447,7 @@ class GaussianMixture(MixtureBase):
     def _publish_incremental(self, engine) -> None:
         # numpy throughout: this runs on every click, where torch's per-call cost shows.
         full = np.array(engine.covariances, dtype=np.float64)  # [K, D, D]
-        factor = _covariance.precision_cholesky_numpy(full)
+        factor = np.array(engine.precisions_cholesky, dtype=np.float64)  # [K, D, D] upper
         kind = COVARIANCE_TYPES[self.covariance_type]
         K = full.shape[0]
         self.weights_ = np.array(engine.weights, dtype=np.float64)
