@@ -7,6 +7,7 @@ learns one point or one chunk at a time with ``partial_fit``.
 from ._base import NotFittedError
 from ._gaussian_mixture import ConvergenceWarning, GaussianMixture
 from ._gradient import GaussianMixtureModule, GradientGaussianMixture
+from .streaming import partial_fit_csv
 
 __all__ = [
     "ConvergenceWarning",
@@ -14,4 +15,5 @@ __all__ = [
     "GaussianMixtureModule",
     "GradientGaussianMixture",
     "NotFittedError",
+    "partial_fit_csv",
 ]
