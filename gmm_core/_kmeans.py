@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
+import numpy as np
 import torch
 
 
@@ -128,3 +130,127 @@ def initial_responsibilities(
     else:  # pragma: no cover - checked before
         raise ValueError(f"Unknown init_params {method!r}.")
     return resp
+
+
+class Cancelled(Exception):
+    """Raised by a cancellable computation once its cancel flag is set."""
+
+
+def _cancel_check(cancelled) -> Callable[[], None]:
+    """A function that raises :class:`Cancelled` once ``cancelled`` says so."""
+    if cancelled is None:
+        return lambda: None
+    is_set = getattr(cancelled, "is_set", cancelled)  # threading.Event or a callable
+
+    def check() -> None:
+        if is_set():
+            raise Cancelled
+
+    return check
+
+
+def kmeans_start(
+    X,
+    n_components: int,
+    *,
+    reg_covar: float = 1e-6,
+    random_state: int | None = None,
+    sample: int = 20_000,
+    max_iter: int = 25,
+    cancelled=None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Initial mixture parameters from k-means++ seeds and Lloyd steps on a sample.
+
+    Meant to start :class:`GaussianMixture` (``weights_init``, ``means_init``,
+    ``covariances_init``) from a program that must stay responsive: the clustering runs
+    on a random sample of at most ``sample`` rows, for at most ``max_iter`` Lloyd steps,
+    and ``cancelled`` is checked between steps, so a start on 200,000 points can be
+    abandoned within milliseconds.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        Needs at least ``n_components`` rows.
+    n_components : int
+    reg_covar : float, default=1e-6
+        Added to the diagonal of every covariance, in squared data units.
+    random_state : int, optional
+        Seeds the sample and the k-means++ seeds.
+    sample : int, default=20_000
+        At most this many rows, drawn at random, are clustered.
+    max_iter : int, default=25
+        Lloyd steps at most (fewer when the centres stop moving).
+    cancelled : threading.Event or callable returning bool, optional
+        Checked between steps.
+
+    Returns
+    -------
+    weights : ndarray of shape (n_components,)
+        Cluster sizes plus one, normalised (no component starts empty).
+    means : ndarray of shape (n_components, n_features)
+        Mean of each cluster.
+    covariances : ndarray of shape (n_components, n_features, n_features)
+        Biased covariance of each cluster plus ``reg_covar`` on the diagonal; a cluster
+        of fewer than two rows takes the covariance of all rows divided by
+        ``n_components``.
+
+    Raises
+    ------
+    Cancelled
+        When ``cancelled`` is set (or returns True) at a check.
+    ValueError
+        When ``X`` has fewer rows than ``n_components``.
+    """
+    check = _cancel_check(cancelled)
+    data = np.asarray(X, dtype=np.float64)
+    if data.ndim != 2 or data.shape[0] < n_components or n_components < 1:
+        raise ValueError(
+            f"kmeans_start needs an array of shape (n_samples, n_features) with n_samples "
+            f">= n_components >= 1, got shape {data.shape} and n_components={n_components}; "
+            "add points or lower n_components."
+        )
+    generator = torch.Generator()
+    if random_state is None:
+        generator.seed()  # non-deterministic, leaves torch's global generator alone
+    else:
+        generator.manual_seed(int(random_state))
+    if data.shape[0] > sample:
+        chosen = torch.randperm(data.shape[0], generator=generator)[:sample]
+        data = data[np.sort(chosen.numpy())]
+    X_t = torch.as_tensor(data)  # [n, D]
+    centre = X_t.mean(0)
+    spread = float(X_t.std(0, unbiased=False).max())
+    Z = (X_t - centre) / (spread if spread > 0 else 1.0)  # [n, D] unit scale
+    check()
+    centers = Z[kmeans_plusplus(Z, n_components, generator)]  # [K, D]
+    labels = _nearest(Z, centers)  # [n]
+    for _ in range(max_iter):
+        check()
+        sums = torch.zeros_like(centers).index_add_(0, labels, Z)  # [K, D]
+        sizes = torch.bincount(labels, minlength=n_components).to(Z.dtype)  # [K]
+        moved = torch.where(sizes[:, None] > 0, sums / sizes.clamp(min=1)[:, None], centers)
+        shift = float((moved - centers).abs().max())
+        centers = moved
+        labels = _nearest(Z, centers)
+        if shift < 1e-6:
+            break
+    check()
+    labels_np = labels.numpy()
+    n_samples, n_features = data.shape
+    counts = np.bincount(labels_np, minlength=n_components).astype(np.float64)  # [K]
+    overall = np.zeros((n_features, n_features))
+    if n_samples > 1:
+        overall = np.atleast_2d(np.cov(data.T, bias=True))  # [D, D]
+    means = centers.numpy() * (spread if spread > 0 else 1.0) + centre.numpy()  # [K, D]
+    covariances = np.empty((n_components, n_features, n_features))
+    for k in range(n_components):
+        members = data[labels_np == k]
+        if members.shape[0] >= 2:
+            means[k] = members.mean(axis=0)
+            centred = members - means[k]
+            covariances[k] = centred.T @ centred / members.shape[0]
+        else:
+            covariances[k] = overall / n_components
+        covariances[k].flat[:: n_features + 1] += reg_covar
+    weights = (counts + 1.0) / (counts.sum() + n_components)
+    return weights, means, covariances
