@@ -5,30 +5,39 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
-from .geometry import data_extent
 from .snapshot import ModelSnapshot, TrainingRequest
 from .worker import Mailbox, TrainingWorker
 
-#: Regulariser relative to the squared extent of the data (or of the view): the same
-#: model at any coordinate scale.
+#: Regulariser relative to the squared scale of the data: the same model at any
+#: coordinate scale.
 RELATIVE_REG_COVAR = 1e-6
 
 #: How long spin-box changes are gathered before one refit is asked for.
 SETTINGS_DELAY_MS = 150
 
 
-class TrainingController(QObject):
-    """Turns session edits into requests and worker snapshots into drawable models.
+def reg_covar_for(scale: float) -> float:
+    """A regulariser in squared data units for data of the given scale (a length)."""
+    if not (scale > 0 and np.isfinite(scale)):
+        scale = 1.0
+    return RELATIVE_REG_COVAR * scale**2
 
-    One long-lived :class:`app.worker.TrainingWorker` runs in one ``QThread`` (started on
-    the first request). Every request gets an id; the newest request wins: posting one
-    cancels the running refinement at its next pass, and a snapshot older than the one
+
+class TrainingController(QObject):
+    """Turns edits into requests and worker snapshots into drawable models.
+
+    The caller owns the points: every request carries the points, their generation and
+    their scale, passed in by the caller. One long-lived
+    :class:`app.worker.TrainingWorker` runs in one ``QThread``, started by :meth:`start`
+    or by the first request. Every request gets an id; the newest request wins: posting
+    one cancels the running one at its next check, and a snapshot older than the one
     already delivered is dropped.
     """
 
     snapshot_ready = Signal(object)  # ModelSnapshot, newest only, in the GUI thread
     busy_changed = Signal(bool)  # whether a request is being served
     failed = Signal(str)  # message of a training error
+    refit_wanted = Signal()  # settings changed (coalesced): call update() with the points
     _wake = Signal()  # to the worker: a request waits in the mailbox
 
     def __init__(self, parent: QObject | None = None):
@@ -38,23 +47,18 @@ class TrainingController(QObject):
         self.n_init = 4
         self.time_budget_s = 5.0
         self.seed = 0
-        self.view_extent = 20.0  # the visible data extent, for the first point's scale
         self._mailbox = Mailbox()
         self._thread: QThread | None = None
         self._worker: TrainingWorker | None = None
         self._next_id = 0
         self._delivered_id = -1
-        self._finished_id = -1
         self._busy = False
         self._pending: ModelSnapshot | None = None  # received, not yet delivered
         self._delivery_scheduled = False
-        self._points = np.zeros((0, 2))
-        self._generation = 0
-        self._extent = 0.0
         self._settings_timer = QTimer(self)
         self._settings_timer.setSingleShot(True)
         self._settings_timer.setInterval(SETTINGS_DELAY_MS)
-        self._settings_timer.timeout.connect(self._apply_settings)
+        self._settings_timer.timeout.connect(self.refit_wanted)
 
     # -- requests ------------------------------------------------------------------------
 
@@ -68,30 +72,23 @@ class TrainingController(QObject):
         """Id of the newest request posted (-1 before the first)."""
         return self._next_id - 1
 
-    def reg_covar_for(self, points: np.ndarray, extent: float | None = None) -> float:
-        """A regulariser in squared data units that follows the data's (or view's) scale.
-
-        ``extent``, the larger side of the points' bounding box, saves a pass over them.
-        """
-        extent = data_extent(points) if extent is None else extent
-        if not extent > 0:
-            extent = self.view_extent
-        if not (extent > 0 and np.isfinite(extent)):
-            extent = 1.0
-        return RELATIVE_REG_COVAR * extent**2
-
     def update(
-        self,
-        points: np.ndarray,
-        generation: int,
-        *,
-        train: bool = False,
-        extent: float | None = None,
+        self, points: np.ndarray, generation: int, scale: float, *, train: bool = False
     ) -> int:
-        """Ask for a model of ``points`` (read-only array); returns the request id."""
-        if extent is None:
-            extent = data_extent(points)
-        self._points, self._generation, self._extent = points, generation, extent
+        """Ask for a model of ``points``; returns the request id.
+
+        Parameters
+        ----------
+        points : ndarray of shape (n, 2)
+            All current points, read-only (never mutated once handed over).
+        generation : int
+            Changes on every edit that is not an append (see :class:`app.session.Session`).
+        scale : float
+            A length typical of the data (their extent, or the view's for a single
+            point): the regulariser follows it.
+        train : bool
+            Refit from scratch with restarts (the Train button).
+        """
         self._settings_timer.stop()  # this request carries the settings already
         request = TrainingRequest(
             request_id=self._next_id,
@@ -99,25 +96,21 @@ class TrainingController(QObject):
             generation=generation,
             n_components=self.n_components,
             epochs=self.epochs,
-            reg_covar=self.reg_covar_for(points, extent),
+            reg_covar=reg_covar_for(scale),
             train=train,
             n_init=self.n_init,
             time_budget_s=self.time_budget_s,
             seed=self.seed,
         )
         self._next_id += 1
-        self._ensure_thread()
+        self.start()
         self._mailbox.post(request)
         self._set_busy(True)
         self._wake.emit()
         return request.request_id
 
-    def train(self) -> int:
-        """Refit from scratch with restarts on the current points."""
-        return self.update(self._points, self._generation, train=True, extent=self._extent)
-
     def set_n_components(self, value: int) -> None:
-        """Change the number of components; refits (coalesced) from scratch."""
+        """Change the number of components; :attr:`refit_wanted` follows (coalesced)."""
         if value != self.n_components:
             self.n_components = int(value)
             self._settings_timer.start()
@@ -126,21 +119,18 @@ class TrainingController(QObject):
         """Change the cap on EM passes; applies to the next update."""
         self.epochs = int(value)
 
-    @Slot()
-    def _apply_settings(self) -> None:
-        if self._points.shape[0]:
-            self.update(self._points, self._generation, extent=self._extent)
-
     # -- the thread ----------------------------------------------------------------------
 
-    def _ensure_thread(self) -> None:
-        if self._thread is not None:
+    @Slot()
+    def start(self) -> None:
+        """Start the worker thread, which then loads the training code (once)."""
+        if self._thread is not None or self._mailbox.closed:
             return
         self._thread = QThread()
         self._thread.setObjectName("gmm-training")
         self._worker = TrainingWorker(self._mailbox)
         self._worker.moveToThread(self._thread)
-        self._thread.started.connect(self._worker.configure_thread)
+        self._thread.started.connect(self._worker.load)
         self._wake.connect(self._worker.process)
         self._worker.snapshot_ready.connect(self._on_snapshot)
         self._worker.failed.connect(self._on_failed)
@@ -166,8 +156,13 @@ class TrainingController(QObject):
 
     @property
     def thread(self) -> QThread | None:
-        """The worker thread (None until the first request)."""
+        """The worker thread (None until started)."""
         return self._thread
+
+    @property
+    def worker(self) -> TrainingWorker | None:
+        """The worker object, living in :attr:`thread` (None until started)."""
+        return self._worker
 
     # -- results -------------------------------------------------------------------------
 
@@ -189,8 +184,6 @@ class TrainingController(QObject):
         if snapshot is None or self._mailbox.closed or snapshot.request_id < self._delivered_id:
             return
         self._delivered_id = snapshot.request_id
-        if snapshot.final:
-            self._finished_id = max(self._finished_id, snapshot.request_id)
         self.snapshot_ready.emit(snapshot)
         if snapshot.final and snapshot.request_id == self.latest_request_id:
             self._set_busy(False)

@@ -1,7 +1,9 @@
 """Pure numpy geometry for drawing a two-dimensional mixture: no Qt, no torch.
 
-The worker calls these to turn a model into ready-to-draw arrays; the window calls
-:func:`log_prob_components` for one point under the cursor.
+:mod:`app.snapshot` calls these to turn a model into ready-to-draw arrays (ellipse
+outlines, stable palette slots, points grouped by component); the window calls
+:func:`log_prob_components` for the one point under the cursor, from a snapshot's
+arrays (the worker's densities come from gmm_core).
 """
 
 from __future__ import annotations
@@ -13,10 +15,6 @@ from scipy.optimize import linear_sum_assignment
 SIGMA_LEVELS: tuple[int, ...] = (1, 2, 3)
 
 _LOG_2PI = float(np.log(2.0 * np.pi))
-
-
-class Cancelled(Exception):
-    """Raised inside a computation when its cancel flag was set."""
 
 
 def ellipse_outlines(
@@ -97,43 +95,6 @@ def log_prob_components(
         return np.log(weights) - _LOG_2PI - 0.5 * np.log(det) - 0.5 * maha
 
 
-def labels_and_log_likelihood(
-    X: np.ndarray,
-    weights: np.ndarray,
-    means: np.ndarray,
-    covariances: np.ndarray,
-    chunk: int = 65536,
-    cancelled=None,
-) -> tuple[np.ndarray, float]:
-    """Most responsible component of each point and the summed log-likelihood.
-
-    Parameters
-    ----------
-    X : ndarray of shape (n, 2)
-    weights, means, covariances : the mixture, shapes (K,), (K, 2), (K, 2, 2)
-    chunk : int
-        Rows per step, so that no (n, K) array is built for all the data at once.
-    cancelled : threading.Event, optional
-        Checked between steps; raises :class:`Cancelled` once set.
-
-    Returns
-    -------
-    labels : ndarray of shape (n,), int16
-    log_likelihood : float
-        Sum over the points of the mixture log-density.
-    """
-    labels = np.empty(X.shape[0], dtype=np.int16)
-    total = 0.0
-    for start in range(0, X.shape[0], chunk):
-        if cancelled is not None and cancelled.is_set():
-            raise Cancelled
-        log_prob = log_prob_components(X[start : start + chunk], weights, means, covariances)
-        labels[start : start + chunk] = np.argmax(log_prob, axis=1)
-        top = np.max(log_prob, axis=1, keepdims=True)  # [n, 1]
-        total += float(np.sum(top[:, 0] + np.log(np.sum(np.exp(log_prob - top), axis=1))))
-    return labels, total
-
-
 def match_slots(
     previous_means: np.ndarray,
     previous_slots: np.ndarray,
@@ -203,92 +164,3 @@ def data_extent(points: np.ndarray) -> float:
     if points.shape[0] < 2:
         return 0.0
     return float(np.max(np.ptp(points, axis=0)))
-
-
-def kmeans_start(
-    X: np.ndarray,
-    n_components: int,
-    rng: np.random.Generator,
-    reg_covar: float,
-    *,
-    cancelled=None,
-    sample: int = 20_000,
-    max_iter: int = 25,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Initial mixture parameters from k-means++ seeds and a few Lloyd steps on a sample.
-
-    Every step checks ``cancelled`` (a ``threading.Event``), so a start on 200,000 points
-    can be abandoned within milliseconds, unlike a k-means run to convergence.
-
-    Parameters
-    ----------
-    X : ndarray of shape (n, 2), n >= 1
-    n_components : int
-    rng : numpy.random.Generator
-    reg_covar : float
-        Added to the diagonal of every covariance, in squared data units (> 0).
-    cancelled : threading.Event, optional
-    sample : int
-        At most this many points, drawn at random, are clustered.
-    max_iter : int
-        Lloyd steps at most.
-
-    Returns
-    -------
-    weights : ndarray of shape (K,)
-    means : ndarray of shape (K, 2)
-    covariances : ndarray of shape (K, 2, 2)
-
-    Raises
-    ------
-    Cancelled
-        If ``cancelled`` is set between steps.
-    """
-
-    def check():
-        if cancelled is not None and cancelled.is_set():
-            raise Cancelled
-
-    if X.shape[0] > sample:
-        X = X[np.sort(rng.choice(X.shape[0], sample, replace=False))]
-    n, k_total = X.shape[0], n_components
-    centre = X.mean(axis=0)
-    spread = float(X.std(axis=0).max())
-    Z = (X - centre) / (spread if spread > 0 else 1.0)  # [n, 2] unit scale
-    centers = np.empty((k_total, 2))
-    centers[0] = Z[rng.integers(n)]
-    closest = np.sum((Z - centers[0]) ** 2, axis=1)  # [n]
-    for k in range(1, k_total):
-        check()
-        total = closest.sum()
-        index = rng.choice(n, p=closest / total) if total > 0 else rng.integers(n)
-        centers[k] = Z[index]
-        np.minimum(closest, np.sum((Z - centers[k]) ** 2, axis=1), out=closest)
-    labels = np.zeros(n, dtype=np.int64)
-    for _ in range(max_iter):
-        check()
-        distance = np.sum((Z[:, None, :] - centers[None, :, :]) ** 2, axis=-1)  # [n, K]
-        labels = np.argmin(distance, axis=1)
-        counts = np.bincount(labels, minlength=k_total)
-        sums = np.zeros_like(centers)
-        np.add.at(sums, labels, Z)
-        moved = np.where(counts[:, None] > 0, sums / np.maximum(counts, 1)[:, None], centers)
-        shift = float(np.max(np.abs(moved - centers)))
-        centers = moved
-        if shift < 1e-6:
-            break
-    counts = np.bincount(labels, minlength=k_total).astype(np.float64)
-    overall = np.cov(X.T, bias=True).reshape(2, 2) if n > 1 else np.zeros((2, 2))
-    means = centers * (spread if spread > 0 else 1.0) + centre
-    covariances = np.empty((k_total, 2, 2))
-    for k in range(k_total):
-        members = X[labels == k]
-        if members.shape[0] >= 2:
-            d = members - members.mean(axis=0)
-            means[k] = members.mean(axis=0)
-            covariances[k] = d.T @ d / members.shape[0]
-        else:
-            covariances[k] = overall / k_total
-        covariances[k] += reg_covar * np.eye(2)
-    weights = (counts + 1.0) / (counts.sum() + k_total)  # no empty component
-    return weights, means, covariances

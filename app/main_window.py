@@ -1,6 +1,9 @@
 """The main window: canvas, side panel, menus and status bar, wired one way.
 
 session (points, undo) -> training controller -> worker thread -> snapshot -> canvas.
+
+Nothing imported here imports torch or gmm_core: the worker thread loads them once the
+window shows (see :mod:`app.worker`).
 """
 
 from __future__ import annotations
@@ -9,7 +12,7 @@ import html
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QSettings, Qt, Signal, Slot
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -69,6 +72,7 @@ class MainWindow(QMainWindow):
         self._snapshot: ModelSnapshot | None = None
         self._file: Path | None = None
         self._hover: tuple[float, float] | None = None  # cursor in data coordinates
+        self._next_edit_trains = False  # set by open_file: its edit asks for Train
         self._build_actions()
         self._build_panel()
         self._build_menus()
@@ -83,7 +87,11 @@ class MainWindow(QMainWindow):
         self.canvas.left.connect(self._on_left)
         self.components_spin.valueChanged.connect(self._on_components_changed)
         self.epochs_spin.valueChanged.connect(self.controller.set_epochs)
+        self.controller.refit_wanted.connect(self._on_refit_wanted)
         self._update_status()
+        # Once the event loop runs (the window is on screen), the worker thread starts
+        # loading torch; a click before it is done waits in the mailbox.
+        QTimer.singleShot(0, self.controller, self.controller.start)
 
     # -- construction --------------------------------------------------------------------
 
@@ -247,7 +255,7 @@ class MainWindow(QMainWindow):
         if len(self.session) == 0:
             self.statusBar().showMessage("Add points first.", 3000)
             return
-        self.controller.train()
+        self._request_model(train=True)
 
     def clear(self) -> bool:
         """Clear points and model, asking first when there are many points."""
@@ -274,10 +282,12 @@ class MainWindow(QMainWindow):
             self.show_error(f"Could not open {path.name}:\n{error}")
             return False
         self._file = path
-        self.session.replace_points(points, f"Open {path.name}")
         self.canvas.fit_view(points)
-        self.controller.view_extent = self.canvas.view_extent()
-        self.controller.train()
+        self._next_edit_trains = True  # one request for the file: Train, with restarts
+        try:
+            self.session.replace_points(points, f"Open {path.name}")
+        finally:
+            self._next_edit_trains = False
         self.setWindowTitle(f"{path.name} – GMM Playground")
         return True
 
@@ -334,14 +344,26 @@ class MainWindow(QMainWindow):
     def _on_point_clicked(self, x: float, y: float) -> None:
         self.session.add_points(np.array([[x, y]]))
 
-    @Slot(int)
-    def _on_session_changed(self, appended: int) -> None:
+    @Slot()
+    def _on_session_changed(self) -> None:
+        self._request_model(train=self._next_edit_trains)
         points = self.session.points
-        if len(points) <= 1:
-            self.controller.view_extent = self.canvas.view_extent()
-        self.controller.update(points, self.session.generation, extent=self.session.extent)
         self.canvas.show_points(self._snapshot_for(points), points)
         self._update_status()
+
+    @Slot()
+    def _on_refit_wanted(self) -> None:
+        if len(self.session):
+            self._request_model()
+
+    def _request_model(self, *, train: bool = False) -> None:
+        """Ask the controller for a model of the session's points."""
+        # The regulariser follows the data's extent; a single point (or several at one
+        # place) has none, and takes the view's.
+        scale = self.session.extent
+        if not scale > 0:
+            scale = self.canvas.view_extent()
+        self.controller.update(self.session.points, self.session.generation, scale, train=train)
 
     def _snapshot_for(self, points: np.ndarray) -> ModelSnapshot | None:
         """The drawn snapshot if its points are a prefix of ``points``, else None."""

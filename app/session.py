@@ -18,7 +18,7 @@ class Session(QObject):
     its model has not seen a prefix of the new points.
     """
 
-    changed = Signal(int)  # points appended by this edit (0: anything else changed)
+    changed = Signal()  # the points changed (an edit, its undo or its redo)
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
@@ -87,7 +87,7 @@ class Session(QObject):
         self._points = points
         self._low = np.minimum(self._low, array.min(axis=0))
         self._high = np.maximum(self._high, array.max(axis=0))
-        self.changed.emit(array.shape[0])
+        self.changed.emit()
 
     def _set(self, array: np.ndarray) -> None:
         self._points = array if not array.flags.writeable else frozen(array)
@@ -96,7 +96,7 @@ class Session(QObject):
         else:
             self._low, self._high = np.full(2, np.inf), np.full(2, -np.inf)
         self._generation += 1
-        self.changed.emit(0)
+        self.changed.emit()
 
 
 def as_points(xy) -> np.ndarray:

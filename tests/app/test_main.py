@@ -14,8 +14,12 @@ def test_main_opens_the_file_given(qtbot, monkeypatch):
     seen = {}
 
     def fake_exec(self=None):
-        windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)]
-        window = windows[-1]
+        windows = [
+            w
+            for w in QApplication.topLevelWidgets()
+            if isinstance(w, MainWindow) and w.isVisible()  # not an earlier test's
+        ]
+        (window,) = windows
         seen["points"] = window.points().shape
         seen["title"] = window.windowTitle()
         for w in windows:

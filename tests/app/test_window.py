@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import faulthandler
-import time
 
 import numpy as np
 import pytest
@@ -114,7 +113,8 @@ def test_clear_empties_everything_and_emits_once(qtbot, window, updates):
     assert snapshot.weights.shape == (0,)
     assert snapshot.means.shape == (0, 2)
     assert snapshot.covariances.shape == (0, 2, 2)
-    qtbot.wait(100)  # a late, stale snapshot would show up here
+    with qtbot.assertNotEmitted(window.model_updated, wait=300):
+        pass  # a late, stale snapshot would fail here
     assert [s.n_points for s in updates[start:]] == [0]
     assert window.canvas.points_item.n_points == 0
     assert window.canvas.hint.isVisible()
@@ -126,9 +126,9 @@ def test_clear_asks_first_and_no_keeps_everything(qtbot, window, updates):
     wait_for_model(qtbot, window, updates, lambda s: s.n_points == 25)
     window.confirm = lambda text: False
     count = len(updates)
-    window.clear_action.trigger()
+    with qtbot.assertNotEmitted(window.model_updated, wait=300):
+        window.clear_action.trigger()
     assert window.points().shape == (25, 2)
-    qtbot.wait(50)
     assert len(updates) == count
 
 
@@ -157,8 +157,8 @@ def test_fifty_fast_clicks_end_with_all_fifty_and_no_stale_model(qtbot, window, 
     assert snapshot.request_id == window.controller.latest_request_id
     assert snapshot.labels.shape == (50,)
     assert window.canvas.points_item.n_points == 50
-    qtbot.wait(100)
-    assert updates[-1] is snapshot
+    with qtbot.assertNotEmitted(window.model_updated, wait=300):
+        pass  # nothing after the last model, stale or not
 
 
 def test_ctrl_z_undoes_the_last_point(qtbot, window, updates):
@@ -240,9 +240,16 @@ def test_status_bar_shows_points_loglik_bic(qtbot, window, updates):
     assert window.points_label.text() == "30 points"
     assert "3 components" in window.components_label.text()
     assert f"{snapshot.mean_log_likelihood:.4g}" in window.loglik_label.text()
-    assert "BIC" in window.bic_label.text()
-    expected_bic = -2 * snapshot.mean_log_likelihood * 30 + (6 * 3 - 1) * np.log(30)
-    assert snapshot.bic == pytest.approx(expected_bic)
+    assert f"BIC {snapshot.bic:.6g}" == window.bic_label.text()
+    # the figures are those scikit-learn gives for the same mixture and points
+    from sklearn.mixture import GaussianMixture as Reference
+
+    reference = Reference(3).fit(window.points())  # fitted, then given our parameters
+    reference.weights_, reference.means_ = snapshot.weights, snapshot.means
+    reference.covariances_ = snapshot.covariances
+    reference.precisions_cholesky_ = np.linalg.cholesky(np.linalg.inv(snapshot.covariances))
+    assert snapshot.mean_log_likelihood == pytest.approx(reference.score(window.points()))
+    assert snapshot.bic == pytest.approx(reference.bic(window.points()))
 
 
 def test_train_refits_from_scratch(qtbot, window, updates):
@@ -267,6 +274,15 @@ def test_open_bad_csv_shows_a_dialog_and_changes_nothing(qtbot, window, updates,
     errors = []
     window.show_error = errors.append
     count = len(updates)
+    with qtbot.assertNotEmitted(window.model_updated, wait=300):
+        open_bad_files(window, tmp_path)
+    assert len(errors) == 5 and all("Could not open" in e for e in errors)
+    np.testing.assert_array_equal(window.points(), [[1.0, 2.0], [3.0, 4.0]])
+    assert len(updates) == count
+    assert window.session.undo_stack.count() == 1
+
+
+def open_bad_files(window, tmp_path):
     for name, text in [
         ("words.csv", "x,y\n1,2\nthree,four\n"),
         ("one_column.csv", "1\n2\n3\n"),
@@ -277,20 +293,18 @@ def test_open_bad_csv_shows_a_dialog_and_changes_nothing(qtbot, window, updates,
         path.write_text(text)
         assert window.open_file(path) is False
     assert window.open_file(tmp_path / "missing.csv") is False
-    assert len(errors) == 5 and all("Could not open" in e for e in errors)
-    np.testing.assert_array_equal(window.points(), [[1.0, 2.0], [3.0, 4.0]])
-    qtbot.wait(50)
-    assert len(updates) == count
-    assert window.session.undo_stack.count() == 1
 
 
 def test_open_old_faithful(qtbot, window, updates):
+    before = window.controller.latest_request_id
     window.example_action.trigger()
+    assert window.controller.latest_request_id == before + 1  # one request: Train
     assert window.points().shape == (272, 2)
     window_range = window.canvas.view_box.viewRange()
     assert window_range[1][0] < 43 and window_range[1][1] > 96  # the view shows the data
     snapshot = wait_for_model(qtbot, window, updates, lambda s: s.n_points == 272 and s.final)
-    assert snapshot.n_components == 3
+    assert snapshot.n_components == 3 and snapshot.request_id == before + 1
+    assert snapshot.state in ("converged", "stopped") and snapshot.n_iter > 0
 
 
 @pytest.mark.parametrize("scale", [1e-3, 1e6])
@@ -325,13 +339,11 @@ def test_closing_during_a_long_fit_returns_promptly(qtbot, window, updates):
     qtbot.waitUntil(lambda: bool(window.controller.busy and updates), timeout=20_000)
     assert window.controller.busy
     thread = window.controller.thread
-    faulthandler.dump_traceback_later(1.0)  # where it hangs, should it
-    started = time.perf_counter()
+    faulthandler.dump_traceback_later(30.0)  # where it hangs, should it
     window.close()
-    elapsed = time.perf_counter() - started
     faulthandler.cancel_dump_traceback_later()
     assert not thread.isRunning()
-    assert elapsed < 1.0, f"closing took {elapsed:.2f} s"
+    assert not updates[-1].final  # the fit was stopped in the middle, not waited for
 
 
 def test_large_data_draws_one_item_per_layer(qtbot, window, updates):

@@ -1,240 +1,25 @@
-"""The worker's logic without a thread: Trainer, Mailbox and TrainingWorker called directly."""
+"""Thread plumbing: the mailbox, and the worker object with and without its thread."""
 
 from __future__ import annotations
-
-import threading
 
 import numpy as np
 import pytest
 
+from app.controller import reg_covar_for
 from app.snapshot import TrainingRequest
-from app.worker import Mailbox, Trainer, TrainingWorker
+from app.worker import Mailbox, TrainingWorker
 
-from .conftest import three_clusters
+from .conftest import WAIT_MS, three_clusters
 
 
-def request(
-    points, request_id=0, generation=0, n_components=3, epochs=20, train=False, reg_covar=None, **kw
-):
+def request(points, request_id=0, train=False, **kw):
     points = np.asarray(points, dtype=np.float64)
-    if reg_covar is None:
-        extent = float(np.ptp(points, axis=0).max()) if len(points) > 1 else 20.0
-        reg_covar = 1e-6 * extent**2
-    return TrainingRequest(
-        request_id, points, generation, n_components, epochs, reg_covar, train=train, **kw
-    )
-
-
-class Clock:
-    """A fake clock that advances by ``step`` seconds every time it is read."""
-
-    def __init__(self, step=0.0):
-        self.now, self.step = 0.0, step
-
-    def __call__(self):
-        self.now += self.step
-        return self.now
+    return TrainingRequest(request_id, points, 0, 3, 20, reg_covar_for(20.0), train=train, **kw)
 
 
 @pytest.fixture
-def clusters():
-    return three_clusters(np.random.default_rng(21), n_per=30)
-
-
-def test_first_point_gives_one_component_at_the_point():
-    out = []
-    Trainer(out.append).run(request([[3.0, -2.0]], epochs=0))
-    (snapshot,) = out
-    assert snapshot.n_points == 1 and snapshot.n_components == 1 and snapshot.final
-    np.testing.assert_allclose(snapshot.means, [[3.0, -2.0]])
-    assert np.all(np.isfinite(snapshot.covariances))
-    assert snapshot.labels.tolist() == [0]
-
-
-def test_fewer_points_than_components_is_normal():
-    out = []
-    trainer = Trainer(out.append)
-    pts = [[0.0, 0.0], [9.0, 9.0]]
-    for i in range(1, 3):
-        trainer.run(request(pts[:i], request_id=i, n_components=5))
-    assert out[-1].n_points == 2
-    assert 1 <= out[-1].n_components <= 2
-
-
-def test_instant_answer_comes_first_then_refinement(clusters):
-    points, centres = clusters
-    out = []
-    trainer = Trainer(out.append, clock=Clock(step=1.0), min_interval_s=0.5)
-    trainer.run(request(points[:60], request_id=1))
-    trainer.run(request(points, request_id=2, epochs=50))
-    mine = [s for s in out if s.request_id == 2]
-    assert mine[0].state == "incremental" and not mine[0].final and mine[0].n_iter == 0
-    assert mine[-1].final and mine[-1].state == "converged"
-    assert [s.n_iter for s in mine] == sorted(s.n_iter for s in mine)
-    assert all(not s.final for s in mine[:-1])
-    assert mine[-1].n_points == 90
-    found = np.min(np.linalg.norm(mine[-1].means[:, None] - centres[None], axis=-1), axis=0)
-    assert np.all(found < 1.0)
-
-
-def test_requests_that_were_skipped_are_still_learnt(clusters):
-    points, _ = clusters
-    out = []
-    trainer = Trainer(out.append)
-    trainer.run(request(points[:5], request_id=1, epochs=0))
-    trainer.run(request(points[:40], request_id=7, epochs=0))  # 2..6 never served
-    assert trainer.n_fitted == 40
-    assert out[-1].n_points == 40 and out[-1].labels.shape == (40,)
-    assert trainer.model.n_samples_seen_ == 40
-
-
-def test_cancel_stops_between_passes_and_keeps_a_valid_model(clusters):
-    points, _ = clusters
-    cancel = threading.Event()
-    out = []
-
-    def emit(snapshot):
-        out.append(snapshot)
-        if snapshot.request_id == 0:
-            cancel.set()  # a newer request arrived right after the instant answer
-
-    trainer = Trainer(emit, cancel, min_interval_s=0.0)
-    trainer.run(request(points[:2], request_id=-1, epochs=0))  # learns incrementally
-    out.clear()
-    trainer.run(request(points, epochs=1000))
-    assert len(out) == 1 and out[0].state == "incremental"
-    assert np.all(np.isfinite(trainer.model.means_))
-    # the next request carries on from there
-    cancel.clear()
-    trainer.run(request(points, request_id=1, epochs=5))
-    assert out[-1].final and out[-1].n_points == 90
-
-
-def test_progress_snapshots_are_throttled(clusters):
-    points, _ = clusters
-    frozen_clock, ticking = [], []
-    for out, clock in ((frozen_clock, Clock(step=0.0)), (ticking, Clock(step=1.0))):
-        trainer = Trainer(out.append, clock=clock, min_interval_s=0.5)
-        trainer.run(request(points[:2], epochs=0))
-        out.clear()
-        trainer.run(request(points, request_id=1, epochs=30))
-    # with time standing still only the instant answer and the final model are sent
-    assert len(frozen_clock) == 2
-    assert frozen_clock[0].state == "incremental" and frozen_clock[-1].final
-    assert len(ticking) > 2
-
-
-def test_time_budget_ends_refinement(clusters):
-    points, _ = clusters
-    out = []
-    trainer = Trainer(out.append, clock=Clock(step=10.0))
-    trainer.run(request(points[:2], epochs=0))
-    trainer.run(request(points, request_id=1, epochs=1000, time_budget_s=5.0))
-    assert out[-1].final and out[-1].state == "stopped"
-    assert out[-1].n_iter <= 1
-
-
-def test_no_points_forgets_everything(clusters):
-    points, _ = clusters
-    out = []
-    trainer = Trainer(out.append)
-    trainer.run(request(points))
-    trainer.run(request(np.zeros((0, 2)), request_id=1, generation=1))
-    assert trainer.model is None and trainer.n_fitted == 0
-    last = out[-1]
-    assert last.n_points == 0 and last.final
-    assert last.weights.shape == (0,) and last.means.shape == (0, 2)
-    assert last.covariances.shape == (0, 2, 2)
-
-
-def test_removed_points_are_relearnt_from_all_points(clusters):
-    points, _ = clusters
-    out = []
-    trainer = Trainer(out.append)
-    trainer.run(request(points, epochs=5))
-    trainer.run(request(points[:-1], request_id=1, generation=1, epochs=0))
-    assert out[-1].n_points == 89 and out[-1].final and out[-1].n_iter >= 1
-    assert trainer.model.n_samples_seen_ == 89
-
-
-def test_changing_components_refits(clusters):
-    points, _ = clusters
-    out = []
-    trainer = Trainer(out.append)
-    trainer.run(request(points))
-    trainer.run(request(points, request_id=1, n_components=2))
-    assert out[-1].n_components == 2 and out[-1].final
-
-
-def test_colours_stay_with_their_components(clusters):
-    points, _ = clusters
-    out = []
-    trainer = Trainer(out.append)
-    trainer.run(request(points[:-1], request_id=0))
-    before = out[-1]
-    trainer.run(request(points, request_id=1))
-    after = out[-1]
-    assert sorted(after.colors.tolist()) == [0, 1, 2]
-    for slot in range(3):
-        i, j = list(before.colors).index(slot), list(after.colors).index(slot)
-        assert np.linalg.norm(before.means[i] - after.means[j]) < 0.5
-
-
-def test_train_refits_with_restarts(clusters):
-    points, centres = clusters
-    out = []
-    Trainer(out.append).run(request(points, train=True, n_init=3))
-    final = out[-1]
-    assert final.final and final.state == "converged"
-    found = np.min(np.linalg.norm(final.means[:, None] - centres[None], axis=-1), axis=0)
-    assert np.all(found < 0.5)
-
-
-def test_snapshots_are_frozen(clusters):
-    points, _ = clusters
-    out = []
-    Trainer(out.append).run(request(points))
-    snapshot = out[-1]
-    for name in ("weights", "means", "covariances", "labels", "outline_x", "grouped_points"):
-        with pytest.raises(ValueError):
-            getattr(snapshot, name)[...] = 0
-    with pytest.raises(AttributeError):
-        snapshot.n_points = 3
-
-
-@pytest.mark.parametrize("scale", [1e-3, 1e6])
-def test_same_model_at_any_scale(clusters, scale):
-    """The model of scaled and shifted points is the scaled and shifted model."""
-    points, _ = clusters
-    offset = np.array([3.0, -8.0])
-    results = []
-    for s in (1.0, scale):
-        out = []
-        trainer = Trainer(out.append)
-        data = points * s + offset * s * 10
-        for i in (1, 2, 5, 20, 90):
-            trainer.run(request(data[:i], request_id=i, reg_covar=1e-6 * (20 * s) ** 2))
-        results.append(out[-1])
-    base, scaled = results
-    assert base.n_components == scaled.n_components == 3
-    np.testing.assert_allclose(
-        (scaled.means - offset * scale * 10) / scale, base.means - offset * 10, atol=1e-4
-    )
-    np.testing.assert_allclose(
-        scaled.covariances / scale**2, base.covariances, rtol=1e-4, atol=1e-8
-    )
-    np.testing.assert_allclose(scaled.weights, base.weights, atol=1e-6)
-
-
-def test_large_data_progress_reuses_labels():
-    rng = np.random.default_rng(22)
-    points = rng.normal(size=(60_000, 2))
-    out = []
-    trainer = Trainer(out.append, min_interval_s=0.0)
-    trainer.run(request(points, epochs=3))
-    trainer.run(request(np.concatenate([points, [[0.5, 0.5]]]), request_id=1, epochs=0))
-    assert out[-1].n_points == 60_001 and out[-1].labels.shape == (60_001,)
-    assert out[-1].grouped_points.shape == (60_001, 2)
+def points():
+    return three_clusters(np.random.default_rng(23), n_per=30)[0]
 
 
 def test_mailbox_newest_wins_and_keeps_train():
@@ -254,10 +39,24 @@ def test_mailbox_newest_wins_and_keeps_train():
     assert box.take() is None
 
 
-def test_worker_object_serves_the_newest_request_without_a_thread(qtbot, clusters):
-    points, _ = clusters
+def test_a_request_before_loading_waits_in_the_mailbox(qtbot, points):
     box = Mailbox()
     worker = TrainingWorker(box)
+    received = []
+    worker.snapshot_ready.connect(received.append)
+    box.post(request(points, request_id=1))
+    worker.process()  # woken before the training code is loaded: nothing happens
+    assert worker.trainer is None and received == []
+    with qtbot.waitSignal(worker.loaded, timeout=WAIT_MS):
+        worker.load()  # loads, then serves what waits
+    assert received and received[-1].request_id == 1 and received[-1].final
+    assert received[-1].n_points == 90
+
+
+def test_worker_serves_the_newest_request(qtbot, points):
+    box = Mailbox()
+    worker = TrainingWorker(box)
+    worker.load()
     received = []
     worker.snapshot_ready.connect(received.append)
     box.post(request(points[:10], request_id=1))
@@ -268,18 +67,18 @@ def test_worker_object_serves_the_newest_request_without_a_thread(qtbot, cluster
     assert received[-1].final and received[-1].n_points == 90
 
 
-def test_worker_reports_failures_and_recovers(qtbot, monkeypatch, clusters):
-    points, _ = clusters
+def test_worker_reports_failures_and_recovers(qtbot, monkeypatch, points):
+    from gmm_core import GaussianMixture
+
     box = Mailbox()
     worker = TrainingWorker(box)
+    worker.load()
     failures, received = [], []
     worker.failed.connect(lambda rid, msg: failures.append((rid, msg)))
     worker.snapshot_ready.connect(received.append)
 
     def broken(self, X):
         raise ValueError("singular covariance")
-
-    from gmm_core import GaussianMixture
 
     with monkeypatch.context() as m:
         m.setattr(GaussianMixture, "partial_fit", broken)
@@ -291,21 +90,29 @@ def test_worker_reports_failures_and_recovers(qtbot, monkeypatch, clusters):
     assert received[-1].request_id == 2 and received[-1].final
 
 
-def test_controller_never_delivers_an_older_snapshot(qtbot):
-    from app.controller import TrainingController
-    from app.snapshot import ModelSnapshot
+def test_worker_in_its_thread_loads_serves_and_stops(qtbot, points):
+    from PySide6.QtCore import QObject, QThread, Signal
 
-    controller = TrainingController()
-    delivered = []
-    controller.snapshot_ready.connect(delivered.append)
-    for request_id in (3, 5, 4, 5, 2):
-        controller._on_snapshot(ModelSnapshot(request_id, 1, final=False))
-        qtbot.waitUntil(lambda: controller._pending is None, timeout=2000)
-    assert [s.request_id for s in delivered] == [3, 5, 5]
-    # snapshots queued while the GUI thread was busy are coalesced: the newest is drawn
-    delivered.clear()
-    for request_id in (6, 7, 8):
-        controller._on_snapshot(ModelSnapshot(request_id, 1, final=False))
-    qtbot.waitUntil(lambda: bool(delivered), timeout=2000)
-    assert [s.request_id for s in delivered] == [8]
-    controller.shutdown()
+    class Waker(QObject):
+        wake = Signal()
+
+    box = Mailbox()
+    thread = QThread()
+    worker = TrainingWorker(box)
+    worker.moveToThread(thread)
+    thread.started.connect(worker.load)
+    waker = Waker()
+    waker.wake.connect(worker.process)
+    box.post(request(points, request_id=5))
+    threads = []
+    worker.snapshot_ready.connect(lambda s: threads.append(QThread.currentThread()))
+    with qtbot.waitSignal(
+        worker.snapshot_ready, timeout=WAIT_MS, check_params_cb=lambda s: s.final
+    ) as blocker:
+        thread.start()
+        waker.wake.emit()
+    assert blocker.args[0].request_id == 5 and blocker.args[0].n_points == 90
+    assert threads and all(t is thread for t in threads)  # served in the worker thread
+    box.close()
+    thread.quit()
+    assert thread.wait(WAIT_MS)
