@@ -190,18 +190,6 @@ def test_train_refits_with_restarts(clusters):
     assert np.all(found < 0.5)
 
 
-def test_snapshots_are_frozen(clusters):
-    points, _ = clusters
-    out = []
-    Trainer(out.append).run(request(points))
-    snapshot = out[-1]
-    for name in ("weights", "means", "covariances", "labels", "outline_x", "grouped_points"):
-        with pytest.raises(ValueError):
-            getattr(snapshot, name)[...] = 0
-    with pytest.raises(AttributeError):
-        snapshot.n_points = 3
-
-
 @pytest.mark.parametrize("scale", [1e-3, 1e6])
 def test_same_model_at_any_scale(clusters, scale):
     """The model of scaled and shifted points is the scaled and shifted model."""
@@ -235,3 +223,49 @@ def test_large_data_progress_reuses_labels():
     trainer.run(request(np.concatenate([points, [[0.5, 0.5]]]), request_id=1, epochs=0))
     assert out[-1].n_points == 60_001 and out[-1].labels.shape == (60_001,)
     assert out[-1].grouped_points.shape == (60_001, 2)
+
+
+def test_check_is_the_one_way_to_cancel():
+    from gmm_core import Cancelled
+
+    cancel = threading.Event()
+    trainer = Trainer(lambda s: None, cancel)
+    trainer.check()
+    cancel.set()
+    with pytest.raises(Cancelled):
+        trainer.check()
+
+
+def test_a_fresh_fit_cancelled_in_its_kmeans_start_forgets_the_model(clusters):
+    points, _ = clusters
+    cancel = threading.Event()
+    cancel.set()  # a newer request is already waiting
+    out = []
+    trainer = Trainer(out.append, cancel)
+    trainer.run(request(points))  # returns quietly
+    assert out == [] and trainer.model is None and trainer.n_fitted == 0
+    cancel.clear()
+    trainer.run(request(points, request_id=1))  # the next request starts afresh
+    assert out[-1].final and out[-1].n_points == 90 and out[-1].n_components == 3
+
+
+def test_a_cancelled_train_keeps_the_best_restart(clusters):
+    points, centres = clusters
+    cancel = threading.Event()
+    out, models = [], []
+
+    def emit(snapshot):
+        out.append(snapshot)
+        if not models or trainer.model is not models[-1]:
+            models.append(trainer.model)
+        if len(models) == 2:
+            cancel.set()  # the second restart has begun: a newer request arrived
+
+    trainer = Trainer(emit, cancel, min_interval_s=0.0)
+    trainer.run(request(points, train=True, n_init=4, epochs=50))
+    assert out and not any(s.final for s in out)  # cancelled before the end
+    first = models[0]
+    assert first.converged_ and trainer.model is first  # the finished restart is kept
+    assert trainer.n_fitted == 90
+    found = np.min(np.linalg.norm(first.means_[:, None] - centres[None], axis=-1), axis=0)
+    assert np.all(found < 0.5)
