@@ -86,8 +86,8 @@ class TrainingWorker(QObject):
     def load(self) -> None:
         """Import the training code (torch, gmm_core) and serve any request that waits.
 
-        Runs in the worker thread when it starts: the import is what makes start-up slow,
-        and here it no longer delays the window.
+        Runs in the worker thread when it starts: the import takes about a second, and
+        here the window does not wait for it.
         """
         from . import training  # deliberately late: see the module docstring
 
