@@ -104,7 +104,8 @@ def test_worker_in_its_thread_loads_serves_and_stops(qtbot, points):
     waker = Waker()
     waker.wake.connect(worker.process)
     box.post(request(points, request_id=5))
-    threads = []
+    threads, loaded_in = [], []
+    worker.loaded.connect(lambda: loaded_in.append(QThread.currentThread()))
     worker.snapshot_ready.connect(lambda s: threads.append(QThread.currentThread()))
     with qtbot.waitSignal(
         worker.snapshot_ready, timeout=WAIT_MS, check_params_cb=lambda s: s.final
@@ -112,7 +113,8 @@ def test_worker_in_its_thread_loads_serves_and_stops(qtbot, points):
         thread.start()
         waker.wake.emit()
     assert blocker.args[0].request_id == 5 and blocker.args[0].n_points == 90
-    assert threads and all(t is thread for t in threads)  # served in the worker thread
+    assert loaded_in == [thread]  # torch was imported in the worker thread
+    assert threads and all(t is thread for t in threads)  # served there too
     box.close()
     thread.quit()
     assert thread.wait(WAIT_MS)
