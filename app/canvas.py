@@ -12,7 +12,17 @@ import pyqtgraph as pg
 import pyqtgraph.functions as fn
 from pyqtgraph.Qt import internals as pg_internals
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QPainter, QPainterPath, QPen, QPixmap, QTransform
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QGuiApplication,
+    QMouseEvent,
+    QPainter,
+    QPainterPath,
+    QPen,
+    QPixmap,
+    QTransform,
+)
 from PySide6.QtWidgets import QGraphicsItem, QLabel
 
 from .geometry import SIGMA_LEVELS
@@ -216,8 +226,15 @@ class EllipsesItem(pg.PlotCurveItem):
 class Canvas(pg.PlotWidget):
     """Equal-scale plot with a grid; a left click adds a point where it was clicked.
 
-    Panning (drag) and zooming (wheel, right drag) work as in any pyqtgraph plot; clicks
-    on the axes add nothing.
+    Every left press and release in the plot area that moves less than the platform's
+    drag distance is one click, emitted as :attr:`point_clicked` at the press position,
+    however fast the clicks come: the second press of a double-click is a press like any
+    other. (pyqtgraph's ``sigMouseClicked`` cannot serve: it reports that second press as
+    a "double" event in place of a click, so counting its clicks loses every other one.)
+    Moving further pans, as in any pyqtgraph plot, and pyqtgraph's drag threshold is set
+    to the same distance, so a gesture is a click or a drag, never both. The wheel and
+    the right button (drag to zoom, click for the menu) are pyqtgraph's; clicks on the
+    axes add nothing.
     """
 
     point_clicked = Signal(float, float)  # x, y in data coordinates
@@ -260,7 +277,13 @@ class Canvas(pg.PlotWidget):
         self.hint.setStyleSheet("color: rgb(130, 130, 130); font-size: 18px;")
         self.hint.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
 
-        self.scene().sigMouseClicked.connect(self._on_click)
+        # One threshold for both sides: below it a gesture is our click, above it
+        # pyqtgraph's drag; pyqtgraph's other trigger (any movement once the button has
+        # been held half a second) would pan by a pixel of jitter under a click.
+        self._click_slop = float(QGuiApplication.styleHints().startDragDistance())
+        self.scene().setMoveDistance(self._click_slop)
+        self.scene().minDragTime = float("inf")
+        self._press: tuple[QPointF, float, float] | None = None  # viewport pos, data x, y
         self.scene().sigMouseMoved.connect(self._on_move)
         self.snapshot: ModelSnapshot | None = None
         self._drawn_grouped: np.ndarray | None = None  # the grouping points_item shows
@@ -270,14 +293,58 @@ class Canvas(pg.PlotWidget):
     def _in_plot_area(self, scene_pos) -> bool:
         return self.view_box.sceneBoundingRect().contains(scene_pos)
 
-    def _on_click(self, event) -> None:
-        if event.button() != Qt.MouseButton.LeftButton or event.double():
+    # Qt calls these for events on the viewport (QAbstractScrollArea.viewportEvent); each
+    # passes the event on to pyqtgraph unchanged, which pans, zooms and opens its menu.
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: D102
+        self._begin_click(event)
+        super().mousePressEvent(event)
+        if self._press is not None:
+            event.accept()  # ours, whatever pyqtgraph's items made of it
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: D102
+        # Qt delivers the second press of a quick pair as this event instead of a press.
+        self._begin_click(event)
+        super().mouseDoubleClickEvent(event)
+        if self._press is not None:
+            event.accept()
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: D102
+        if self._press is not None and not self._near_press(event.position()):
+            self._press = None  # a drag, not a click
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: D102
+        press, self._press = self._press, None
+        super().mouseReleaseEvent(event)
+        if (
+            press is not None
+            and event.button() == Qt.MouseButton.LeftButton
+            and self._near_press(event.position(), press)
+        ):
+            event.accept()
+            self.point_clicked.emit(press[1], press[2])
+
+    def _begin_click(self, event: QMouseEvent) -> None:
+        """Start a click at a left press (or double-click) alone in the plot area."""
+        left = Qt.MouseButton.LeftButton
+        if event.button() != left or event.buttons() != left:
+            self._press = None  # another button is involved: not a click
             return
-        pos = event.scenePos()
-        if not self._in_plot_area(pos):
+        if event.type() == event.Type.MouseButtonDblClick and self._press is not None:
+            return  # a platform that sends both a press and a double-click for one press
+        pos = event.position()
+        scene_pos = self.viewportTransform().inverted()[0].map(pos)
+        if not self._in_plot_area(scene_pos):
+            self._press = None
             return
-        data = self.view_box.mapSceneToView(pos)
-        self.point_clicked.emit(float(data.x()), float(data.y()))
+        data = self.view_box.mapSceneToView(scene_pos)
+        self._press = (QPointF(pos), float(data.x()), float(data.y()))
+
+    def _near_press(self, pos: QPointF, press=None) -> bool:
+        """Whether ``pos`` is within the click distance of the press (pyqtgraph's measure)."""
+        delta = pos - (press or self._press)[0]
+        return float(np.hypot(delta.x(), delta.y())) < self._click_slop
 
     def _on_move(self, scene_pos) -> None:
         if self._in_plot_area(scene_pos):

@@ -14,12 +14,9 @@ def test_main_opens_the_file_given(qtbot, monkeypatch):
     seen = {}
 
     def fake_exec(self=None):
-        windows = [
-            w
-            for w in QApplication.topLevelWidgets()
-            if isinstance(w, MainWindow) and w.isVisible()  # not an earlier test's
-        ]
-        (window,) = windows
+        # The shown one: closed windows of earlier tests may wait for garbage collection.
+        windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)]
+        (window,) = [w for w in windows if w.isVisible()]
         seen["points"] = window.points().shape
         seen["title"] = window.windowTitle()
         for w in windows:
