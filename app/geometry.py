@@ -9,7 +9,6 @@ arrays (the worker's densities come from gmm_core).
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 #: Standard deviations at which each covariance is outlined.
 SIGMA_LEVELS: tuple[int, ...] = (1, 2, 3)
@@ -126,6 +125,9 @@ def match_slots(
         diff = (means[:, None, :] - previous_means[None, :, :]) / scale  # [K_new, K_old, 2]
         cost = np.sum(diff * diff, axis=-1)
         cost = np.where(np.isfinite(cost), cost, 1e300)
+        # scipy.optimize takes 0.3 s to import: the worker thread pays it, not start-up.
+        from scipy.optimize import linear_sum_assignment
+
         rows, cols = linear_sum_assignment(cost)
         slots[rows] = previous_slots[cols]
     used = set(int(s) for s in slots if s >= 0)

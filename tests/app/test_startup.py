@@ -1,4 +1,4 @@
-"""Start-up: the window shows before torch loads, and a click made meanwhile is learnt."""
+"""Start-up: the window shows before torch (or scipy.optimize) loads, and a click made meanwhile is learnt."""
 
 from __future__ import annotations
 
@@ -17,11 +17,11 @@ _SHOW_WINDOW = """
 import sys
 from PySide6.QtWidgets import QApplication
 import app.main_window
-loaded_on_import = sorted(m for m in ("torch", "gmm_core") if m in sys.modules)
+loaded_on_import = sorted(m for m in ("torch", "gmm_core", "scipy.optimize") if m in sys.modules)
 application = QApplication([])
 window = app.main_window.MainWindow()
 window.show()
-loaded_on_show = sorted(m for m in ("torch", "gmm_core") if m in sys.modules)
+loaded_on_show = sorted(m for m in ("torch", "gmm_core", "scipy.optimize") if m in sys.modules)
 assert window.controller.thread is None  # starts once the event loop runs
 application.processEvents()
 window.close()
