@@ -239,7 +239,7 @@ def test_a_failure_during_training_restores_the_model(clusters, monkeypatch):
         {"lr": "fast"},
         {"covariance_type": "banded"},
         {"n_components": 0},
-        {"max_iter": 0},
+        {"max_iter": -1},
         {"reg_covar": -1.0},
     ],
 )
