@@ -95,8 +95,11 @@ class BaseMixture(DensityMixin, BaseEstimator):
         check_mixture_parameters(self)
 
     def _can_continue(self) -> bool:
-        """Whether the fitted model matches the hyper-parameters, so training can go on."""
-        return self.__sklearn_is_fitted__() and self.means_.shape[0] == self.n_components
+        """Whether the fitted model matches the hyper-parameters, so training can go on.
+
+        Incremental learning may have found fewer components than ``n_components``.
+        """
+        return self.__sklearn_is_fitted__() and self.means_.shape[0] <= self.n_components
 
     # -- plumbing -----------------------------------------------------------------------
 

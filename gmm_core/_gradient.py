@@ -181,6 +181,7 @@ class GradientGaussianMixture(BaseMixture):
         return (
             super()._can_continue()
             and module is not None
+            and module.loc.shape[0] == self.n_components
             and module.covariance_type == self.covariance_type
             and module.loc.dtype == torch_dtype(self.dtype, self.means_.dtype)
             and module.loc.device.type == self._device().type
