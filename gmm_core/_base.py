@@ -13,18 +13,17 @@ from __future__ import annotations
 import copy
 import warnings
 from collections.abc import Iterator
+from dataclasses import KW_ONLY, dataclass
 from time import time
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, DensityMixin
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils.validation import check_is_fitted
 
-from . import _covariance
-from ._covariance import COVARIANCE_TYPES
-from ._em import GaussianParameters, log_responsibilities, score_samples
-from ._initialization import MixtureParameters
+from ._initialization import MixtureParameters, initial_parameters
+from ._scoring import FittedMixture, torch_generator
+from ._serialization import describe_model, load_model
 from ._validation import (
     check_data,
     check_enough_samples,
@@ -55,37 +54,46 @@ _FITTED_STATE = (
 )
 
 
-def torch_generator(random_state) -> torch.Generator:
-    """A CPU torch generator from ``random_state``: None, an int, a Generator or RandomState."""
-    generator = torch.Generator(device="cpu")
-    if random_state is None:
-        seed = int(np.random.SeedSequence().generate_state(1)[0])
-    elif isinstance(random_state, np.random.Generator):
-        seed = int(random_state.integers(2**63 - 1))
-    elif isinstance(random_state, np.random.RandomState):
-        seed = int(random_state.randint(2**31 - 1))
-    else:
-        seed = int(random_state)
-    generator.manual_seed(seed)
-    return generator
+@dataclass(eq=False, repr=False)
+class BaseMixture(FittedMixture):
+    """The fit loop and the hyper-parameters of gmm_core's mixture estimators.
 
-
-class BaseMixture(DensityMixin, BaseEstimator):
-    """The fit loop and everything a fitted Gaussian mixture can answer.
+    The hyper-parameters both estimators share are declared once, here, as fields: the
+    generated ``__init__`` stores its arguments and nothing else, and scikit-learn's
+    ``get_params`` reads its signature. Subclasses add their own fields (keyword-only).
 
     Subclasses define ``_initialize(X, generator)``, which sets the starting parameters,
     and ``_one_pass(X)``, which improves them once and returns the mean log-likelihood
     per sample before the update; ``_PRIVATE_STATE`` names their own fitted state.
     """
 
-    _PRIVATE_STATE: tuple[str, ...] = ()
+    n_components: int = 1
+    _: KW_ONLY
+    covariance_type: str = "full"
+    tol: float = 1e-3
+    reg_covar: float = 1e-6
+    max_iter: int = 100
+    n_init: int = 1
+    init_params: str = "kmeans"
+    weights_init: Any = None
+    means_init: Any = None
+    precisions_init: Any = None
+    random_state: Any = None
+    warm_start: bool = False
+    verbose: int = 0
+    verbose_interval: int = 10
+    covariances_init: Any = None
+    device: Any = None
+    dtype: Any = None
+
+    _PRIVATE_STATE: ClassVar[tuple[str, ...]] = ()
     # Whether training stops at the first pass that changes the bound by less than tol
     # (and warns when it never does), or always runs max_iter passes.
-    _stop_at_convergence = True
+    _stop_at_convergence: ClassVar[bool] = True
 
     # -- hooks --------------------------------------------------------------------------
 
-    def _initialize(self, X: torch.Tensor, generator: torch.Generator) -> None:
+    def _initialize(self, X: torch.Tensor, start: MixtureParameters) -> None:
         raise NotImplementedError
 
     def _one_pass(self, X: torch.Tensor) -> float:
@@ -93,6 +101,13 @@ class BaseMixture(DensityMixin, BaseEstimator):
 
     def _check_parameters(self) -> None:
         check_mixture_parameters(self)
+
+    def _saved_extras(self) -> dict:
+        """What :meth:`to_dict` adds for a fitted model beyond the shared entries."""
+        return {}
+
+    def _load_extras(self, data) -> None:
+        """Restore what :meth:`_saved_extras` saved; ``data`` is the whole dictionary."""
 
     def _can_continue(self) -> bool:
         """Whether the fitted model matches the hyper-parameters, so training can go on.
@@ -103,25 +118,6 @@ class BaseMixture(DensityMixin, BaseEstimator):
 
     # -- plumbing -----------------------------------------------------------------------
 
-    def __sklearn_is_fitted__(self) -> bool:
-        return getattr(self, "means_", None) is not None
-
-    def _device(self) -> torch.device:
-        return torch.device(self.device if self.device is not None else "cpu")
-
-    def _to_tensor(self, array: np.ndarray, dtype: torch.dtype | None = None) -> torch.Tensor:
-        """``array`` on the device, in ``dtype`` (default: the fitted parameters' dtype)."""
-        if isinstance(array, np.ndarray) and not array.flags.writeable:
-            array = array.copy()  # torch only shares memory it may write to
-        if dtype is None:
-            dtype = torch_dtype(None, self.means_.dtype)
-        return torch.as_tensor(array, device=self._device()).to(dtype)
-
-    def _fitted_data(self, X) -> torch.Tensor:
-        """Validate ``X`` against the fitted model and return it as a tensor (n, D)."""
-        check_is_fitted(self)
-        return self._to_tensor(check_data(self, X, reset=False))
-
     def _training_data(self, X, *, reset: bool) -> tuple[np.ndarray, torch.Tensor]:
         """Validated data as an array and as a tensor in the dtype to train in."""
         array = check_data(self, X, reset=reset)
@@ -130,8 +126,19 @@ class BaseMixture(DensityMixin, BaseEstimator):
         return array, self._to_tensor(array, dtype)
 
     def _start(self, array: np.ndarray, data: torch.Tensor, generator) -> None:
+        """A new start: initial parameters from ``init_params`` and what the user gave."""
         check_enough_samples(array, self.n_components)
-        self._initialize(data, generator)
+        given = check_initial_parameters(self, array.shape[1])
+        start = initial_parameters(
+            data,
+            self.n_components,
+            self.covariance_type,
+            self.init_params,
+            self.reg_covar,
+            given,
+            generator,
+        )
+        self._initialize(data, start)
         self.n_features_in_ = array.shape[1]
 
     def _publish(self, parameters: MixtureParameters) -> None:
@@ -297,102 +304,46 @@ class BaseMixture(DensityMixin, BaseEstimator):
                 f"{self.lower_bound_:.5f}."
             )
 
-    # -- what a fitted model answers ------------------------------------------------------
+    # -- saving ---------------------------------------------------------------------------
 
-    def _gaussian_parameters(self) -> GaussianParameters:
-        n_components, n_features = self.means_.shape
-        factor = _covariance.expand(
-            self.covariance_type,
-            self._to_tensor(self.precisions_cholesky_),
-            n_components,
-            n_features,
-        )
-        return GaussianParameters(
-            torch.log(self._to_tensor(self.weights_)), self._to_tensor(self.means_), factor
-        )
+    def to_dict(self) -> dict:
+        """A JSON-safe description of the model: hyper-parameters, parameters, state.
 
-    @property
-    def precisions_(self) -> np.ndarray:
-        """Precision matrices in the shape of ``covariances_``."""
-        check_is_fitted(self)
-        K, D = self.means_.shape
-        factor = _covariance.expand(
-            self.covariance_type, torch.as_tensor(self.precisions_cholesky_), K, D
-        )
-        precisions = factor @ factor.transpose(-2, -1)  # [K, D, D]
-        typed = COVARIANCE_TYPES[self.covariance_type].select_precision_cholesky(precisions, K)
-        return typed.numpy()
-
-    def score_samples(self, X) -> np.ndarray:
-        """Log-density of the mixture at each sample.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
+        Numbers are JSON numbers and arrays nested lists, so ``json.dumps`` takes it as
+        is; :meth:`from_dict` rebuilds a model that scores bit for bit the same and
+        trains on (``partial_fit``, warm starts) exactly as this one. ``device`` is not
+        saved: a model loads on the CPU.
 
         Returns
         -------
-        log_prob : ndarray of shape (n_samples,)
+        dict
+            ``type``, ``format_version``, ``hyper_parameters``, ``parameters`` (None when
+            unfitted) and ``state``, plus the estimator's own entries.
         """
-        data = self._fitted_data(X)
-        return score_samples(data, self._gaussian_parameters()).cpu().numpy()
+        described = describe_model(self)
+        if self.__sklearn_is_fitted__():
+            described.update(self._saved_extras())
+        return described
 
-    def score(self, X, y=None) -> float:
-        """Mean log-likelihood per sample of ``X`` under the model."""
-        return float(self.score_samples(X).mean())
-
-    def predict_proba(self, X) -> np.ndarray:
-        """Posterior probability of each component for each sample, shape (n_samples, K)."""
-        data = self._fitted_data(X)
-        return log_responsibilities(data, self._gaussian_parameters()).exp().cpu().numpy()
-
-    def predict(self, X) -> np.ndarray:
-        """The most probable component of each sample, shape (n_samples,)."""
-        data = self._fitted_data(X)
-        return log_responsibilities(data, self._gaussian_parameters()).argmax(1).cpu().numpy()
-
-    def sample(self, n_samples: int = 1) -> tuple[np.ndarray, np.ndarray]:
-        """Draw samples from the fitted mixture.
+    @classmethod
+    def from_dict(cls, data):
+        """Rebuild a model from :meth:`to_dict`'s output, checking every entry; never pickles.
 
         Parameters
         ----------
-        n_samples : int
+        data : dict
 
         Returns
         -------
-        X : ndarray of shape (n_samples, n_features)
-        labels : ndarray of shape (n_samples,)
-            The component each sample was drawn from; samples are grouped by component.
+        model : an instance of this class
+
+        Raises
+        ------
+        ValueError
+            If the dictionary does not describe a saved model of this class, misses
+            entries, has entries of the wrong type or shape, or holds non-finite numbers.
         """
-        check_is_fitted(self)
-        check_positive_int(n_samples, "n_samples")
-        generator = torch_generator(self.random_state)
-        n_components, n_features = self.means_.shape
-        weights = torch.as_tensor(self.weights_, dtype=torch.float64)
-        labels = torch.multinomial(weights, n_samples, replacement=True, generator=generator)
-        labels = torch.sort(labels).values
-        covariances = _covariance.expand(
-            self.covariance_type,
-            torch.as_tensor(self.covariances_, dtype=torch.float64),
-            n_components,
-            n_features,
-        )
-        lower = torch.linalg.cholesky(covariances)  # [K, D, D]
-        noise = torch.randn(n_samples, n_features, generator=generator, dtype=torch.float64)
-        means = torch.as_tensor(self.means_, dtype=torch.float64)
-        X = means[labels] + (lower[labels] @ noise[:, :, None])[:, :, 0]  # [n, D]
-        return X.numpy().astype(self.means_.dtype, copy=False), labels.numpy()
-
-    def _n_parameters(self) -> int:
-        n_components, n_features = self.means_.shape
-        return _covariance.n_parameters(self.covariance_type, n_components, n_features)
-
-    def bic(self, X) -> float:
-        """Bayesian information criterion of the model on ``X`` (lower is better)."""
-        n_samples = check_data(self, X, reset=False).shape[0]
-        return -2 * self.score(X) * n_samples + self._n_parameters() * np.log(n_samples)
-
-    def aic(self, X) -> float:
-        """Akaike information criterion of the model on ``X`` (lower is better)."""
-        n_samples = check_data(self, X, reset=False).shape[0]
-        return -2 * self.score(X) * n_samples + 2 * self._n_parameters()
+        model = load_model(cls, data)
+        if model.__sklearn_is_fitted__():
+            model._load_extras(data)
+        return model

@@ -21,19 +21,11 @@ _CHUNK_ELEMENTS = 1 << 18
 
 @dataclass
 class GaussianParameters:
-    """The parameters an E-step needs, as tensors on one device.
+    """The parameters an E-step needs, as tensors on one device."""
 
-    Attributes
-    ----------
-    log_weights : Tensor of shape (K,)
-    means : Tensor of shape (K, D)
-    precisions_cholesky : Tensor of shape (K, D, D)
-        Upper-triangular ``U`` with ``U @ U.T`` the precision of each component.
-    """
-
-    log_weights: torch.Tensor
-    means: torch.Tensor
-    precisions_cholesky: torch.Tensor
+    log_weights: torch.Tensor  # [K]
+    means: torch.Tensor  # [K, D]
+    precisions_cholesky: torch.Tensor  # [K, D, D], upper U with U @ U.T the precision
 
     def log_normalizers(self) -> torch.Tensor:
         """``log w_k + log|U_k| - D/2 log(2 pi)`` for each component, shape (K,)."""

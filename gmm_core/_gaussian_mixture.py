@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import ClassVar
+
 import numpy as np
 import torch
 
@@ -9,19 +12,18 @@ from . import _covariance
 from ._base import BaseMixture
 from ._covariance import COVARIANCE_TYPES
 from ._em import SufficientStatistics, expectation_statistics
-from ._initialization import initial_parameters, parameters_from_covariances
+from ._initialization import MixtureParameters, parameters_from_covariances
 from ._online import IncrementalEM
 from ._serialization import (
-    describe_model,
     json_array,
-    load_model,
     read_array,
     read_number,
     require_mapping,
 )
-from ._validation import check_data, check_initial_parameters, check_positive_int
+from ._validation import check_data, check_positive_int
 
 
+@dataclass(eq=False, repr=False, kw_only=True)
 class GaussianMixture(BaseMixture):
     """Gaussian mixture model fitted by EM, in batch or incrementally.
 
@@ -89,48 +91,9 @@ class GaussianMixture(BaseMixture):
     n_features_in_ : int
     """
 
-    _PRIVATE_STATE = ("_statistics", "_incremental")
+    _PRIVATE_STATE: ClassVar[tuple[str, ...]] = ("_statistics", "_incremental")
 
-    def __init__(
-        self,
-        n_components=1,
-        *,
-        covariance_type="full",
-        tol=1e-3,
-        reg_covar=1e-6,
-        max_iter=100,
-        n_init=1,
-        init_params="kmeans",
-        weights_init=None,
-        means_init=None,
-        precisions_init=None,
-        random_state=None,
-        warm_start=False,
-        verbose=0,
-        verbose_interval=10,
-        covariances_init=None,
-        device=None,
-        dtype=None,
-        memory=None,
-    ):
-        self.n_components = n_components
-        self.covariance_type = covariance_type
-        self.tol = tol
-        self.reg_covar = reg_covar
-        self.max_iter = max_iter
-        self.n_init = n_init
-        self.init_params = init_params
-        self.weights_init = weights_init
-        self.means_init = means_init
-        self.precisions_init = precisions_init
-        self.random_state = random_state
-        self.warm_start = warm_start
-        self.verbose = verbose
-        self.verbose_interval = verbose_interval
-        self.covariances_init = covariances_init
-        self.device = device
-        self.dtype = dtype
-        self.memory = memory
+    memory: int | None = None
 
     def _check_parameters(self) -> None:
         super()._check_parameters()
@@ -139,20 +102,9 @@ class GaussianMixture(BaseMixture):
 
     # -- batch EM: the two hooks of the base class's loop --------------------------------
 
-    def _initialize(self, X: torch.Tensor, generator: torch.Generator) -> None:
-        """Initial parameters from ``init_params`` and whatever the user gave."""
-        given = check_initial_parameters(self, X.shape[1])
-        self._publish(
-            initial_parameters(
-                X,
-                self.n_components,
-                self.covariance_type,
-                self.init_params,
-                self.reg_covar,
-                given,
-                generator,
-            )
-        )
+    def _initialize(self, X: torch.Tensor, start: MixtureParameters) -> None:
+        """Publish the initial parameters; no statistics yet."""
+        self._publish(start)
         self._statistics = None
         self._incremental = None
 
@@ -261,74 +213,37 @@ class GaussianMixture(BaseMixture):
 
     # -- saving ----------------------------------------------------------------------------
 
-    def to_dict(self) -> dict:
-        """A JSON-safe description of the model: hyper-parameters, parameters, statistics.
-
-        Numbers are JSON numbers and arrays nested lists, so ``json.dumps`` takes it as
-        is; :meth:`from_dict` rebuilds a model that scores bit for bit the same and
-        continues :meth:`partial_fit` identically.
-
-        Returns
-        -------
-        dict
-        """
-        described = describe_model(self)
-        if not self.__sklearn_is_fitted__():
-            return described
+    def _saved_extras(self) -> dict:
+        """EM's sufficient statistics and the incremental engine's state."""
         statistics = getattr(self, "_statistics", None)
-        described["statistics"] = (
-            None
+        engine = getattr(self, "_incremental", None)
+        return {
+            "statistics": None
             if statistics is None
             else {
                 "counts": json_array(statistics.counts.cpu().numpy()),
                 "means": json_array(statistics.means.cpu().numpy()),
                 "covariances": json_array(statistics.covariances.cpu().numpy()),
                 "log_likelihood": float(statistics.log_likelihood),
-            }
-        )
-        engine = getattr(self, "_incremental", None)
-        described["incremental"] = None if engine is None else engine.to_dict()
-        return described
+            },
+            "incremental": None if engine is None else engine.to_dict(),
+        }
 
-    @classmethod
-    def from_dict(cls, data: dict) -> GaussianMixture:
-        """Rebuild a model from :meth:`to_dict`'s output, checking every entry.
-
-        Parameters
-        ----------
-        data : dict
-
-        Returns
-        -------
-        GaussianMixture
-
-        Raises
-        ------
-        ValueError
-            If the dictionary is not a saved ``GaussianMixture``, has entries of the
-            wrong shape, or holds non-finite numbers.
-        """
-        model = load_model(cls, data)
-        model._statistics = model._incremental = None
-        if not model.__sklearn_is_fitted__():
-            return model
-        K, D = model.means_.shape
+    def _load_extras(self, data) -> None:
+        K, D = self.means_.shape
+        self._statistics = self._incremental = None
         statistics = data.get("statistics")
         if statistics is not None:
             name = "data['statistics']"
             require_mapping(statistics, name)
-            dtype = torch.float32 if model.means_.dtype == np.float32 else torch.float64
-            model._statistics = SufficientStatistics(
+            dtype = torch.float32 if self.means_.dtype == np.float32 else torch.float64
+            shapes = (("counts", (K,)), ("means", (K, D)), ("covariances", (K, D, D)))
+            self._statistics = SufficientStatistics(
                 *(
                     torch.as_tensor(read_array(statistics, key, shape, name=name), dtype=dtype)
-                    for key, shape in (
-                        ("counts", (K,)),
-                        ("means", (K, D)),
-                        ("covariances", (K, D, D)),
-                    )
+                    for key, shape in shapes
                 ),
                 read_number(statistics, "log_likelihood", name=name),
             )
         if data.get("incremental") is not None:
-            model._incremental = IncrementalEM.from_dict(data["incremental"])
-        return model
+            self._incremental = IncrementalEM.from_dict(data["incremental"])

@@ -12,6 +12,8 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 from sklearn.utils.validation import check_is_fitted
@@ -19,17 +21,15 @@ from sklearn.utils.validation import check_is_fitted
 from ._base import BaseMixture
 from ._covariance import COVARIANCE_TYPES, SINGULAR_MESSAGE
 from ._gradient_module import GaussianMixtureModule
-from ._initialization import initial_parameters, parameters_from_covariances
+from ._initialization import MixtureParameters, parameters_from_covariances
 from ._serialization import (
-    describe_model,
     json_array,
-    load_model,
     read_array,
     read_number,
     require_key,
     require_mapping,
 )
-from ._validation import check_initial_parameters, torch_dtype
+from ._validation import torch_dtype
 
 
 def _standardization(X: torch.Tensor, covariance_type: str) -> tuple[torch.Tensor, torch.Tensor]:
@@ -48,6 +48,7 @@ def _standardization(X: torch.Tensor, covariance_type: str) -> tuple[torch.Tenso
     return shift, scale
 
 
+@dataclass(eq=False, repr=False, kw_only=True)
 class GradientGaussianMixture(BaseMixture):
     """Gaussian mixture fitted by Adam on the negative log-likelihood, for comparison with EM.
 
@@ -112,49 +113,10 @@ class GradientGaussianMixture(BaseMixture):
     them, where EM keeps it. The model stays valid and finite throughout.
     """
 
-    _PRIVATE_STATE = ("_module", "_optimizer")
-    _stop_at_convergence = False
+    _PRIVATE_STATE: ClassVar[tuple[str, ...]] = ("_module", "_optimizer")
+    _stop_at_convergence: ClassVar[bool] = False
 
-    def __init__(
-        self,
-        n_components=1,
-        *,
-        covariance_type="full",
-        tol=1e-3,
-        reg_covar=1e-6,
-        max_iter=100,
-        n_init=1,
-        init_params="kmeans",
-        weights_init=None,
-        means_init=None,
-        precisions_init=None,
-        random_state=None,
-        warm_start=False,
-        verbose=0,
-        verbose_interval=10,
-        covariances_init=None,
-        device=None,
-        dtype=None,
-        lr=0.05,
-    ):
-        self.n_components = n_components
-        self.covariance_type = covariance_type
-        self.tol = tol
-        self.reg_covar = reg_covar
-        self.max_iter = max_iter
-        self.n_init = n_init
-        self.init_params = init_params
-        self.weights_init = weights_init
-        self.means_init = means_init
-        self.precisions_init = precisions_init
-        self.random_state = random_state
-        self.warm_start = warm_start
-        self.verbose = verbose
-        self.verbose_interval = verbose_interval
-        self.covariances_init = covariances_init
-        self.device = device
-        self.dtype = dtype
-        self.lr = lr
+    lr: float = 0.05
 
     @property
     def module_(self) -> GaussianMixtureModule:
@@ -189,18 +151,8 @@ class GradientGaussianMixture(BaseMixture):
 
     # -- the two hooks of the base class's loop ------------------------------------------
 
-    def _initialize(self, X: torch.Tensor, generator: torch.Generator) -> None:
-        """A fresh module at GaussianMixture's initial parameters, and a fresh Adam."""
-        given = check_initial_parameters(self, X.shape[1])
-        start = initial_parameters(
-            X,
-            self.n_components,
-            self.covariance_type,
-            self.init_params,
-            self.reg_covar,
-            given,
-            generator,
-        )
+    def _initialize(self, X: torch.Tensor, start: MixtureParameters) -> None:
+        """A fresh module at the initial parameters (EM's start), and a fresh Adam."""
         shift, scale = _standardization(X, self.covariance_type)
         self._module = GaussianMixtureModule.from_parameters(
             start.weights.cpu(),
@@ -261,28 +213,9 @@ class GradientGaussianMixture(BaseMixture):
 
     # -- saving --------------------------------------------------------------------------
 
-    def to_dict(self) -> dict:
-        """A JSON-safe description: hyper-parameters, parameters, module and Adam state.
-
-        Laid out as :meth:`GaussianMixture.to_dict` (``type``, ``format_version``,
-        ``hyper_parameters``, ``parameters``, ``state``) plus ``module`` (the module's
-        tensors) and ``optimizer`` (Adam's step count and moments per parameter). Numbers
-        are JSON numbers and arrays nested lists, so ``json.dumps`` takes it as is;
-        :meth:`from_dict` rebuilds a model that scores bit for bit the same and trains on
-        exactly as this one. ``device`` is not saved: a model loads on the CPU.
-
-        Returns
-        -------
-        dict
-        """
-        described = describe_model(self)
-        if not self.__sklearn_is_fitted__():
-            return described
+    def _saved_extras(self) -> dict:
+        """The module's tensors, and Adam's step count and moments per parameter."""
         module, optimizer = self._module, self._optimizer
-        described["module"] = {
-            name: json_array(tensor.detach().cpu().numpy())
-            for name, tensor in module.state_dict().items()
-        }
         moments = {}
         for name, parameter in module.named_parameters():
             entry = optimizer.state.get(parameter)
@@ -292,40 +225,22 @@ class GradientGaussianMixture(BaseMixture):
                     "exp_avg": json_array(entry["exp_avg"].cpu().numpy()),
                     "exp_avg_sq": json_array(entry["exp_avg_sq"].cpu().numpy()),
                 }
-        described["optimizer"] = moments
-        return described
+        module_state = {
+            name: json_array(tensor.detach().cpu().numpy())
+            for name, tensor in module.state_dict().items()
+        }
+        return {"module": module_state, "optimizer": moments}
 
-    @classmethod
-    def from_dict(cls, data) -> GradientGaussianMixture:
-        """Rebuild a model from :meth:`to_dict`'s output, checking every entry; never pickles.
-
-        Parameters
-        ----------
-        data : dict
-
-        Returns
-        -------
-        GradientGaussianMixture
-
-        Raises
-        ------
-        ValueError
-            If the dictionary is not a saved ``GradientGaussianMixture``, misses entries,
-            has entries of the wrong type or shape, or holds non-finite numbers.
-        """
-        model = load_model(cls, data)
-        if not model.__sklearn_is_fitted__():
-            return model
-        K, D = model.means_.shape
-        if K != model.n_components:
+    def _load_extras(self, data) -> None:
+        K, D = self.means_.shape
+        if K != self.n_components:
             raise ValueError(
-                f"data['parameters']['means'] has {K} components, expected {model.n_components}."
+                f"data['parameters']['means'] has {K} components, expected {self.n_components}."
             )
-        module = _read_module(require_key(data, "module", "data"), model, K, D)
-        optimizer = torch.optim.Adam(module.parameters(), lr=float(model.lr))
+        module = _read_module(require_key(data, "module", "data"), self, K, D)
+        optimizer = torch.optim.Adam(module.parameters(), lr=float(self.lr))
         _read_optimizer(require_key(data, "optimizer", "data"), module, optimizer)
-        model._module, model._optimizer = module, optimizer
-        return model
+        self._module, self._optimizer = module, optimizer
 
 
 def _read_module(state, model: GradientGaussianMixture, K: int, D: int) -> GaussianMixtureModule:

@@ -17,22 +17,12 @@ from ._kmeans import initial_responsibilities
 
 @dataclass
 class MixtureParameters:
-    """Typed parameters of a mixture, as tensors on one device.
+    """Typed parameters of a mixture as tensors on one device, covariances regularised."""
 
-    Attributes
-    ----------
-    weights : Tensor of shape (K,)
-    means : Tensor of shape (K, D)
-    covariances : Tensor of the covariance type's shape
-        Regularised.
-    precisions_cholesky : Tensor of the covariance type's shape
-        Upper Cholesky factors of the precisions, typed as ``covariances``.
-    """
-
-    weights: torch.Tensor
-    means: torch.Tensor
-    covariances: torch.Tensor
-    precisions_cholesky: torch.Tensor
+    weights: torch.Tensor  # [K]
+    means: torch.Tensor  # [K, D]
+    covariances: torch.Tensor  # the covariance type's shape
+    precisions_cholesky: torch.Tensor  # upper factors, the covariance type's shape
 
 
 def parameters_from_covariances(
