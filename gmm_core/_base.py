@@ -1,11 +1,10 @@
-"""The base class of gmm_core's mixture estimators: the one fit loop, scoring, sampling.
+"""The base class of gmm_core's mixture estimators: hyper-parameters, the one fit loop, saving.
 
 As scikit-learn's ``BaseMixture``: the base class owns the loop (``n_init``
 initialisations, warm starts, the convergence test, ``lower_bounds_``, verbose output,
 refusals that leave the model as it was), and an estimator supplies only
-``_initialize(X, generator)`` and ``_one_pass(X) -> lower bound``. Everything that needs
-only the fitted parameters (scores, prediction, sampling, information criteria) lives
-here too.
+``_initialize(X, start)`` and ``_one_pass(X) -> lower bound``. What a fitted model
+answers (scores, prediction, sampling, criteria) is :mod:`gmm_core._scoring`'s.
 """
 
 from __future__ import annotations
@@ -62,7 +61,7 @@ class BaseMixture(FittedMixture):
     generated ``__init__`` stores its arguments and nothing else, and scikit-learn's
     ``get_params`` reads its signature. Subclasses add their own fields (keyword-only).
 
-    Subclasses define ``_initialize(X, generator)``, which sets the starting parameters,
+    Subclasses define ``_initialize(X, start)``, which takes the starting parameters,
     and ``_one_pass(X)``, which improves them once and returns the mean log-likelihood
     per sample before the update; ``_PRIVATE_STATE`` names their own fitted state.
     """
@@ -192,7 +191,9 @@ class BaseMixture(FittedMixture):
         parameters, and the convergence test compares with the previous ``lower_bound_``;
         otherwise ``n_init`` initialisations are trained and the one with the best lower
         bound is kept. ``max_iter=0`` returns the initialisation (``n_iter_ == 0``). A
-        refused call (a ``ValueError``) leaves the model as it was.
+        refused call (a ``ValueError``) leaves the model as it was. EM that stops at
+        ``max_iter`` before converging warns with scikit-learn's ``ConvergenceWarning``
+        (not with ``tol=0``, which asks for exactly ``max_iter`` passes).
 
         Parameters
         ----------
@@ -208,8 +209,6 @@ class BaseMixture(FittedMixture):
         saved = self._saved_state()
         try:
             array, data = self._training_data(X, reset=not warm)
-            if not warm:
-                check_initial_parameters(self, array.shape[1])
             self._fit_loop(array, data, warm)
         except ValueError:
             self._restore_state(saved)
@@ -267,7 +266,6 @@ class BaseMixture(FittedMixture):
         try:
             array, data = self._training_data(X, reset=not continuing)
             if not continuing:
-                check_initial_parameters(self, array.shape[1])
                 self._start(array, data, torch_generator(self.random_state))
             yield from self._passes(data, max_iter, -np.inf)
         except ValueError:

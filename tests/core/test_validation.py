@@ -161,3 +161,23 @@ def test_accepts_lists_numpy_and_tensors_and_returns_numpy(data):
     np.testing.assert_array_equal(from_list.means_, from_tensor.means_)
     assert isinstance(from_tensor.predict_proba(torch.as_tensor(data)), np.ndarray)
     assert isinstance(from_tensor.means_, np.ndarray)
+
+
+def test_float32_weights_that_sum_to_one_in_float32_are_accepted(data):
+    weights = np.array([0.1, 0.2, 0.3, 0.4], dtype=np.float32)
+    weights /= weights.sum()  # sums to 1 only within float32 rounding
+    model = GaussianMixture(4, weights_init=weights, random_state=0, max_iter=0).fit(data)
+    np.testing.assert_array_equal(model.weights_, weights.astype(np.float64))
+    with pytest.raises(ValueError, match="weights_init must sum to 1"):
+        GaussianMixture(4, weights_init=weights * 1.01).fit(data)
+
+
+def test_dtype_follows_the_data_unless_given(data):
+    assert GaussianMixture(2, random_state=0).fit(data).means_.dtype == np.float64
+    single = GaussianMixture(2, random_state=0).fit(data.astype(np.float32))
+    assert single.means_.dtype == np.float32
+    assert single.predict_proba(data).dtype == np.float32
+    given = GaussianMixture(2, random_state=0, dtype=torch.float32).fit(data)
+    assert given.means_.dtype == np.float32
+    with pytest.raises(ValueError, match="dtype must be"):
+        GaussianMixture(2, dtype=torch.int32).fit(data)
