@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from sklearn.utils.validation import validate_data
 
-from ._covariance import COVARIANCE_TYPES, is_positive_definite
+from ._covariance import COVARIANCE_TYPES, expand, is_positive_definite
 
 INIT_PARAMS = ("kmeans", "k-means++", "random", "random_from_data")
 DTYPES = {"float64": torch.float64, "float32": torch.float32}
@@ -162,11 +162,13 @@ def check_initial_parameters(estimator, n_features: int) -> dict:
         if value is None:
             continue
         typed = check_init_array(value, f"{name}_init", COVARIANCE_TYPES[kind].shape(K, D))
-        if kind in ("diag", "spherical"):
-            if not (typed > 0).all():
-                raise ValueError(f"{name}_init must be positive (all values > 0).")
-        elif not is_positive_definite(torch.as_tensor(typed.reshape(-1, D, D))):
-            raise ValueError(f"{name}_init must be symmetric and positive definite.")
+        if not is_positive_definite(
+            expand(kind, torch.as_tensor(typed, dtype=torch.float64), K, D)
+        ):
+            raise ValueError(
+                f"{name}_init must be positive definite: symmetric matrices with positive "
+                "eigenvalues, or positive variances for 'diag' and 'spherical'."
+            )
         given[name] = typed
     return given
 

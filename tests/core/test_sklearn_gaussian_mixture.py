@@ -293,10 +293,10 @@ def test_check_precisions():
     }
 
     not_positive_errors = {
-        "full": "symmetric and positive definite",
-        "tied": "symmetric and positive definite",
-        "diag": "positive",
-        "spherical": "positive",
+        "full": "positive definite",
+        "tied": "positive definite",
+        "diag": "positive definite",
+        "spherical": "positive definite",
     }
 
     for covar_type in COVARIANCE_TYPE:
