@@ -135,7 +135,7 @@ def test_verbose_prints_as_scikit_learn(data, estimator):
     assert lines[3].startswith("Initialization did not converge.")
     quiet = io.StringIO()
     with redirect_stdout(quiet):
-        estimator(3, max_iter=4, **start(data)).fit(data)
+        estimator(3, max_iter=4, tol=0, **start(data)).fit(data)
     assert quiet.getvalue() == ""
 
 
