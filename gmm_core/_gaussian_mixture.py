@@ -20,7 +20,7 @@ from ._serialization import (
     read_number,
     require_mapping,
 )
-from ._validation import check_data, check_positive_int
+from ._validation import check_data, check_positive_int, torch_dtype
 
 
 @dataclass(eq=False, repr=False, kw_only=True)
@@ -159,7 +159,8 @@ class GaussianMixture(BaseMixture):
                 engine = self._new_incremental_state(array.shape[1])
             engine.update(array.astype(np.float64, copy=False))
             self._incremental = engine
-            self._publish_incremental(engine, array.dtype if not fitted else self.means_.dtype)
+            dtype = torch_dtype(self.dtype, array.dtype if not fitted else self.means_.dtype)
+            self._publish_incremental(engine, np.float32 if dtype == torch.float32 else np.float64)
         except Exception:
             # The engine may hold part of the refused update: the next call rebuilds it
             # from the restored parameters.

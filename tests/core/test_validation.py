@@ -179,5 +179,8 @@ def test_dtype_follows_the_data_unless_given(data):
     assert single.predict_proba(data).dtype == np.float32
     given = GaussianMixture(2, random_state=0, dtype=torch.float32).fit(data)
     assert given.means_.dtype == np.float32
+    online = GaussianMixture(2, dtype=torch.float32).partial_fit(data)
+    assert online.means_.dtype == np.float32
+    assert GaussianMixture(2).partial_fit(data.astype(np.float32)).means_.dtype == np.float32
     with pytest.raises(ValueError, match="dtype must be"):
         GaussianMixture(2, dtype=torch.int32).fit(data)
