@@ -1,12 +1,15 @@
 """gmm_core: Gaussian mixture models in torch, batch and incremental.
 
-``GaussianMixture`` gives scikit-learn's answers from the same start, faster, and also
-learns one point or one chunk at a time with ``partial_fit``.
+``GaussianMixture`` is a scikit-learn estimator that gives scikit-learn's answers from the
+same start, faster, and also learns one point or one chunk at a time with
+``partial_fit``. ``NotFittedError`` and ``ConvergenceWarning`` are scikit-learn's own.
 """
 
-from ._base import NotFittedError
-from ._gaussian_mixture import ConvergenceWarning, GaussianMixture
-from ._gradient import GaussianMixtureModule, GradientGaussianMixture
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
+
+from ._gaussian_mixture import GaussianMixture
+from ._gradient import GradientGaussianMixture
+from ._gradient_module import GaussianMixtureModule
 from ._kmeans import Cancelled, kmeans_start
 from .streaming import partial_fit_csv
 

@@ -21,19 +21,11 @@ _CHUNK_ELEMENTS = 1 << 18
 
 @dataclass
 class GaussianParameters:
-    """The parameters an E-step needs, as tensors on one device.
+    """The parameters an E-step needs, as tensors on one device."""
 
-    Attributes
-    ----------
-    log_weights : Tensor of shape (K,)
-    means : Tensor of shape (K, D)
-    precisions_cholesky : Tensor of shape (K, D, D)
-        Upper-triangular ``U`` with ``U @ U.T`` the precision of each component.
-    """
-
-    log_weights: torch.Tensor
-    means: torch.Tensor
-    precisions_cholesky: torch.Tensor
+    log_weights: torch.Tensor  # [K]
+    means: torch.Tensor  # [K, D]
+    precisions_cholesky: torch.Tensor  # [K, D, D], upper U with U @ U.T the precision
 
     def log_normalizers(self) -> torch.Tensor:
         """``log w_k + log|U_k| - D/2 log(2 pi)`` for each component, shape (K,)."""
@@ -114,6 +106,9 @@ def weighted_log_prob(X: torch.Tensor, params: GaussianParameters) -> torch.Tens
 def _mahalanobis_sq(X: torch.Tensor, params: GaussianParameters):
     """Squared Mahalanobis distances (n, K) and the differences ``x - mu_k`` they came from.
 
+    The one place the Gaussian log-density's quadratic form is computed: EM, scoring and
+    the gradient module (through :func:`weighted_log_prob`, differentiably) all use it.
+
     For D = 2 the differences are returned as a pair of (n, K) tensors, otherwise as one
     tensor of shape (K, n, D).
     """
@@ -123,8 +118,9 @@ def _mahalanobis_sq(X: torch.Tensor, params: GaussianParameters):
         dy = X[:, 1:2] - means[:, 1]  # [n, K]
         # y = (x - mu) @ U with U upper triangular: y0 = U00 dx, y1 = U01 dx + U11 dy
         y0 = dx * factor[:, 0, 0]
-        y1 = dx * factor[:, 0, 1]
-        y1.add_(dy * factor[:, 1, 1])
+        y1 = dx * factor[:, 0, 1] + dy * factor[:, 1, 1]
+        if torch.is_grad_enabled() and (factor.requires_grad or means.requires_grad):
+            return y0 * y0 + y1 * y1, (dx, dy)  # autograd needs y0 and y1 kept
         distance = y0.mul_(y0).add_(y1.mul_(y1))  # [n, K]
         return distance, (dx, dy)
     diff = X[None, :, :] - means[:, None, :]  # [K, n, D]

@@ -10,8 +10,13 @@ import numbers
 from collections.abc import Mapping
 
 import numpy as np
+import torch
+
+from ._covariance import COVARIANCE_TYPES, expand, is_positive_definite
+from ._validation import DTYPES, as_numpy_nd
 
 FORMAT_VERSION = 1
+INIT_ARRAYS = ("weights_init", "means_init", "precisions_init", "covariances_init")
 
 
 def json_array(array) -> list | None:
@@ -98,3 +103,130 @@ def check_type(data: Mapping, expected: str) -> None:
         raise ValueError(
             f"Unsupported format_version {version!r}; this gmm_core reads {FORMAT_VERSION}."
         )
+
+
+def _finite_or_none(value) -> float | None:
+    return float(value) if value is not None and np.isfinite(value) else None
+
+
+def hyper_parameter_names(cls) -> list[str]:
+    """What ``to_dict`` saves of an estimator's arguments: all but ``device``."""
+    return [name for name in cls._get_param_names() if name != "device"]
+
+
+def describe_model(model) -> dict:
+    """The part of ``to_dict`` every estimator shares: type, hyper-parameters, parameters.
+
+    Returns
+    -------
+    dict
+        ``type``, ``format_version``, ``hyper_parameters`` and ``parameters`` (None when
+        unfitted), and for a fitted model ``state`` (convergence, counts, bounds, dtype).
+    """
+    hyper = {}
+    for name in hyper_parameter_names(type(model)):
+        value = getattr(model, name)
+        if name in INIT_ARRAYS:
+            value = None if value is None else json_array(as_numpy_nd(value, name))
+        elif name == "dtype":
+            value = None if value is None else str(value).removeprefix("torch.")
+        elif name == "random_state" and not isinstance(value, int | None):
+            value = None  # a numpy Generator has no JSON form
+        hyper[name] = json_value(value)
+    described = {
+        "type": type(model).__name__,
+        "format_version": FORMAT_VERSION,
+        "hyper_parameters": hyper,
+        "parameters": None,
+    }
+    if not model.__sklearn_is_fitted__():
+        return described
+    described["parameters"] = {
+        "weights": json_array(model.weights_),
+        "means": json_array(model.means_),
+        "covariances": json_array(model.covariances_),
+        "precisions_cholesky": json_array(model.precisions_cholesky_),
+    }
+    described["state"] = {
+        "converged": bool(getattr(model, "converged_", False)),
+        "n_iter": int(getattr(model, "n_iter_", 0)),
+        "lower_bound": _finite_or_none(getattr(model, "lower_bound_", None)),
+        "lower_bounds": [float(v) for v in getattr(model, "lower_bounds_", [])],
+        "n_samples_seen": int(getattr(model, "n_samples_seen_", 0)),
+        "dtype": str(model.means_.dtype),
+    }
+    return described
+
+
+def _read_hyper_parameters(cls, data: Mapping) -> dict:
+    """Constructor arguments from ``data['hyper_parameters']``, with their types checked."""
+    name = "data['hyper_parameters']"
+    hyper = dict(require_mapping(require_key(data, "hyper_parameters", "data"), name))
+    unknown = set(hyper) - set(hyper_parameter_names(cls))
+    if unknown:
+        raise ValueError(f"Unknown hyper-parameters {sorted(unknown)}.")
+    dtype = hyper.get("dtype")
+    if dtype is not None and dtype not in DTYPES:
+        raise ValueError(f"dtype must be null, 'float64' or 'float32', got {dtype!r}.")
+    hyper["dtype"] = None if dtype is None else DTYPES[dtype]
+    for key in INIT_ARRAYS:
+        if hyper.get(key) is not None:
+            hyper[key] = read_array(hyper, key, name=name)
+    if not isinstance(hyper.get("warm_start", False), bool):
+        raise ValueError(f"{name}['warm_start'] must be true or false.")
+    if hyper.get("random_state") is not None:
+        read_number(hyper, "random_state", name=name, integer=True)
+    return hyper
+
+
+def load_model(cls, data):
+    """The part of ``from_dict`` every estimator shares; checks every entry it reads.
+
+    Returns
+    -------
+    model
+        Constructed from the saved hyper-parameters and, when the dictionary holds a fitted
+        model, with its fitted attributes set.
+    """
+    check_type(data, cls.__name__)
+    model = cls(**_read_hyper_parameters(cls, data))
+    model._check_parameters()
+    parameters = require_key(data, "parameters", "data")
+    if parameters is None:
+        return model
+    name = "data['parameters']"
+    require_mapping(parameters, name)
+    means = read_array(parameters, "means", (None, None), name=name)
+    K, D = means.shape
+    if K < 1 or K > model.n_components or D < 1:
+        raise ValueError(f"{name}['means'] has shape {means.shape}: K or D out of range.")
+    typed_shape = COVARIANCE_TYPES[model.covariance_type].shape(K, D)
+    weights = read_array(parameters, "weights", (K,), name=name)
+    covariances = read_array(parameters, "covariances", typed_shape, name=name)
+    factor = read_array(parameters, "precisions_cholesky", typed_shape, name=name)
+    if (weights < 0).any() or not np.isclose(weights.sum(), 1.0, rtol=0, atol=1e-6):
+        raise ValueError(f"{name}['weights'] must be non-negative and sum to 1.")
+    full = expand(model.covariance_type, torch.as_tensor(covariances), K, D)
+    if not is_positive_definite(full):
+        raise ValueError(f"{name}['covariances'] must be symmetric positive definite.")
+    where = "data['state']"
+    state = require_mapping(require_key(data, "state", "data"), where)
+    converged = require_key(state, "converged", where)
+    if not isinstance(converged, bool):
+        raise ValueError(f"{where}['converged'] must be true or false, got {converged!r}.")
+    dtype = state.get("dtype", "float64")
+    if dtype not in DTYPES:
+        raise ValueError(f"{where}['dtype'] must be 'float64' or 'float32', got {dtype!r}.")
+    bound = require_key(state, "lower_bound", where)
+    bounds = (
+        read_array(state, "lower_bounds", (None,), name=where) if "lower_bounds" in state else []
+    )
+    model.weights_, model.means_ = weights.astype(dtype), means.astype(dtype)
+    model.covariances_, model.precisions_cholesky_ = covariances.astype(dtype), factor.astype(dtype)
+    model.converged_ = converged
+    model.n_iter_ = read_number(state, "n_iter", name=where, integer=True)
+    model.lower_bound_ = -np.inf if bound is None else read_number(state, "lower_bound", name=where)
+    model.lower_bounds_ = [float(value) for value in bounds]
+    model.n_samples_seen_ = read_number(state, "n_samples_seen", name=where, integer=True)
+    model.n_features_in_ = D
+    return model

@@ -1,4 +1,10 @@
-"""Input checking: every public entry point turns user input into tensors here, or refuses it."""
+"""Input checking: every public entry point turns user input into arrays here, or refuses it.
+
+Data goes through scikit-learn's own ``validate_data`` (so that ``n_features_in_``,
+feature names, sparse, complex and object input behave as in any scikit-learn estimator);
+hyper-parameters and initial parameters are checked here with messages that say what to
+change.
+"""
 
 from __future__ import annotations
 
@@ -6,73 +12,50 @@ import numbers
 
 import numpy as np
 import torch
+from sklearn.utils.validation import validate_data
 
-COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
+from ._covariance import COVARIANCE_TYPES, expand, is_positive_definite
+
 INIT_PARAMS = ("kmeans", "k-means++", "random", "random_from_data")
+DTYPES = {"float64": torch.float64, "float32": torch.float32}
 
 
-def as_numpy_2d(X, *, name: str = "X", allow_single: bool = False) -> np.ndarray:
-    """Return ``X`` as a finite float64 array of shape (n_samples, n_features).
+def check_data(estimator, X, *, reset: bool, allow_single: bool = False) -> np.ndarray:
+    """Validate ``X`` for ``estimator`` and return it as a float64 or float32 array.
 
     Parameters
     ----------
+    estimator : BaseEstimator
+        Receives ``n_features_in_`` (and ``feature_names_in_``) when ``reset``; otherwise
+        ``X`` must have the number of features it was fitted with.
     X : array-like or torch.Tensor of shape (n_samples, n_features)
-        The data. With ``allow_single``, a 1-D array of shape (n_features,) is one sample.
-    name : str
-        The argument's name, used in error messages.
+        With ``allow_single``, a 1-D input of shape (n_features,) is one sample.
+    reset : bool
     allow_single : bool
-        Whether a 1-D input is read as a single sample.
 
     Returns
     -------
     X : ndarray of shape (n_samples, n_features)
-
-    Raises
-    ------
-    ValueError
-        If the input is not numeric, has the wrong number of dimensions, holds no samples
-        or no features, or contains NaN or infinite values.
+        float32 input stays float32; anything else becomes float64.
     """
     if isinstance(X, torch.Tensor):
         X = X.detach().cpu().numpy()
-    try:
-        array = np.asarray(X, dtype=np.float64)
-    except (TypeError, ValueError) as error:
-        raise ValueError(
-            f"{name} must be a numeric array of shape (n_samples, n_features); "
-            f"could not convert it to numbers ({error})."
-        ) from None
-    if array.ndim == 1 and allow_single:
-        array = array[None, :]
-    if array.ndim != 2:
-        hint = (
-            " For a single feature use X.reshape(-1, 1); for a single sample X.reshape(1, -1)."
-            if array.ndim == 1
-            else ""
-        )
-        raise ValueError(
-            f"{name} must be 2-D of shape (n_samples, n_features), got an array with "
-            f"{array.ndim} dimension(s) and shape {array.shape}.{hint}"
-        )
-    if array.shape[0] == 0:
-        raise ValueError(f"{name} has no samples (shape {array.shape}); pass at least one row.")
-    if array.shape[1] == 0:
-        raise ValueError(f"{name} has no features (shape {array.shape}).")
-    if not np.isfinite(array).all():
-        bad = np.argwhere(~np.isfinite(array))[0]
-        raise ValueError(
-            f"{name} contains NaN or infinite values (first at row {bad[0]}, column {bad[1]}); "
-            "remove or impute them before fitting."
-        )
-    return array
+    if allow_single and np.ndim(X) == 1:
+        X = np.reshape(X, (1, -1))
+    return validate_data(estimator, X, reset=reset, dtype=[np.float64, np.float32])
 
 
-def check_n_features(X: np.ndarray, n_features: int | None, *, name: str = "X") -> None:
-    """Refuse data whose number of features differs from the fitted model's."""
-    if n_features is not None and X.shape[1] != n_features:
-        raise ValueError(
-            f"{name} has {X.shape[1]} features, but the model was fitted with {n_features}."
-        )
+def torch_dtype(dtype, data_dtype=np.float64) -> torch.dtype:
+    """The torch dtype to work in: ``dtype`` when given, else the data's (float32 or 64)."""
+    if dtype is None:
+        return torch.float32 if np.dtype(data_dtype) == np.float32 else torch.float64
+    if isinstance(dtype, str) and dtype in DTYPES:
+        return DTYPES[dtype]
+    if dtype in (torch.float64, torch.float32):
+        return dtype
+    raise ValueError(
+        f"dtype must be None (follow the data), torch.float64 or torch.float32, got {dtype!r}."
+    )
 
 
 def check_positive_int(value, name: str, minimum: int = 1) -> int:
@@ -96,13 +79,43 @@ def check_non_negative(value, name: str) -> float:
 
 def check_choice(value, name: str, choices) -> str:
     """Return ``value`` if it is one of ``choices``, else raise listing them."""
-    if value not in choices:
+    if not isinstance(value, str) or value not in choices:
         raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}; got {value!r}.")
     return value
 
 
+def check_mixture_parameters(estimator) -> None:
+    """Check the hyper-parameters every mixture estimator in gmm_core shares."""
+    check_positive_int(estimator.n_components, "n_components")
+    check_choice(estimator.covariance_type, "covariance_type", tuple(COVARIANCE_TYPES))
+    check_non_negative(estimator.tol, "tol")
+    check_non_negative(estimator.reg_covar, "reg_covar")
+    check_positive_int(estimator.max_iter, "max_iter", minimum=0)
+    check_positive_int(estimator.n_init, "n_init")
+    check_choice(estimator.init_params, "init_params", INIT_PARAMS)
+    check_positive_int(estimator.verbose, "verbose", minimum=0)
+    check_positive_int(estimator.verbose_interval, "verbose_interval")
+    torch_dtype(estimator.dtype)
+    if estimator.precisions_init is not None and estimator.covariances_init is not None:
+        raise ValueError("Give precisions_init or covariances_init, not both.")
+
+
+def as_numpy_nd(array, name: str) -> np.ndarray:
+    """Return ``array`` as a finite float array of any shape (float32 kept), else raise."""
+    if isinstance(array, torch.Tensor):
+        array = array.detach().cpu().numpy()
+    try:
+        values = np.asarray(array)
+        values = np.array(values, dtype=np.float32 if values.dtype == np.float32 else np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a numeric array.") from None
+    if not np.isfinite(values).all():
+        raise ValueError(f"{name} contains NaN or infinite values.")
+    return values
+
+
 def check_init_array(array, name: str, shape: tuple[int, ...]) -> np.ndarray:
-    """Return an initial-parameter array of exactly ``shape`` as finite float64, else raise."""
+    """Return an initial-parameter array of exactly ``shape`` as finite floats, else raise."""
     values = as_numpy_nd(array, name)
     if values.shape != shape:
         raise ValueError(
@@ -112,26 +125,58 @@ def check_init_array(array, name: str, shape: tuple[int, ...]) -> np.ndarray:
     return values
 
 
-def as_numpy_nd(array, name: str) -> np.ndarray:
-    """Return ``array`` as a finite float64 array of any shape, else raise."""
-    if isinstance(array, torch.Tensor):
-        array = array.detach().cpu().numpy()
-    try:
-        values = np.array(array, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a numeric array.") from None
-    if not np.isfinite(values).all():
-        raise ValueError(f"{name} contains NaN or infinite values.")
-    return values
-
-
 def check_weights(weights, n_components: int) -> np.ndarray:
-    """Check initial mixture weights: shape (n_components,), non-negative, summing to 1."""
+    """Check initial mixture weights: shape (n_components,), non-negative, summing to 1.
+
+    The sum may miss 1 by the rounding of the weights' own dtype (float32 or float64).
+    """
     weights = check_init_array(weights, "weights_init", (n_components,))
     if (weights < 0).any():
         raise ValueError(f"weights_init must be non-negative, got minimum {weights.min()}.")
-    if not np.isclose(weights.sum(), 1.0, rtol=0.0, atol=1e-8):
+    atol = max(1e-8, 4 * n_components * np.finfo(weights.dtype).eps)
+    if abs(float(weights.sum(dtype=np.float64)) - 1.0) > atol:
         raise ValueError(
             f"weights_init must sum to 1, got {weights.sum():.10g}; divide it by its sum."
         )
     return weights
+
+
+def check_initial_parameters(estimator, n_features: int) -> dict:
+    """The user-given initial parameters of ``estimator`` as arrays (None where not given).
+
+    Returns
+    -------
+    dict
+        ``weights`` (K,), ``means`` (K, D), and ``covariances`` or ``precisions`` in the
+        covariance type's shape.
+    """
+    K, D = estimator.n_components, n_features
+    kind = estimator.covariance_type
+    given = {"weights": None, "means": None, "covariances": None, "precisions": None}
+    if estimator.weights_init is not None:
+        given["weights"] = check_weights(estimator.weights_init, K)
+    if estimator.means_init is not None:
+        given["means"] = check_init_array(estimator.means_init, "means_init", (K, D))
+    for name in ("precisions", "covariances"):
+        value = getattr(estimator, f"{name}_init")
+        if value is None:
+            continue
+        typed = check_init_array(value, f"{name}_init", COVARIANCE_TYPES[kind].shape(K, D))
+        if not is_positive_definite(
+            expand(kind, torch.as_tensor(typed, dtype=torch.float64), K, D)
+        ):
+            raise ValueError(
+                f"{name}_init must be positive definite: symmetric matrices with positive "
+                "eigenvalues, or positive variances for 'diag' and 'spherical'."
+            )
+        given[name] = typed
+    return given
+
+
+def check_enough_samples(X: np.ndarray, n_components: int) -> None:
+    """Refuse fewer samples than components."""
+    if X.shape[0] < n_components:
+        raise ValueError(
+            f"Expected n_samples >= n_components, got n_samples={X.shape[0]} and "
+            f"n_components={n_components}; add points or lower n_components."
+        )

@@ -104,3 +104,24 @@ def test_non_dictionaries_are_refused():
     for value in (None, [], "{}", 3):
         with pytest.raises(ValueError, match="must be a dictionary"):
             GaussianMixture.from_dict(value)
+
+
+def test_float32_model_round_trips_in_float32(data):
+    model = GaussianMixture(3, random_state=0).fit(data.astype(np.float32))
+    loaded = GaussianMixture.from_dict(json.loads(json.dumps(model.to_dict())))
+    assert loaded.means_.dtype == np.float32 and loaded.dtype is None
+    np.testing.assert_array_equal(loaded.score_samples(data), model.score_samples(data))
+    assert loaded.lower_bounds_ == model.lower_bounds_ and len(loaded.lower_bounds_) > 1
+
+
+def test_dictionaries_of_the_first_format_still_load(data):
+    # Before gmm_core became a scikit-learn estimator: no verbose arguments, dtype always
+    # named, no dtype or lower_bounds in the state.
+    described = GaussianMixture(3, random_state=0).fit(data).to_dict()
+    for key in ("verbose", "verbose_interval"):
+        del described["hyper_parameters"][key]
+    described["hyper_parameters"]["dtype"] = "float64"
+    del described["state"]["dtype"], described["state"]["lower_bounds"]
+    loaded = GaussianMixture.from_dict(described)
+    np.testing.assert_array_equal(loaded.means_, np.array(described["parameters"]["means"]))
+    assert loaded.lower_bounds_ == [] and loaded.means_.dtype == np.float64

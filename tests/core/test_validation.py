@@ -30,14 +30,14 @@ def assert_unchanged(model, before):
         np.testing.assert_array_equal(getattr(model, name), value, err_msg=name)
 
 
-BAD_DATA = [
-    (np.array([[0.0, 1.0], [np.nan, 2.0], [3, 4]]), "NaN or infinite"),
-    (np.array([[0.0, 1.0], [np.inf, 2.0], [3, 4]]), "NaN or infinite"),
-    (np.arange(10.0), "2-D"),
-    (np.zeros((4, 2, 2)), "2-D"),
-    (np.zeros((0, 2)), "no samples"),
-    ([[1, 2], [3]], "numeric array"),
-    ([["a", "b"], ["c", "d"]], "numeric array"),
+BAD_DATA = [  # scikit-learn's own messages: the data goes through its validate_data
+    (np.array([[0.0, 1.0], [np.nan, 2.0], [3, 4]]), "contains NaN"),
+    (np.array([[0.0, 1.0], [np.inf, 2.0], [3, 4]]), "contains infinity"),
+    (np.arange(10.0), "Expected 2D array, got 1D array"),
+    (np.zeros((4, 2, 2)), "dim 3"),
+    (np.zeros((0, 2)), r"0 sample\(s\)"),
+    ([[1, 2], [3]], "inhomogeneous"),
+    ([["a", "b"], ["c", "d"]], "could not convert string to float"),
 ]
 
 
@@ -58,11 +58,21 @@ def test_bad_data_is_refused_by_every_method(fitted, X, message):
 
 def test_wrong_number_of_features_is_refused(fitted, data):
     before = snapshot(fitted)
-    with pytest.raises(ValueError, match="3 features, but the model was fitted with 2"):
+    with pytest.raises(ValueError, match="X has 3 features, but GaussianMixture is expecting 2"):
         fitted.predict(np.zeros((3, 3)))
+    fitted.warm_start = True  # continuing needs the same features
     with pytest.raises(ValueError, match="3 features"):
         fitted.fit(np.zeros((30, 3)))
+    with pytest.raises(ValueError, match="3 features"):
+        fitted.partial_fit(np.zeros((30, 3)))
     assert_unchanged(fitted, before)
+    assert fitted.n_features_in_ == 2
+
+
+def test_a_cold_fit_forgets_the_previous_data(fitted):
+    # As any scikit-learn estimator: fit without warm_start starts over, any shape.
+    X = np.random.default_rng(1).normal(size=(40, 3))
+    assert fitted.fit(X).means_.shape == (2, 3) and fitted.n_features_in_ == 3
 
 
 def test_fewer_samples_than_components(data):
@@ -77,7 +87,7 @@ BAD_PARAMETERS = [
     (dict(init_params="best"), "init_params must be one of"),
     (dict(tol=-1.0), "tol must be a finite number >= 0"),
     (dict(reg_covar=-1e-6), "reg_covar must be a finite number >= 0"),
-    (dict(max_iter=0), "max_iter"),
+    (dict(max_iter=-1), "max_iter"),
     (dict(n_init=0), "n_init"),
     (dict(weights_init=[0.5, 0.6]), "weights_init must sum to 1"),
     (dict(weights_init=[1.5, -0.5]), "weights_init must be non-negative"),
@@ -151,3 +161,26 @@ def test_accepts_lists_numpy_and_tensors_and_returns_numpy(data):
     np.testing.assert_array_equal(from_list.means_, from_tensor.means_)
     assert isinstance(from_tensor.predict_proba(torch.as_tensor(data)), np.ndarray)
     assert isinstance(from_tensor.means_, np.ndarray)
+
+
+def test_float32_weights_that_sum_to_one_in_float32_are_accepted(data):
+    weights = np.array([0.1, 0.2, 0.3, 0.4], dtype=np.float32)
+    weights /= weights.sum()  # sums to 1 only within float32 rounding
+    model = GaussianMixture(4, weights_init=weights, random_state=0, max_iter=0).fit(data)
+    np.testing.assert_array_equal(model.weights_, weights.astype(np.float64))
+    with pytest.raises(ValueError, match="weights_init must sum to 1"):
+        GaussianMixture(4, weights_init=weights * 1.01).fit(data)
+
+
+def test_dtype_follows_the_data_unless_given(data):
+    assert GaussianMixture(2, random_state=0).fit(data).means_.dtype == np.float64
+    single = GaussianMixture(2, random_state=0).fit(data.astype(np.float32))
+    assert single.means_.dtype == np.float32
+    assert single.predict_proba(data).dtype == np.float32
+    given = GaussianMixture(2, random_state=0, dtype=torch.float32).fit(data)
+    assert given.means_.dtype == np.float32
+    online = GaussianMixture(2, dtype=torch.float32).partial_fit(data)
+    assert online.means_.dtype == np.float32
+    assert GaussianMixture(2).partial_fit(data.astype(np.float32)).means_.dtype == np.float32
+    with pytest.raises(ValueError, match="dtype must be"):
+        GaussianMixture(2, dtype=torch.int32).fit(data)

@@ -1,0 +1,62 @@
+"""Both estimators pass scikit-learn's own estimator checks, partial_fit checks included."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sklearn.utils.estimator_checks import (
+    check_estimators_partial_fit_n_features,
+    check_n_features_in_after_fitting,
+    parametrize_with_checks,
+)
+
+from gmm_core import GaussianMixture, GradientGaussianMixture
+
+# A check that cannot apply is listed here with its reason; none is skipped silently.
+# (scikit-learn itself skips the array-API check unless SCIPY_ARRAY_API is set: it is run
+# below in an interpreter that sets it. Its pandas checks need pandas, not installed here.)
+EXPECTED_FAILED_CHECKS: dict[str, dict[str, str]] = {
+    "GaussianMixture": {},
+    "GradientGaussianMixture": {},
+}
+
+
+@parametrize_with_checks(
+    [
+        GaussianMixture(random_state=0),
+        GradientGaussianMixture(random_state=0, max_iter=20),
+    ],
+    expected_failed_checks=lambda estimator: EXPECTED_FAILED_CHECKS[type(estimator).__name__],
+)
+def test_scikit_learn_estimator_checks(estimator, check):
+    check(estimator)
+
+
+# scikit-learn yields its partial_fit checks only for classifiers, regressors and
+# clusterers; a density estimator with partial_fit runs them here.
+@pytest.mark.parametrize(
+    "check", [check_estimators_partial_fit_n_features, check_n_features_in_after_fitting]
+)
+def test_partial_fit_checks(check):
+    check("GaussianMixture", GaussianMixture(random_state=0))
+
+
+def test_array_api_check_in_an_interpreter_with_scipy_array_api():
+    # scikit-learn skips check_array_api_input unless SCIPY_ARRAY_API=1 was set before
+    # scipy was imported; a fresh interpreter runs it for both estimators.
+    code = (
+        "from sklearn.utils.estimator_checks import check_array_api_input\n"
+        "from gmm_core import GaussianMixture, GradientGaussianMixture\n"
+        "for estimator in (GaussianMixture(random_state=0),"
+        " GradientGaussianMixture(random_state=0, max_iter=20)):\n"
+        "    check_array_api_input(type(estimator).__name__, estimator, 'numpy',"
+        " expect_only_array_outputs=False)\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    env = dict(os.environ, SCIPY_ARRAY_API="1", PYTHONPATH=str(root))
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
