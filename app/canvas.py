@@ -26,6 +26,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QGraphicsItem, QLabel
 
 from .geometry import SIGMA_LEVELS
+from .likelihood_panel import TRAINER_STYLES
 from .palette import UNASSIGNED_COLOR, component_color
 from .snapshot import ModelSnapshot
 
@@ -170,13 +171,17 @@ class EllipsesItem(pg.PlotCurveItem):
 
     ``setData`` receives every ring end to end; painting strokes each component's rings
     in its colour (thicker and more opaque at 1 sd) and fills the 1-sd ellipse with an
-    opacity that follows the component's weight.
+    opacity that follows the component's weight. ``line_style`` strokes every ring (the
+    trainer's style in "Compare all"); collapsed components are drawn dashed (dash-dot
+    when the line style is dashed already) and not filled.
     """
 
-    def __init__(self):
+    def __init__(self, line_style: Qt.PenStyle = Qt.PenStyle.SolidLine, fill: bool = True):
         # The pen only sizes the bounding rectangle (painting uses per-component pens):
         # as wide as the widest of those, so antialiased edges are never clipped.
         super().__init__(antialias=True, pen=pg.mkPen(width=3))
+        self.line_style = line_style
+        self.fill = fill
         self._strokes: list[tuple[QPainterPath, QPen]] = []
         self._fills: list[tuple[QPainterPath, QBrush]] = []
 
@@ -192,6 +197,12 @@ class EllipsesItem(pg.PlotCurveItem):
         n_vertices = x.shape[0] // n_rings
         n_levels = len(SIGMA_LEVELS)
         strokes, fills = [], []
+        collapsed = set(snapshot.collapsed)
+        collapsed_style = (
+            Qt.PenStyle.DashLine
+            if self.line_style == Qt.PenStyle.SolidLine
+            else Qt.PenStyle.DashDotLine
+        )
         for ring in range(n_rings):
             component = int(snapshot.ring_component[ring])
             level = SIGMA_LEVELS[ring % n_levels]
@@ -202,8 +213,9 @@ class EllipsesItem(pg.PlotCurveItem):
             color.setAlpha(alpha)
             pen = QPen(color.darker(150), width)  # darker than the points it crosses
             pen.setCosmetic(True)
+            pen.setStyle(collapsed_style if component in collapsed else self.line_style)
             strokes.append((path, pen))
-            if level == SIGMA_LEVELS[0]:
+            if level == SIGMA_LEVELS[0] and self.fill and component not in collapsed:
                 fill = QColor(*component_color(snapshot.colors[component]))
                 fill.setAlpha(int(20 + 90 * float(snapshot.weights[component])))
                 fills.append((path, QBrush(fill)))
@@ -271,6 +283,16 @@ class Canvas(pg.PlotWidget):
             self.view_box.addItem(item, ignoreBounds=True)
         self._weight_labels: list[pg.TextItem] = []
         self._mean_brushes: dict[int, QBrush] = {}
+        # Collapsed components: a warning marker at the mean.
+        self.collapsed_item = pg.ScatterPlotItem(
+            size=22, symbol="t1", pen=pg.mkPen(200, 0, 0, width=2), brush=pg.mkBrush(255, 230, 0)
+        )
+        self.collapsed_item.setZValue(5)
+        self.view_box.addItem(self.collapsed_item, ignoreBounds=True)
+        # "Compare all": the other trainers' ellipses, in their line styles.
+        self.primary_trainer = next(iter(TRAINER_STYLES))
+        self.trainer_ellipses: dict[str, EllipsesItem] = {}
+        self.trainer_snapshots: dict[str, ModelSnapshot] = {}
 
         self.hint = QLabel("Click to add points", self)
         self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -413,9 +435,41 @@ class Canvas(pg.PlotWidget):
         if pending.shape[0] or self.pending_item.n_points:
             self.pending_item.set_groups([(pending, UNASSIGNED_COLOR)])
 
+    def set_trainers(self, primary: str, others: tuple[str, ...] = ()) -> None:
+        """Draw ``primary``'s model in full and the ellipses of ``others`` beside it."""
+        self.primary_trainer = primary
+        style = TRAINER_STYLES.get(primary, (None, Qt.PenStyle.SolidLine))[1]
+        self.ellipses_item.line_style = style if others else Qt.PenStyle.SolidLine
+        for trainer, item in self.trainer_ellipses.items():
+            item.setVisible(trainer in others)
+        for trainer in list(self.trainer_snapshots):
+            if trainer not in others:
+                del self.trainer_snapshots[trainer]
+
+    def _trainer_item(self, trainer: str) -> EllipsesItem:
+        item = self.trainer_ellipses.get(trainer)
+        if item is None:
+            style = TRAINER_STYLES.get(trainer, (None, Qt.PenStyle.SolidLine))[1]
+            item = self.trainer_ellipses[trainer] = EllipsesItem(style, fill=False)
+            item.setZValue(self.ellipses_item.zValue())
+            self.view_box.addItem(item, ignoreBounds=True)
+        return item
+
     def show_model(self, snapshot: ModelSnapshot, points: np.ndarray) -> None:
-        """Draw ``snapshot`` (model and points); ``points`` are the session's current ones."""
+        """Draw ``snapshot`` (model and points); ``points`` are the session's current ones.
+
+        A snapshot of another trainer than the primary one (in "Compare all") adds only
+        its ellipses, in that trainer's line style.
+        """
+        if snapshot.trainer != self.primary_trainer:
+            item = self._trainer_item(snapshot.trainer)
+            item.set_snapshot(snapshot)
+            item.setVisible(True)
+            self.trainer_snapshots[snapshot.trainer] = snapshot
+            return
         self.ellipses_item.set_snapshot(snapshot)
+        collapsed = list(snapshot.collapsed)
+        self.collapsed_item.setData(pos=snapshot.means[collapsed].reshape(-1, 2))
         # Brushes reused and sizes in whole pixels: the scatter item's symbol atlas then
         # renders each marker once instead of once per snapshot.
         colors = [self._mean_brush(slot) for slot in snapshot.colors]

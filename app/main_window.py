@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 from .canvas import Canvas
 from .controller import TrainingController
 from .geometry import log_prob_components
+from .insight import Insight
 from .io import read_points, write_points
 from .palette import component_color
 from .resources import app_icon, resource_path
@@ -77,6 +78,7 @@ class MainWindow(QMainWindow):
         self._build_panel()
         self._build_menus()
         self._build_status_bar()
+        self._build_insight()
 
         self.session.changed.connect(self._on_session_changed)
         self.controller.snapshot_ready.connect(self._on_snapshot)
@@ -157,6 +159,7 @@ class MainWindow(QMainWindow):
         form.addRow("Components", self.components_spin)
         form.addRow("Epochs", self.epochs_spin)
         layout.addLayout(form)
+        self._panel_form, self._panel_layout = form, layout
         for action in (self.train_action, self.clear_action):
             button = QToolButton(panel)
             button.setDefaultAction(action)
@@ -196,6 +199,7 @@ class MainWindow(QMainWindow):
         edit_menu.addAction(self.clear_action)
         model_menu = bar.addMenu("&Model")
         model_menu.addAction(self.train_action)
+        self._model_menu = model_menu
         view_menu = bar.addMenu("&View")
         view_menu.addAction(self.fit_view_action)
         help_menu = bar.addMenu("&Help")
@@ -211,6 +215,9 @@ class MainWindow(QMainWindow):
         self.loglik_label = QLabel(self)
         self.bic_label = QLabel(self)
         self.state_label = QLabel(self)
+        self.collapse_label = QLabel(self)
+        self.collapse_label.setStyleSheet("color: rgb(190, 0, 0);")
+        bar.addPermanentWidget(self.collapse_label)
         # Widths fixed for the longest text each shows, so the bar does not jitter or clip.
         metrics = self.fontMetrics()
         for label, longest in (
@@ -222,6 +229,22 @@ class MainWindow(QMainWindow):
         ):
             label.setMinimumWidth(metrics.horizontalAdvance(longest) + 4)
             bar.addPermanentWidget(label)
+
+    def _build_insight(self) -> None:
+        """Trainers, covariance types, step by step, repair, the likelihood panel."""
+        self.insight = Insight(self)
+        self.insight.add_to_panel(self._panel_form, self._panel_layout)
+        self.insight.add_to_menu(self._model_menu)
+        for name in (
+            "trainer_combo",
+            "covariance_combo",
+            "live_action",
+            "step_action",
+            "play_action",
+            "repair_action",
+            "likelihood_plot",
+        ):
+            setattr(self, name, getattr(self.insight, name))
 
     # -- the testing contract --------------------------------------------------------------
 
@@ -346,24 +369,41 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _on_session_changed(self) -> None:
-        self._request_model(train=self._next_edit_trains)
+        if self.insight.live or len(self.session) == 0:
+            self._request_model(train=self._next_edit_trains)
         points = self.session.points
         self.canvas.show_points(self._snapshot_for(points), points)
         self._update_status()
 
     @Slot()
     def _on_refit_wanted(self) -> None:
-        if len(self.session):
+        if len(self.session) and self.insight.live:
             self._request_model()
 
-    def _request_model(self, *, train: bool = False) -> None:
+    def request_model(self, *, train: bool = False, step: str = "", repair: bool = False) -> None:
+        """Ask for a model of the current points (see :meth:`TrainingController.update`)."""
+        self._request_model(train=train, step=step, repair=repair)
+
+    @property
+    def snapshot(self) -> ModelSnapshot | None:
+        """The drawn model (the primary trainer's in "Compare all")."""
+        return self._snapshot
+
+    def _request_model(self, *, train: bool = False, step: str = "", repair: bool = False) -> None:
         """Ask the controller for a model of the session's points."""
         # The regulariser follows the data's extent; a single point (or several at one
         # place) has none, and takes the view's.
         scale = self.session.extent
         if not scale > 0:
             scale = self.canvas.view_extent()
-        self.controller.update(self.session.points, self.session.generation, scale, train=train)
+        self.controller.update(
+            self.session.points,
+            self.session.generation,
+            scale,
+            train=train,
+            step=step,
+            repair=repair,
+        )
 
     def _snapshot_for(self, points: np.ndarray) -> ModelSnapshot | None:
         """The drawn snapshot if its points are a prefix of ``points``, else None."""
@@ -381,6 +421,10 @@ class MainWindow(QMainWindow):
         # A snapshot of points that changed since (an undo in flight) is still the newest
         # model there is; the points drawn are always the session's.
         self.canvas.show_model(snapshot, self.session.points)
+        self.insight.on_snapshot(snapshot)
+        if snapshot.trainer != self.canvas.primary_trainer:
+            self.model_updated.emit(snapshot)  # "Compare all": drawn beside the primary
+            return
         self._snapshot = snapshot
         self._update_status()
         if self._hover is not None:
@@ -454,6 +498,13 @@ class MainWindow(QMainWindow):
             if snapshot.state == "converged":
                 state = f"converged, {snapshot.n_iter} passes"
         self.state_label.setText(state)
+        collapsed = snapshot.collapsed if snapshot is not None else ()
+        self.collapse_label.setText(
+            "collapsed: " + ", ".join(f"component {k + 1}" for k in collapsed) if collapsed else ""
+        )
+        self.collapse_label.setToolTip(
+            "Tiny weight, too few points or no width: Model > Repair Collapsed re-seeds them"
+        )
 
     # -- drag and drop ---------------------------------------------------------------------
 

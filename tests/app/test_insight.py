@@ -1,0 +1,154 @@
+"""Issue 11 through the window: trainers, covariance types, step by step, collapse."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.special import logsumexp
+from scipy.stats import multivariate_normal
+
+from app.snapshot import COMPARE_ALL, TRAINERS
+
+from .conftest import WAIT_MS, click, three_clusters, wait_for_model
+
+
+def _clusters(seed=0, n_per=25):
+    return three_clusters(np.random.default_rng(seed), n_per=n_per)[0]
+
+
+def test_compare_all_yields_finite_snapshots_from_all_three(qtbot, window, updates):
+    window.add_points(_clusters()[:-1])
+    wait_for_model(qtbot, window, updates)
+    window.trainer_combo.setCurrentText(COMPARE_ALL)
+    updates.clear()
+    click(window, 0.0, 5.0)  # a real click: all three learn it
+    wait_for_model(qtbot, window, updates)
+    seen = {s.trainer for s in updates if s.n_points == 75}
+    assert seen == set(TRAINERS)
+    for trainer in TRAINERS:
+        last = [s for s in updates if s.trainer == trainer][-1]
+        assert np.isfinite(last.log_likelihood) and last.log_likelihood > -10
+        assert last.final
+    # drawn together: the other trainers' ellipses are on the canvas, in their own styles
+    for trainer in TRAINERS[1:]:
+        item = window.canvas.trainer_ellipses[trainer]
+        assert item.isVisible() and item.xData.shape[0] > 0
+        styles = {pen.style() for _, pen in item._strokes}
+        assert window.canvas.ellipses_item.line_style not in styles
+    # every trainer has its curve in the likelihood panel
+    for trainer in TRAINERS:
+        xs, ys = window.likelihood_plot.curve(trainer)
+        assert xs.shape[0] >= 1 and np.all(np.isfinite(ys))
+
+
+@pytest.mark.parametrize("covariance_type", ["tied", "diag", "spherical", "full"])
+def test_covariance_type_gives_covariances_of_its_form(qtbot, window, updates, covariance_type):
+    window.add_points(_clusters(1))
+    wait_for_model(qtbot, window, updates)
+    window.covariance_combo.setCurrentText(covariance_type)
+    snapshot = wait_for_model(
+        qtbot, window, updates, lambda s: s.covariance_type == covariance_type
+    )
+    cov = snapshot.covariances
+    assert cov.shape == (3, 2, 2) and np.all(np.isfinite(cov))
+    off = cov[:, 0, 1]
+    if covariance_type == "tied":
+        assert np.allclose(cov, cov[0])
+    if covariance_type in ("diag", "spherical"):
+        assert np.all(off == 0)
+    if covariance_type == "spherical":
+        assert np.allclose(cov[:, 0, 0], cov[:, 1, 1])
+    if covariance_type == "full":
+        assert np.all(np.abs(off) > 0)
+        assert not np.allclose(cov, cov[0])
+
+
+def _one_em_pass(X, weights, means, covariances):
+    log_prob = np.stack(
+        [
+            np.log(w) + multivariate_normal(m, c).logpdf(X)
+            for w, m, c in zip(weights, means, covariances, strict=True)
+        ],
+        axis=1,
+    )
+    resp = np.exp(log_prob - logsumexp(log_prob, axis=1, keepdims=True))
+    nk = resp.sum(axis=0)
+    return nk / nk.sum(), (resp.T @ X) / nk[:, None]
+
+
+def test_step_with_live_training_off_runs_exactly_one_pass(qtbot, window, updates):
+    window.add_points(_clusters(2))
+    wait_for_model(qtbot, window, updates)
+    window.live_action.setChecked(False)
+    n_before = len(updates)
+    click(window, 0.5, 5.5)  # with live training off, an edit changes only the points
+    with qtbot.assertNotEmitted(window.model_updated, wait=200):
+        click(window, -0.5, 5.5)
+    assert len(updates) == n_before and len(window.points()) == 77
+
+    window.step_action.trigger()
+    after = wait_for_model(qtbot, window, updates, lambda s: s.state in ("m-step", "converged"))
+    halves = updates[n_before:]
+    assert [s.state for s in halves][0] == "e-step"
+    e_half = halves[0]
+    assert e_half.n_points == 77 and after.n_iter == e_half.n_iter + 1
+    # the E half only recoloured: its parameters are those of the model before the step
+    X = window.points()
+    weights, means = _one_em_pass(X, e_half.weights, e_half.means, e_half.covariances)
+    np.testing.assert_allclose(after.weights, weights, atol=1e-8)
+    np.testing.assert_allclose(after.means, means, atol=1e-8)
+    # and one more step is one more pass
+    window.step_action.trigger()
+    again = wait_for_model(qtbot, window, updates, lambda s: s.n_iter == after.n_iter + 1)
+    assert again.state in ("m-step", "converged")
+
+
+def test_play_runs_until_converged(qtbot, window, updates):
+    window.add_points(_clusters(3))
+    window.live_action.setChecked(False)
+    window.insight.speed_spin.setValue(30)
+    window.play_action.setChecked(True)
+    qtbot.waitUntil(lambda: not window.play_action.isChecked(), timeout=WAIT_MS)
+    assert updates[-1].state == "converged" and updates[-1].n_iter >= 2
+    assert [s.n_iter for s in updates if s.state != "e-step"] == list(
+        range(1, updates[-1].n_iter + 1)
+    )
+
+
+def test_component_on_a_duplicated_point_is_flagged_and_repaired(qtbot, window, updates):
+    points = np.concatenate([_clusters(4), np.repeat([[8.0, 8.0]], 6, axis=0)])
+    window.components_spin.setValue(4)
+    window.add_points(points)
+    snapshot = wait_for_model(qtbot, window, updates, lambda s: s.n_components == 4)
+    on_point = int(np.argmin(np.linalg.norm(snapshot.means - [8.0, 8.0], axis=1)))
+    assert np.allclose(snapshot.means[on_point], [8.0, 8.0])
+    assert on_point in snapshot.collapsed and len(snapshot.collapsed) == 1
+    assert np.all(np.isfinite(snapshot.covariances)) and np.isfinite(snapshot.log_likelihood)
+    # drawn differently: dashed, with a warning marker at its mean
+    assert window.canvas.collapsed_item.data.shape[0] == 1
+    assert "collapsed" in window.collapse_label.text()
+    updates.clear()
+    window.repair_action.trigger()
+    wait_for_model(qtbot, window, updates)
+    assert updates[0].request_id > snapshot.request_id
+
+
+@pytest.mark.parametrize(
+    "points",
+    [
+        np.repeat([[1.0, 2.0]], 5, axis=0),
+        np.array([[3.0, -1.0]]),
+        np.c_[np.arange(8.0), np.arange(8.0)],
+    ],
+    ids=["duplicates", "single", "line"],
+)
+@pytest.mark.parametrize("trainer", [*TRAINERS])
+def test_degenerate_points_give_a_valid_flagged_model(qtbot, window, updates, points, trainer):
+    window.trainer_combo.setCurrentText(trainer)
+    window.add_points(points)
+    snapshot = wait_for_model(qtbot, window, updates, lambda s: s.n_points == len(points))
+    assert snapshot.trainer == trainer
+    assert np.all(np.isfinite(snapshot.means)) and np.all(np.isfinite(snapshot.covariances))
+    assert np.isfinite(snapshot.log_likelihood)
+    assert len(snapshot.collapsed) >= 1
+    assert "nan" not in window.loglik_label.text().lower()
