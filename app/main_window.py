@@ -32,6 +32,7 @@ from .controller import TrainingController
 from .geometry import log_prob_components
 from .insight import Insight
 from .io import read_points, write_points
+from .model_selection import ModelSelection
 from .palette import component_color
 from .resources import app_icon, resource_path
 from .session import Session
@@ -59,6 +60,7 @@ class MainWindow(QMainWindow):
     """
 
     model_updated = Signal(object)  # ModelSnapshot, after it has been drawn
+    k_scores_ready = Signal(object)  # app.snapshot.KScores: BIC and AIC against K
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -245,6 +247,11 @@ class MainWindow(QMainWindow):
             "likelihood_plot",
         ):
             setattr(self, name, getattr(self.insight, name))
+        self.model_selection = ModelSelection(self)
+        self.model_selection_action = self.model_selection.model_selection_action
+        self.apply_best_k_action = self.model_selection.apply_best_k_action
+        self._model_menu.addSeparator()
+        self._model_menu.addActions([self.model_selection_action, self.apply_best_k_action])
 
     # -- the testing contract --------------------------------------------------------------
 
@@ -521,9 +528,10 @@ class MainWindow(QMainWindow):
     # -- closing ---------------------------------------------------------------------------
 
     def closeEvent(self, event) -> None:  # noqa: D102
-        self.controller.shutdown()
+        self.shutdown()
         super().closeEvent(event)
 
     def shutdown(self) -> None:
-        """Stop the worker thread (also called on application quit)."""
+        """Stop the worker threads (also called on application quit)."""
         self.controller.shutdown()
+        self.model_selection.shutdown()

@@ -98,6 +98,40 @@ COVARIANCE_TYPES: tuple[str, ...] = ("full", "tied", "diag", "spherical")
 _EMPTY_F = frozen(np.zeros(0))
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class KScoresRequest:
+    """Model selection asked of the background thread: score each K on ``points``."""
+
+    request_id: int
+    points: np.ndarray
+    reg_covar: float
+    covariance_type: str = "full"
+    ks: tuple[int, ...] = tuple(range(1, 11))
+    seed: int = 0
+    train: bool = False  # never: a mailbox's Train flag does not apply
+
+
+@dataclass(frozen=True, slots=True)
+class KScores:
+    """BIC and AIC against the number of components (``window.k_scores_ready``).
+
+    Attributes
+    ----------
+    request_id : int
+    ks : tuple of int
+    bic, aic : tuple of float
+        One per K (nan where K exceeds the number of points); lower is better.
+    best_k : int
+        The K of the lowest BIC.
+    """
+
+    request_id: int
+    ks: tuple[int, ...]
+    bic: tuple[float, ...]
+    aic: tuple[float, ...]
+    best_k: int
+
+
 @dataclass(frozen=True, slots=True, eq=False, repr=False)
 class ModelSnapshot:
     """A drawn model: numpy copies and ready-to-draw geometry, never live tensors.

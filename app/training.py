@@ -312,7 +312,8 @@ class Trainer:
             self._n_fitted = X.shape[0]
             if fresh and n_iter == 1:
                 self._emit_snapshot(request, "refining", n_iter, final=False, force=True)
-            if model.converged_:
+            # Adam runs all its epochs, as the original design did; EM stops converged.
+            if model.converged_ and not isinstance(model, GradientGaussianMixture):
                 state = "converged"
                 break
             self.check()

@@ -152,3 +152,23 @@ def test_degenerate_points_give_a_valid_flagged_model(qtbot, window, updates, po
     assert np.isfinite(snapshot.log_likelihood)
     assert len(snapshot.collapsed) >= 1
     assert "nan" not in window.loglik_label.text().lower()
+
+
+def test_model_selection_picks_three_on_three_clusters(qtbot, window, updates):
+    window.components_spin.setValue(6)
+    window.add_points(_clusters(5, n_per=40)[:-1])
+    with qtbot.waitSignal(window.k_scores_ready, timeout=WAIT_MS) as blocker:
+        window.model_selection_action.setChecked(True)
+        # a click while it computes: the computation restarts on the new points
+        click(window, 0.0, 5.0)
+    scores = blocker.args[0]
+    assert window.model_selection.dock.isVisible()
+    assert scores.ks == tuple(range(1, 11)) and len(scores.bic) == len(scores.aic) == 10
+    assert scores.best_k == 3 and np.all(np.isfinite(scores.bic))
+    assert scores.bic[2] == min(scores.bic)
+    assert scores.request_id == window.model_selection._next_id - 1  # the newest points
+    # the best is marked on the plot
+    assert tuple(window.model_selection.best_item.data["x"]) == (3.0,)
+    window.apply_best_k_action.trigger()
+    assert window.components_spin.value() == 3
+    wait_for_model(qtbot, window, updates, lambda s: s.n_components == 3 and s.n_points == 120)
