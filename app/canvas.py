@@ -25,7 +25,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QGraphicsItem, QLabel
 
-from .geometry import SIGMA_LEVELS
+from .geometry import SIGMA_LEVELS, responsibilities
 from .likelihood_panel import TRAINER_STYLES
 from .palette import UNASSIGNED_COLOR, component_color
 from .snapshot import ModelSnapshot
@@ -154,6 +154,28 @@ class PointCloudItem(pg.GraphicsObject):
                 painter.setTransform(transform * QTransform.fromTranslate(dx, dy))
                 painter.drawPoints(polygon)
         painter.setTransform(transform)
+
+
+#: Soft colours are rounded to this many levels per channel, so that points share sprites.
+SOFT_COLOR_LEVELS = 32
+
+
+def _soft_groups(points: np.ndarray, snapshot: ModelSnapshot) -> list:
+    """Points grouped by their mixed colour: each component's colour by responsibility."""
+    resp = responsibilities(points, snapshot.weights, snapshot.means, snapshot.covariances)
+    palette = np.array([component_color(slot) for slot in snapshot.colors], dtype=np.float64)
+    step = 255.0 / (SOFT_COLOR_LEVELS - 1)
+    mixed = np.rint(resp @ palette / step).astype(np.int64)  # [n, 3] quantised
+    keys = (mixed[:, 0] * SOFT_COLOR_LEVELS + mixed[:, 1]) * SOFT_COLOR_LEVELS + mixed[:, 2]
+    unique, inverse = np.unique(keys, return_inverse=True)
+    order = np.argsort(inverse, kind="stable")
+    bounds = np.searchsorted(inverse[order], np.arange(unique.shape[0] + 1))
+    groups = []
+    for g in range(unique.shape[0]):
+        members = order[bounds[g] : bounds[g + 1]]
+        rgb = tuple(int(min(255, round(v * step))) for v in mixed[members[0]])
+        groups.append((points[members], rgb))
+    return groups
 
 
 def _map(transform, points: np.ndarray) -> np.ndarray:
@@ -309,6 +331,7 @@ class Canvas(pg.PlotWidget):
         self.scene().sigMouseMoved.connect(self._on_move)
         self.snapshot: ModelSnapshot | None = None
         self._drawn_grouped: np.ndarray | None = None  # the grouping points_item shows
+        self.soft_colors = False  # points mix their components' colours
 
     # -- input ---------------------------------------------------------------------------
 
@@ -387,6 +410,27 @@ class Canvas(pg.PlotWidget):
 
     # -- view ----------------------------------------------------------------------------
 
+    def set_equal_aspect(self, on: bool, points: np.ndarray | None = None) -> None:
+        """Equal scales on both axes (on) or independent scales (off), then fit ``points``.
+
+        Ellipses are drawn in data coordinates, so they stay correct either way.
+        """
+        self.view_box.setAspectLocked(on, ratio=1.0)
+        if points is not None and points.shape[0]:
+            self.fit_view(points)
+
+    @property
+    def equal_aspect(self) -> bool:
+        """Whether both axes have the same scale."""
+        return bool(self.view_box.state["aspectLocked"])
+
+    def set_soft_colors(self, on: bool, points: np.ndarray) -> None:
+        """Colour points by responsibility (on) or by their most responsible component."""
+        if on != self.soft_colors:
+            self.soft_colors = on
+            self._drawn_grouped = None
+            self.show_points(self.snapshot, points)
+
     def view_extent(self) -> float:
         """The larger side of the visible data rectangle."""
         (x0, x1), (y0, y1) = self.view_box.viewRange()
@@ -418,7 +462,12 @@ class Canvas(pg.PlotWidget):
         drawn = 0
         if snapshot is not None and snapshot.grouped_points.shape[0]:
             grouped, starts = snapshot.grouped_points, snapshot.group_starts
-            if grouped is not self._drawn_grouped:
+            if grouped is not self._drawn_grouped and self.soft_colors:
+                self._drawn_grouped = grouped
+                self.points_item.set_groups(
+                    _soft_groups(grouped, snapshot), bounds=snapshot.grouped_bounds
+                )
+            elif grouped is not self._drawn_grouped:
                 self._drawn_grouped = grouped
                 self.points_item.set_groups(
                     [

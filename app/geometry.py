@@ -137,6 +137,18 @@ def log_prob_components(
         return np.log(weights) - _LOG_2PI - 0.5 * np.log(det) - 0.5 * maha
 
 
+def responsibilities(
+    X: np.ndarray, weights: np.ndarray, means: np.ndarray, covariances: np.ndarray
+) -> np.ndarray:
+    """Posterior probability of each component for each point, shape (n, K)."""
+    log_prob = log_prob_components(X, weights, means, covariances)  # [n, K]
+    top = np.max(log_prob, axis=1, keepdims=True)
+    with np.errstate(invalid="ignore"):
+        resp = np.exp(log_prob - top)
+        resp /= np.sum(resp, axis=1, keepdims=True)
+    return np.where(np.isfinite(resp), resp, 1.0 / max(1, resp.shape[1]))
+
+
 def match_slots(
     previous_means: np.ndarray,
     previous_slots: np.ndarray,

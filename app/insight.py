@@ -10,6 +10,7 @@ Nothing here imports torch or gmm_core.
 
 from __future__ import annotations
 
+import numpy as np
 from PySide6.QtCore import QObject, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QComboBox, QDockWidget, QSpinBox, QToolButton
@@ -19,6 +20,9 @@ from .snapshot import COMPARE_ALL, COVARIANCE_TYPES, TRAINERS, ModelSnapshot
 
 #: Pause between the two halves of one Step (E, then M), so that both are seen.
 STEP_HALF_MS = 350
+
+#: An opened file keeps equal scales when its axes' spans differ by at most this factor.
+EQUAL_SPAN_RATIO = 4.0
 
 #: Passes per second that Play runs by default.
 DEFAULT_PLAY_SPEED = 4
@@ -77,6 +81,20 @@ class Insight(QObject):
             "Re-seed collapsed components at the worst-explained points and continue"
         )
         self.repair_action.triggered.connect(self.repair)
+        self.soft_colors_action = QAction("&Soft Colours", window)
+        self.soft_colors_action.setCheckable(True)
+        self.soft_colors_action.setToolTip(
+            "Mix each point's colour from its components' by responsibility"
+        )
+        self.soft_colors_action.toggled.connect(self._on_soft_colors)
+        self.equal_aspect_action = QAction("&Equal Scales", window)
+        self.equal_aspect_action.setCheckable(True)
+        self.equal_aspect_action.setChecked(True)
+        self.equal_aspect_action.setToolTip(
+            "Equal scales on both axes (right when both columns share a unit); off: each "
+            "axis fitted to the data"
+        )
+        self.equal_aspect_action.toggled.connect(self._on_equal_aspect)
         for action in (self.live_action, self.step_action, self.play_action, self.repair_action):
             window.addAction(action)
 
@@ -112,12 +130,24 @@ class Insight(QObject):
             )
             layout.addWidget(button)
 
-    def add_to_menu(self, menu) -> None:
-        """Add the learning actions to the Model menu."""
+    def add_to_menu(self, menu, view_menu) -> None:
+        """Add the learning actions to the Model menu, the view options to the View menu."""
         menu.addSeparator()
         menu.addActions([self.live_action, self.step_action, self.play_action])
         menu.addSeparator()
         menu.addAction(self.repair_action)
+        view_menu.addSeparator()
+        view_menu.addActions([self.equal_aspect_action, self.soft_colors_action])
+
+    def view_for(self, points) -> None:
+        """Equal scales for data whose axes have similar spans, else independent scales.
+
+        Old Faithful (1.6-5.1 against 43-96) would be a thin streak at equal scales.
+        """
+        if points.shape[0] >= 2:
+            span = np.ptp(points, axis=0)
+            low, high = float(np.min(span)), float(np.max(span))
+            self.equal_aspect_action.setChecked(bool(low > 0 and high / low <= EQUAL_SPAN_RATIO))
 
     # -- state -----------------------------------------------------------------------------
 
@@ -153,6 +183,14 @@ class Insight(QObject):
         if len(self.window.session) == 0:
             return
         self.window.request_model(repair=True)
+
+    @Slot(bool)
+    def _on_soft_colors(self, on: bool) -> None:
+        self.window.canvas.set_soft_colors(on, self.window.session.points)
+
+    @Slot(bool)
+    def _on_equal_aspect(self, on: bool) -> None:
+        self.window.canvas.set_equal_aspect(on, self.window.session.points)
 
     @Slot(str)
     def _on_trainer_changed(self, name: str) -> None:

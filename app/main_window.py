@@ -29,12 +29,14 @@ from PySide6.QtWidgets import (
 
 from .canvas import Canvas
 from .controller import TrainingController
+from .density import DensityLayer
 from .geometry import log_prob_components
 from .insight import Insight
 from .io import read_points, write_points
 from .model_selection import ModelSelection
 from .palette import component_color
 from .resources import app_icon, resource_path
+from .samples import SampleLayer
 from .session import Session
 from .snapshot import ModelSnapshot
 
@@ -204,6 +206,7 @@ class MainWindow(QMainWindow):
         self._model_menu = model_menu
         view_menu = bar.addMenu("&View")
         view_menu.addAction(self.fit_view_action)
+        self._view_menu = view_menu
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self.about_action)
 
@@ -236,7 +239,15 @@ class MainWindow(QMainWindow):
         """Trainers, covariance types, step by step, repair, the likelihood panel."""
         self.insight = Insight(self)
         self.insight.add_to_panel(self._panel_form, self._panel_layout)
-        self.insight.add_to_menu(self._model_menu)
+        self.insight.add_to_menu(self._model_menu, self._view_menu)
+        self.density = DensityLayer(self)
+        self.density_action = self.density.density_action
+        self.samples = SampleLayer(self)
+        self.sample_action = self.samples.sample_action
+        self.keep_samples_action = self.samples.keep_samples_action
+        self._view_menu.addAction(self.density_action)
+        self._model_menu.addSeparator()
+        self._model_menu.addActions([self.sample_action, self.keep_samples_action])
         for name in (
             "trainer_combo",
             "covariance_combo",
@@ -245,6 +256,8 @@ class MainWindow(QMainWindow):
             "play_action",
             "repair_action",
             "likelihood_plot",
+            "soft_colors_action",
+            "equal_aspect_action",
         ):
             setattr(self, name, getattr(self.insight, name))
         self.model_selection = ModelSelection(self)
@@ -312,6 +325,7 @@ class MainWindow(QMainWindow):
             self.show_error(f"Could not open {path.name}:\n{error}")
             return False
         self._file = path
+        self.insight.view_for(points)  # independent scales for columns of unlike spans
         self.canvas.fit_view(points)
         self._next_edit_trains = True  # one request for the file: Train, with restarts
         try:
@@ -535,3 +549,4 @@ class MainWindow(QMainWindow):
         """Stop the worker threads (also called on application quit)."""
         self.controller.shutdown()
         self.model_selection.shutdown()
+        self.density.shutdown()

@@ -3,50 +3,26 @@
 :class:`ModelSelection` owns a panel (a dock with a plot of both criteria against K and a
 marker at the best), the actions ``model_selection_action`` (shows the panel and keeps
 the scores current) and ``apply_best_k_action`` (sets Components to the best K), and one
-background ``QThread`` whose worker imports :mod:`app.analysis` (torch, gmm_core) once
-it has started. A change of the points cancels the computation in flight and starts a
-new one (newest wins, through :class:`app.worker.Mailbox`).
+background thread (:class:`app.background.BackgroundRunner`) that imports
+:mod:`app.analysis` (torch, gmm_core) there. A change of the points cancels the
+computation in flight and starts a new one (newest wins).
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, Slot
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDockWidget, QLabel, QVBoxLayout, QWidget
 
+from .background import BackgroundRunner
 from .controller import reg_covar_for
 from .snapshot import KScores, KScoresRequest
-from .worker import Mailbox
-
-
-class _ScoresWorker(QObject):
-    """Lives in the model-selection thread; computes scores for the newest request."""
-
-    done = Signal(object)  # KScores
-
-    def __init__(self, mailbox: Mailbox):
-        super().__init__()
-        self._mailbox = mailbox
-
-    @Slot()
-    def process(self) -> None:
-        """Serve the newest waiting request, if any."""
-        from . import analysis  # in this thread: torch never loads in the GUI thread
-
-        request = self._mailbox.take()
-        if request is None:
-            return
-        scores = analysis.k_scores(request, self._mailbox.cancelled)
-        if scores is not None:
-            self.done.emit(scores)
 
 
 class ModelSelection(QObject):
     """The "Choose K" panel of ``window`` and its background computation."""
-
-    _wake = Signal()  # to the worker: a request waits in the mailbox
 
     def __init__(self, window):
         super().__init__(window)
@@ -92,10 +68,8 @@ class ModelSelection(QObject):
         window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.dock)
         self.dock.hide()
 
-        self._mailbox = Mailbox()
-        self._thread: QThread | None = None
-        self._worker: _ScoresWorker | None = None
-        self._next_id = 0
+        self.runner = BackgroundRunner("k_scores", "gmm-model-selection", self)
+        self.runner.done.connect(self._on_done)
         window.session.changed.connect(self._on_points_changed)
         window.covariance_combo.currentTextChanged.connect(self._on_points_changed)
 
@@ -119,37 +93,19 @@ class ModelSelection(QObject):
         if not scale > 0:
             scale = self.window.canvas.view_extent()
         request = KScoresRequest(
-            request_id=self._next_id,
+            request_id=self.runner.next_id(),
             points=points,
             reg_covar=reg_covar_for(scale),
             covariance_type=self.window.covariance_combo.currentText(),
         )
-        self._next_id += 1
         self.summary.setText("computing…")
-        self._start()
-        self._mailbox.post(request)
-        self._wake.emit()
+        self.runner.post(request)
 
     def shutdown(self) -> None:
         """Stop the background thread (set the cancel flag, quit, wait)."""
-        self._mailbox.close()
-        if self._thread is not None:
-            self._thread.quit()
-            self._thread.wait()
+        self.runner.shutdown()
 
     # -- internals -------------------------------------------------------------------------
-
-    def _start(self) -> None:
-        if self._thread is not None or self._mailbox.closed:
-            return
-        self._thread = QThread()
-        self._thread.setObjectName("gmm-model-selection")
-        self._worker = _ScoresWorker(self._mailbox)
-        self._worker.moveToThread(self._thread)
-        self._wake.connect(self._worker.process)
-        self._worker.done.connect(self._on_done)
-        self._thread.finished.connect(self._worker.deleteLater)
-        self._thread.start()
 
     @Slot(bool)
     def _on_toggled(self, on: bool) -> None:
@@ -164,8 +120,6 @@ class ModelSelection(QObject):
 
     @Slot(object)
     def _on_done(self, scores: KScores) -> None:
-        if self._mailbox.closed or scores.request_id != self._next_id - 1:
-            return  # stale: the points changed since
         self.scores = scores
         self._show(scores)
         self.apply_best_k_action.setEnabled(True)

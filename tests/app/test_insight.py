@@ -166,7 +166,7 @@ def test_model_selection_picks_three_on_three_clusters(qtbot, window, updates):
     assert scores.ks == tuple(range(1, 11)) and len(scores.bic) == len(scores.aic) == 10
     assert scores.best_k == 3 and np.all(np.isfinite(scores.bic))
     assert scores.bic[2] == min(scores.bic)
-    assert scores.request_id == window.model_selection._next_id - 1  # the newest points
+    assert scores.request_id == window.model_selection.runner.next_id() - 1  # the newest
     # the best is marked on the plot
     assert tuple(window.model_selection.best_item.data["x"]) == (3.0,)
     window.apply_best_k_action.trigger()
