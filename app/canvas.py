@@ -320,6 +320,15 @@ class Canvas(pg.PlotWidget):
         self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.hint.setStyleSheet("color: rgb(130, 130, 130); font-size: 18px;")
         self.hint.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        # What is under the cursor, over the plot's top-left corner: as wide as its text
+        # needs, so nothing is cut at any window width the plot fits in.
+        self.readout = QLabel(self)
+        self.readout.setTextFormat(Qt.TextFormat.RichText)
+        self.readout.setStyleSheet(
+            "background: rgba(255, 255, 255, 210); color: rgb(40, 40, 40); padding: 2px 4px;"
+        )
+        self.readout.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.readout.hide()
 
         # One threshold for both sides: below it a gesture is our click, above it
         # pyqtgraph's drag; pyqtgraph's other trigger (any movement once the button has
@@ -407,6 +416,20 @@ class Canvas(pg.PlotWidget):
         hint = self.__dict__.get("hint")  # resizeEvent runs inside PlotWidget.__init__
         if hint is not None:
             hint.setGeometry(0, 0, self.width(), self.height() // 2)
+        if self.__dict__.get("readout") is not None:
+            self.place_readout()
+
+    def show_readout(self, text: str) -> None:
+        """Show ``text`` (rich text) over the plot's top-left corner; empty hides it."""
+        self.readout.setText(text)
+        self.readout.setVisible(bool(text))
+        self.place_readout()
+
+    def place_readout(self) -> None:
+        """Put the readout inside the plot area's top-left corner, sized to its text."""
+        self.readout.adjustSize()
+        rect = self.mapFromScene(self.view_box.sceneBoundingRect()).boundingRect()
+        self.readout.move(rect.left() + 4, rect.top() + 4)
 
     # -- view ----------------------------------------------------------------------------
 
@@ -444,7 +467,10 @@ class Canvas(pg.PlotWidget):
         low, high = points.min(axis=0), points.max(axis=0)
         centre, half = (low + high) / 2, (high - low) / 2
         size = float(max(half.max(), 1e-12 * max(1.0, float(np.abs(centre).max())), 1e-300))
-        half = np.maximum(half, size * 0.2)
+        if self.equal_aspect:
+            half = np.maximum(half, size * 0.2)
+        else:  # each axis fitted to its own span
+            half = np.where(half > 0, half, size)
         self.view_box.setRange(
             xRange=(centre[0] - half[0], centre[0] + half[0]),
             yRange=(centre[1] - half[1], centre[1] + half[1]),

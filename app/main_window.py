@@ -212,9 +212,8 @@ class MainWindow(QMainWindow):
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
-        self.hover_label = QLabel(self)
-        self.hover_label.setTextFormat(Qt.TextFormat.RichText)
-        bar.addWidget(self.hover_label, 1)
+        # The cursor readout sits over the plot (it needs more room than the bar has left).
+        self.hover_label = self.canvas.readout
         self.points_label = QLabel(self)
         self.components_label = QLabel(self)
         self.loglik_label = QLabel(self)
@@ -471,7 +470,7 @@ class MainWindow(QMainWindow):
         digits = int(np.clip(np.ceil(np.log10(magnitude / pixel)) + 1, 3, 15))
         position = f"({x:.{digits}g}, {y:.{digits}g})"
         if snapshot is None or snapshot.n_components == 0:
-            self.hover_label.setText(position)
+            self.canvas.show_readout(position)
             return
         log_prob = log_prob_components(
             np.array([[x, y]]), snapshot.weights, snapshot.means, snapshot.covariances
@@ -481,7 +480,7 @@ class MainWindow(QMainWindow):
         responsibilities = np.exp(log_prob - log_density)
         k = int(np.argmax(responsibilities))
         r, g, b = component_color(snapshot.colors[k])
-        self.hover_label.setText(
+        self.canvas.show_readout(
             f"{html.escape(position)} &nbsp; log density {log_density:.4g} &nbsp; "
             f"<span style='color: rgb({r},{g},{b})'>&#9632;</span> component {k + 1} "
             f"({100 * responsibilities[k]:.0f}%)"
@@ -490,7 +489,7 @@ class MainWindow(QMainWindow):
     @Slot()
     def _on_left(self) -> None:
         self._hover = None
-        self.hover_label.setText("")
+        self.canvas.show_readout("")
 
     def _update_status(self) -> None:
         snapshot = self._snapshot

@@ -172,3 +172,92 @@ def test_model_selection_picks_three_on_three_clusters(qtbot, window, updates):
     window.apply_best_k_action.trigger()
     assert window.components_spin.value() == 3
     wait_for_model(qtbot, window, updates, lambda s: s.n_components == 3 and s.n_points == 120)
+
+
+def test_density_map_follows_the_model_and_the_view(qtbot, window, updates):
+    window.add_points(_clusters(6))
+    snapshot = wait_for_model(qtbot, window, updates)
+    with qtbot.waitSignal(window.density.runner.done, timeout=WAIT_MS):
+        window.density_action.setChecked(True)
+    grid = window.density.grid
+    assert window.density.image_item.isVisible() and window.density.contour_item.isVisible()
+    (x0, x1), (y0, y1) = window.canvas.view_box.viewRange()
+    assert np.allclose(grid.rect, (x0, y0, x1 - x0, y1 - y0))
+    assert np.all(np.isfinite(grid.log_density))
+    # the peak cell is next to a mean, the corners are far lower
+    i, j = np.unravel_index(np.argmax(grid.log_density), grid.log_density.shape)
+    size = grid.log_density.shape[0]
+    cell = np.array([x0 + (x1 - x0) * (i + 0.5) / size, y0 + (y1 - y0) * (j + 0.5) / size])
+    assert np.min(np.linalg.norm(snapshot.means - cell, axis=1)) < 1.0
+    assert grid.log_density[0, 0] < grid.log_density[i, j] - 10
+    assert window.density.contour_item.getData()[0].shape[0] > 0
+    # the grid follows the view
+    with qtbot.waitSignal(window.density.runner.done, timeout=WAIT_MS):
+        window.canvas.view_box.setRange(xRange=(0, 8), yRange=(-8, 0), padding=0)
+    (x0, x1), (y0, y1) = window.canvas.view_box.viewRange()
+    assert x1 - x0 < 12 and np.allclose(window.density.grid.rect, (x0, y0, x1 - x0, y1 - y0))
+
+
+def test_soft_colours_mix_component_colours(qtbot, window, updates):
+    from app.palette import component_color
+
+    window.components_spin.setValue(2)
+    # two overlapping clusters: points between them are shared
+    rng = np.random.default_rng(7)
+    window.add_points(
+        np.concatenate([rng.normal((-1, 0), 1, (40, 2)), rng.normal((1, 0), 1, (40, 2))])
+    )
+    snapshot = wait_for_model(qtbot, window, updates, lambda s: s.n_components == 2)
+    hard = {tuple(c) for _, c in window.canvas.points_item._groups}
+    assert hard == {component_color(s) for s in snapshot.colors}
+    window.soft_colors_action.setChecked(True)
+    groups = window.canvas.points_item._groups
+    assert sum(g.shape[0] for g, _ in groups) == 80
+    assert len(groups) > 2  # mixed colours beyond the two pure ones
+    window.soft_colors_action.setChecked(False)
+    assert {tuple(c) for _, c in window.canvas.points_item._groups} == hard
+
+
+def test_samples_are_ghosts_until_kept_as_one_edit(qtbot, window, updates):
+    window.add_points(_clusters(8))
+    snapshot = wait_for_model(qtbot, window, updates)
+    window.sample_action.trigger()
+    samples = window.samples.samples
+    assert samples.shape == (200, 2) and len(window.points()) == 75  # at least 200
+    assert window.samples.item.data.shape[0] == 200
+    # samples come from the model: each lies near a mean
+    assert (
+        np.median(np.min(np.linalg.norm(samples[:, None] - snapshot.means, axis=2), axis=1)) < 1.5
+    )
+    window.keep_samples_action.trigger()
+    assert len(window.points()) == 275 and window.samples.item.data.shape[0] == 0
+    window.undo_action.trigger()
+    assert len(window.points()) == 75
+
+
+def test_equal_scales_toggle_and_old_faithful(qtbot, window, updates):
+    assert window.equal_aspect_action.isChecked() and window.canvas.equal_aspect
+    window.open_example()
+    assert not window.equal_aspect_action.isChecked() and not window.canvas.equal_aspect
+    (x0, x1), (y0, y1) = window.canvas.view_box.viewRange()
+    points = window.points()
+    assert x0 < points[:, 0].min() and points[:, 0].max() < x1 and (x1 - x0) < 6
+    assert y0 < points[:, 1].min() and points[:, 1].max() < y1 and (y1 - y0) > 40
+    snapshot = wait_for_model(qtbot, window, updates)
+    # the ellipses are drawn in data units either way
+    np.testing.assert_allclose(window.canvas.ellipses_item.getData()[0], snapshot.outline_x)
+    window.equal_aspect_action.setChecked(True)
+    assert window.canvas.equal_aspect
+
+
+def test_hover_text_is_not_cut_at_the_default_width(qtbot, window, updates):
+    from .conftest import move
+
+    window.resize(1000, 720)
+    window.add_points(_clusters(9))
+    wait_for_model(qtbot, window, updates)
+    move(window, 0.0, 5.0)
+    label = window.hover_label
+    assert "component" in label.text() and label.isVisible()
+    assert label.width() >= label.sizeHint().width()
+    assert window.canvas.rect().contains(label.geometry())
