@@ -93,7 +93,7 @@ class DensityLayer(QObject):
         self.image_item = pg.ImageItem()
         self.image_item.setLookupTable(_colormap().getLookupTable(nPts=256))
         self.image_item.setZValue(-2)
-        self.contour_item = pg.PlotCurveItem(pen=pg.mkPen(80, 80, 80, 150, width=1))
+        self.contour_item = pg.PlotCurveItem(pen=pg.mkPen(60, 90, 140, 90, width=1))
         self.contour_item.setZValue(-1)
         for item in (self.image_item, self.contour_item):
             item.setVisible(False)

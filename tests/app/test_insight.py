@@ -261,3 +261,29 @@ def test_hover_text_is_not_cut_at_the_default_width(qtbot, window, updates):
     assert "component" in label.text() and label.isVisible()
     assert label.width() >= label.sizeHint().width()
     assert window.canvas.rect().contains(label.geometry())
+
+
+def _colour_at(snapshot, centre):
+    k = int(np.argmin(np.linalg.norm(snapshot.means - centre, axis=1)))
+    return int(snapshot.colors[k])
+
+
+def test_colours_stay_with_clusters_across_trainers_types_and_k(qtbot, window, updates):
+    points, centres = three_clusters(np.random.default_rng(10), n_per=30)
+    window.add_points(points)
+    first = wait_for_model(qtbot, window, updates)
+    colours = [_colour_at(first, c) for c in centres]
+    assert len(set(colours)) == 3
+    for trainer in (*TRAINERS[1:], TRAINERS[0]):
+        window.trainer_combo.setCurrentText(trainer)
+        snapshot = wait_for_model(qtbot, window, updates, lambda s, t=trainer: s.trainer == t)
+        assert [_colour_at(snapshot, c) for c in centres] == colours, trainer
+    window.covariance_combo.setCurrentText("spherical")
+    snapshot = wait_for_model(qtbot, window, updates, lambda s: s.covariance_type == "spherical")
+    assert [_colour_at(snapshot, c) for c in centres] == colours
+    window.components_spin.setValue(4)  # a new component takes a new colour
+    snapshot = wait_for_model(qtbot, window, updates, lambda s: s.n_components == 4)
+    assert [_colour_at(snapshot, c) for c in centres] == colours
+    assert len(set(snapshot.colors.tolist())) == 4
+    # each fresh fit started a new curve; earlier ones stay, faded
+    assert window.likelihood_plot.n_curves(TRAINERS[0]) >= 2
