@@ -66,7 +66,7 @@ WORKER_TORCH_THREADS = max(1, (os.cpu_count() or 2) - 1)
 #: many points: fewer), and never fewer than the Epochs spin box asks for.
 GRADIENT_POINT_BUDGET = 100_000
 GRADIENT_MIN_EPOCHS = 10
-GRADIENT_MAX_EPOCHS = 500
+GRADIENT_MAX_EPOCHS = 200
 
 #: Step by step, a pass that changes the mean log-likelihood by less than this counts
 #: as converged (Play stops there).
