@@ -23,7 +23,7 @@ import dataclasses
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Generator, Iterator
 
 import numpy as np
 import torch
@@ -165,6 +165,15 @@ class Trainer:
         Returns quietly when cancelled. Raises whatever gmm_core raises; the model is
         then forgotten, so that the next request starts clean.
         """
+        for _ in self.steps(request):
+            pass
+
+    def steps(self, request: TrainingRequest) -> Iterator[None]:
+        """:meth:`run` one pass at a time: yields after each pass (or Adam step).
+
+        :class:`Trainers` interleaves the trainers of "Compare all" with it, so that the
+        three learn at once.
+        """
         if not request.points.flags.writeable:
             # gmm_core copies a read-only array on every call; one private copy per
             # request (~1 ms for 200,000 points) serves them all.
@@ -179,22 +188,22 @@ class Trainer:
             elif request.step:
                 self._step(request)
             elif request.repair and self._repair(request):
-                self._refine_and_finish(request)
+                yield from self._refine_and_finish(request)
             elif request.train:
-                self._train(request)
+                yield from self._train(request)
             elif self.kind == BATCH:
-                self._fresh_fit(request, self._clock(), budget=True)
+                yield from self._fresh_fit(request, self._clock(), budget=True)
             elif self.kind == GRADIENT:
-                self._gradient(request)
+                yield from self._gradient(request)
             else:
-                self._update(request)
+                yield from self._update(request)
         except Cancelled:
             pass  # a newer request waits in the mailbox; the model kept is valid
         except Exception:
             self.reset()
             raise
 
-    def _update(self, request: TrainingRequest) -> None:
+    def _update(self, request: TrainingRequest) -> Iterator[None]:
         X = request.points
         n = X.shape[0]
         started = self._clock()
@@ -210,7 +219,7 @@ class Trainer:
             self._generation, self._n_fitted, min_passes = request.generation, n, 1
             self._snapshots.forget_points()
         elif n >= request.n_components:
-            self._fresh_fit(request, started)
+            yield from self._fresh_fit(request, started)
             return
         else:
             # Fewer points than components: components appear as points arrive.
@@ -221,8 +230,10 @@ class Trainer:
             self._emit_snapshot(request, "incremental", 0, final=request.epochs == 0, force=True)
             if request.epochs == 0:
                 return
-        state, n_iter = self._refine(request, started, min_passes=min_passes, budget=True)
-        self._try_fresh_start(request)
+        state, n_iter = yield from self._refine(
+            request, started, min_passes=min_passes, budget=True
+        )
+        yield from self._try_fresh_start(request)
         self._emit_snapshot(request, state, n_iter, final=True, force=True)
 
     def _learn_new_points(self, X: np.ndarray) -> None:
@@ -246,13 +257,17 @@ class Trainer:
         )
         self._generation = request.generation
 
-    def _fresh_fit(self, request: TrainingRequest, started: float, *, budget=False) -> None:
+    def _fresh_fit(
+        self, request: TrainingRequest, started: float, *, budget=False
+    ) -> Iterator[None]:
         """A k-means start on all points, then EM passes (a time budget if ``budget``)."""
         self.reset()
         request = _at_most_one_component_per_point(request)
         self.model = self._fresh_model(request, request.seed)  # reset stays on Cancelled
         self._generation = request.generation
-        state, n_iter = self._refine(request, started, min_passes=1, budget=budget, fresh=True)
+        state, n_iter = yield from self._refine(
+            request, started, min_passes=1, budget=budget, fresh=True
+        )
         self._emit_snapshot(request, state, n_iter, final=True, force=True)
 
     def _fresh_model(
@@ -298,10 +313,11 @@ class Trainer:
         min_passes: int,
         budget: bool,
         fresh: bool = False,
-    ) -> tuple[str, int]:
+    ) -> Generator[None, None, tuple[str, int]]:
         """Up to ``epochs`` warm-started EM passes over all points, with progress snapshots.
 
-        Returns the final state (``"converged"`` or ``"stopped"``) and the passes run.
+        Yields after each pass; returns the final state (``"converged"`` or
+        ``"stopped"``) and the passes run.
         """
         X = request.points
         passes = max(request.epochs, min_passes)
@@ -321,9 +337,10 @@ class Trainer:
                 break
             if n_iter < passes and self._due():
                 self._emit_snapshot(request, "refining", n_iter, final=False)
+            yield
         return state, n_iter
 
-    def _try_fresh_start(self, request: TrainingRequest) -> None:
+    def _try_fresh_start(self, request: TrainingRequest) -> Iterator[None]:
         """Compare the incremental model with a fresh k-means start; keep the better.
 
         Incremental EM sees points in the order they were clicked and can settle in a
@@ -339,11 +356,12 @@ class Trainer:
         candidate = self._fresh_model(request, request.seed, gradient=False)
         for _ in candidate.iter_fit(X, max_iter=max(request.epochs, 20)):
             self.check()
+            yield
         if self.model.bic(X) - candidate.bic(X) > 2.0 * max(1.0, 1e-3 * n):
             self.model = candidate
             self._snapshots.forget_points()
 
-    def _train(self, request: TrainingRequest) -> None:
+    def _train(self, request: TrainingRequest) -> Iterator[None]:
         """Refit from scratch: ``n_init`` k-means starts, each EM to convergence; keep the best.
 
         Cancelled, it keeps the best model fitted so far (or the one being fitted, or
@@ -366,6 +384,7 @@ class Trainer:
                     self.check()
                     if not candidate.converged_ and self._due():
                         self._emit_snapshot(request, "training", n_iter, final=False)
+                    yield
                 if best is None or candidate.lower_bound_ > best.lower_bound_:
                     best = candidate
         except Cancelled:
@@ -378,7 +397,7 @@ class Trainer:
         state = "converged" if best.converged_ else "stopped"
         self._emit_snapshot(request, state, best.n_iter_, final=True, force=True)
 
-    def _gradient(self, request: TrainingRequest) -> None:
+    def _gradient(self, request: TrainingRequest) -> Iterator[None]:
         """Adam steps on all points, warm from the last model when its shape still fits."""
         started = self._clock()
         model = self.model
@@ -391,15 +410,15 @@ class Trainer:
         ):
             self._generation, self._n_fitted = request.generation, n
             self._snapshots.forget_points()
-            state, n_iter = self._refine(request, started, min_passes=1, budget=True)
+            state, n_iter = yield from self._refine(request, started, min_passes=1, budget=True)
             self._emit_snapshot(request, state, n_iter, final=True, force=True)
         else:
-            self._fresh_fit(request, started, budget=True)
+            yield from self._fresh_fit(request, started, budget=True)
 
-    def _refine_and_finish(self, request: TrainingRequest) -> None:
+    def _refine_and_finish(self, request: TrainingRequest) -> Iterator[None]:
         """Passes from the current model (after a repair), then the final snapshot."""
         self._snapshots.forget_points()
-        state, n_iter = self._refine(request, self._clock(), min_passes=1, budget=True)
+        state, n_iter = yield from self._refine(request, self._clock(), min_passes=1, budget=True)
         self._emit_snapshot(request, state, n_iter, final=True, force=True)
 
     def _repair(self, request: TrainingRequest) -> bool:
@@ -557,7 +576,8 @@ class Trainers:
     """One :class:`Trainer` per way of learning, sharing colours and the cancel flag.
 
     The worker hands every request here: it goes to the trainer the request names, or
-    to all three in turn for ``"Compare all"`` (each emitting its own snapshots).
+    to all three for ``"Compare all"``, interleaved pass by pass (each emitting its own
+    snapshots), so that they learn at once.
     """
 
     def __init__(self, emit: Callable[[ModelSnapshot], None], cancelled: threading.Event):
@@ -569,8 +589,11 @@ class Trainers:
 
     def run(self, request: TrainingRequest) -> None:
         """Serve ``request`` with the trainer(s) it names."""
-        kinds = TRAINERS if request.trainer == COMPARE_ALL else (request.trainer,)
-        for kind in kinds:
-            if self.cancelled.is_set():
-                return
-            self.trainers[kind].run(request)
+        if request.trainer != COMPARE_ALL:
+            self.trainers[request.trainer].run(request)
+            return
+        running = [self.trainers[kind].steps(request) for kind in TRAINERS]
+        while running:
+            for steps in list(running):
+                if next(steps, StopIteration) is StopIteration:
+                    running.remove(steps)

@@ -287,3 +287,19 @@ def test_colours_stay_with_clusters_across_trainers_types_and_k(qtbot, window, u
     assert len(set(snapshot.colors.tolist())) == 4
     # each fresh fit started a new curve; earlier ones stay, faded
     assert window.likelihood_plot.n_curves(TRAINERS[0]) >= 2
+
+
+def test_compare_all_interleaves_the_three_trainers():
+    import threading
+
+    from app.controller import reg_covar_for
+    from app.snapshot import TrainingRequest
+    from app.training import Trainers
+
+    out = []
+    request = TrainingRequest(0, _clusters(11), 0, 3, 20, reg_covar_for(20.0), trainer=COMPARE_ALL)
+    Trainers(out.append, threading.Event()).run(request)
+    first_final = min(i for i, s in enumerate(out) if s.final)
+    # every trainer has shown progress before the first one finishes: they learn at once
+    assert {s.trainer for s in out[: first_final + 1]} == set(TRAINERS)
+    assert {s.trainer for s in out if s.final} == set(TRAINERS)
