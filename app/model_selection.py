@@ -61,6 +61,7 @@ class ModelSelection(QObject):
         self.summary = QLabel("", panel)
         layout.addWidget(self.plot, 1)
         layout.addWidget(self.summary)
+        panel.setMinimumWidth(330)
         self.dock = QDockWidget("Choose K", window)
         self.dock.setObjectName("model-selection-panel")
         self.dock.setWidget(panel)
