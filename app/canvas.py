@@ -25,7 +25,8 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QGraphicsItem, QLabel
 
-from .geometry import SIGMA_LEVELS
+from .geometry import SIGMA_LEVELS, responsibilities
+from .likelihood_panel import TRAINER_STYLES
 from .palette import UNASSIGNED_COLOR, component_color
 from .snapshot import ModelSnapshot
 
@@ -155,6 +156,28 @@ class PointCloudItem(pg.GraphicsObject):
         painter.setTransform(transform)
 
 
+#: Soft colours are rounded to this many levels per channel, so that points share sprites.
+SOFT_COLOR_LEVELS = 32
+
+
+def _soft_groups(points: np.ndarray, snapshot: ModelSnapshot) -> list:
+    """Points grouped by their mixed colour: each component's colour by responsibility."""
+    resp = responsibilities(points, snapshot.weights, snapshot.means, snapshot.covariances)
+    palette = np.array([component_color(slot) for slot in snapshot.colors], dtype=np.float64)
+    step = 255.0 / (SOFT_COLOR_LEVELS - 1)
+    mixed = np.rint(resp @ palette / step).astype(np.int64)  # [n, 3] quantised
+    keys = (mixed[:, 0] * SOFT_COLOR_LEVELS + mixed[:, 1]) * SOFT_COLOR_LEVELS + mixed[:, 2]
+    unique, inverse = np.unique(keys, return_inverse=True)
+    order = np.argsort(inverse, kind="stable")
+    bounds = np.searchsorted(inverse[order], np.arange(unique.shape[0] + 1))
+    groups = []
+    for g in range(unique.shape[0]):
+        members = order[bounds[g] : bounds[g + 1]]
+        rgb = tuple(int(min(255, round(v * step))) for v in mixed[members[0]])
+        groups.append((points[members], rgb))
+    return groups
+
+
 def _map(transform, points: np.ndarray) -> np.ndarray:
     """Data to device coordinates with an affine ``QTransform``, shape (n, 2)."""
     out = np.empty_like(points)
@@ -170,13 +193,17 @@ class EllipsesItem(pg.PlotCurveItem):
 
     ``setData`` receives every ring end to end; painting strokes each component's rings
     in its colour (thicker and more opaque at 1 sd) and fills the 1-sd ellipse with an
-    opacity that follows the component's weight.
+    opacity that follows the component's weight. ``line_style`` strokes every ring (the
+    trainer's style in "Compare all"); collapsed components are drawn dashed (dash-dot
+    when the line style is dashed already) and not filled.
     """
 
-    def __init__(self):
+    def __init__(self, line_style: Qt.PenStyle = Qt.PenStyle.SolidLine, fill: bool = True):
         # The pen only sizes the bounding rectangle (painting uses per-component pens):
         # as wide as the widest of those, so antialiased edges are never clipped.
         super().__init__(antialias=True, pen=pg.mkPen(width=3))
+        self.line_style = line_style
+        self.fill = fill
         self._strokes: list[tuple[QPainterPath, QPen]] = []
         self._fills: list[tuple[QPainterPath, QBrush]] = []
 
@@ -192,6 +219,12 @@ class EllipsesItem(pg.PlotCurveItem):
         n_vertices = x.shape[0] // n_rings
         n_levels = len(SIGMA_LEVELS)
         strokes, fills = [], []
+        collapsed = set(snapshot.collapsed)
+        collapsed_style = (
+            Qt.PenStyle.DashLine
+            if self.line_style == Qt.PenStyle.SolidLine
+            else Qt.PenStyle.DashDotLine
+        )
         for ring in range(n_rings):
             component = int(snapshot.ring_component[ring])
             level = SIGMA_LEVELS[ring % n_levels]
@@ -202,8 +235,9 @@ class EllipsesItem(pg.PlotCurveItem):
             color.setAlpha(alpha)
             pen = QPen(color.darker(150), width)  # darker than the points it crosses
             pen.setCosmetic(True)
+            pen.setStyle(collapsed_style if component in collapsed else self.line_style)
             strokes.append((path, pen))
-            if level == SIGMA_LEVELS[0]:
+            if level == SIGMA_LEVELS[0] and self.fill and component not in collapsed:
                 fill = QColor(*component_color(snapshot.colors[component]))
                 fill.setAlpha(int(20 + 90 * float(snapshot.weights[component])))
                 fills.append((path, QBrush(fill)))
@@ -271,11 +305,30 @@ class Canvas(pg.PlotWidget):
             self.view_box.addItem(item, ignoreBounds=True)
         self._weight_labels: list[pg.TextItem] = []
         self._mean_brushes: dict[int, QBrush] = {}
+        # Collapsed components: a warning marker at the mean.
+        self.collapsed_item = pg.ScatterPlotItem(
+            size=22, symbol="t1", pen=pg.mkPen(200, 0, 0, width=2), brush=pg.mkBrush(255, 230, 0)
+        )
+        self.collapsed_item.setZValue(5)
+        self.view_box.addItem(self.collapsed_item, ignoreBounds=True)
+        # "Compare all": the other trainers' ellipses, in their line styles.
+        self.primary_trainer = next(iter(TRAINER_STYLES))
+        self.trainer_ellipses: dict[str, EllipsesItem] = {}
+        self.trainer_snapshots: dict[str, ModelSnapshot] = {}
 
         self.hint = QLabel("Click to add points", self)
         self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.hint.setStyleSheet("color: rgb(130, 130, 130); font-size: 18px;")
         self.hint.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        # What is under the cursor, over the plot's top-left corner: as wide as its text
+        # needs, so nothing is cut at any window width the plot fits in.
+        self.readout = QLabel(self)
+        self.readout.setTextFormat(Qt.TextFormat.RichText)
+        self.readout.setStyleSheet(
+            "background: rgba(255, 255, 255, 210); color: rgb(40, 40, 40); padding: 2px 4px;"
+        )
+        self.readout.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.readout.hide()
 
         # One threshold for both sides: below it a gesture is our click, above it
         # pyqtgraph's drag; pyqtgraph's other trigger (any movement once the button has
@@ -287,6 +340,7 @@ class Canvas(pg.PlotWidget):
         self.scene().sigMouseMoved.connect(self._on_move)
         self.snapshot: ModelSnapshot | None = None
         self._drawn_grouped: np.ndarray | None = None  # the grouping points_item shows
+        self.soft_colors = False  # points mix their components' colours
 
     # -- input ---------------------------------------------------------------------------
 
@@ -362,8 +416,43 @@ class Canvas(pg.PlotWidget):
         hint = self.__dict__.get("hint")  # resizeEvent runs inside PlotWidget.__init__
         if hint is not None:
             hint.setGeometry(0, 0, self.width(), self.height() // 2)
+        if self.__dict__.get("readout") is not None:
+            self.place_readout()
+
+    def show_readout(self, text: str) -> None:
+        """Show ``text`` (rich text) over the plot's top-left corner; empty hides it."""
+        self.readout.setText(text)
+        self.readout.setVisible(bool(text))
+        self.place_readout()
+
+    def place_readout(self) -> None:
+        """Put the readout inside the plot area's top-left corner, sized to its text."""
+        self.readout.adjustSize()
+        rect = self.mapFromScene(self.view_box.sceneBoundingRect()).boundingRect()
+        self.readout.move(rect.left() + 4, rect.top() + 4)
 
     # -- view ----------------------------------------------------------------------------
+
+    def set_equal_aspect(self, on: bool, points: np.ndarray | None = None) -> None:
+        """Equal scales on both axes (on) or independent scales (off), then fit ``points``.
+
+        Ellipses are drawn in data coordinates, so they stay correct either way.
+        """
+        self.view_box.setAspectLocked(on, ratio=1.0)
+        if points is not None and points.shape[0]:
+            self.fit_view(points)
+
+    @property
+    def equal_aspect(self) -> bool:
+        """Whether both axes have the same scale."""
+        return bool(self.view_box.state["aspectLocked"])
+
+    def set_soft_colors(self, on: bool, points: np.ndarray) -> None:
+        """Colour points by responsibility (on) or by their most responsible component."""
+        if on != self.soft_colors:
+            self.soft_colors = on
+            self._drawn_grouped = None
+            self.show_points(self.snapshot, points)
 
     def view_extent(self) -> float:
         """The larger side of the visible data rectangle."""
@@ -378,7 +467,10 @@ class Canvas(pg.PlotWidget):
         low, high = points.min(axis=0), points.max(axis=0)
         centre, half = (low + high) / 2, (high - low) / 2
         size = float(max(half.max(), 1e-12 * max(1.0, float(np.abs(centre).max())), 1e-300))
-        half = np.maximum(half, size * 0.2)
+        if self.equal_aspect:
+            half = np.maximum(half, size * 0.2)
+        else:  # each axis fitted to its own span
+            half = np.where(half > 0, half, size)
         self.view_box.setRange(
             xRange=(centre[0] - half[0], centre[0] + half[0]),
             yRange=(centre[1] - half[1], centre[1] + half[1]),
@@ -396,7 +488,12 @@ class Canvas(pg.PlotWidget):
         drawn = 0
         if snapshot is not None and snapshot.grouped_points.shape[0]:
             grouped, starts = snapshot.grouped_points, snapshot.group_starts
-            if grouped is not self._drawn_grouped:
+            if grouped is not self._drawn_grouped and self.soft_colors:
+                self._drawn_grouped = grouped
+                self.points_item.set_groups(
+                    _soft_groups(grouped, snapshot), bounds=snapshot.grouped_bounds
+                )
+            elif grouped is not self._drawn_grouped:
                 self._drawn_grouped = grouped
                 self.points_item.set_groups(
                     [
@@ -413,9 +510,41 @@ class Canvas(pg.PlotWidget):
         if pending.shape[0] or self.pending_item.n_points:
             self.pending_item.set_groups([(pending, UNASSIGNED_COLOR)])
 
+    def set_trainers(self, primary: str, others: tuple[str, ...] = ()) -> None:
+        """Draw ``primary``'s model in full and the ellipses of ``others`` beside it."""
+        self.primary_trainer = primary
+        style = TRAINER_STYLES.get(primary, (None, Qt.PenStyle.SolidLine))[1]
+        self.ellipses_item.line_style = style if others else Qt.PenStyle.SolidLine
+        for trainer, item in self.trainer_ellipses.items():
+            item.setVisible(trainer in others)
+        for trainer in list(self.trainer_snapshots):
+            if trainer not in others:
+                del self.trainer_snapshots[trainer]
+
+    def _trainer_item(self, trainer: str) -> EllipsesItem:
+        item = self.trainer_ellipses.get(trainer)
+        if item is None:
+            style = TRAINER_STYLES.get(trainer, (None, Qt.PenStyle.SolidLine))[1]
+            item = self.trainer_ellipses[trainer] = EllipsesItem(style, fill=False)
+            item.setZValue(self.ellipses_item.zValue())
+            self.view_box.addItem(item, ignoreBounds=True)
+        return item
+
     def show_model(self, snapshot: ModelSnapshot, points: np.ndarray) -> None:
-        """Draw ``snapshot`` (model and points); ``points`` are the session's current ones."""
+        """Draw ``snapshot`` (model and points); ``points`` are the session's current ones.
+
+        A snapshot of another trainer than the primary one (in "Compare all") adds only
+        its ellipses, in that trainer's line style.
+        """
+        if snapshot.trainer != self.primary_trainer:
+            item = self._trainer_item(snapshot.trainer)
+            item.set_snapshot(snapshot)
+            item.setVisible(True)
+            self.trainer_snapshots[snapshot.trainer] = snapshot
+            return
         self.ellipses_item.set_snapshot(snapshot)
+        collapsed = list(snapshot.collapsed)
+        self.collapsed_item.setData(pos=snapshot.means[collapsed].reshape(-1, 2))
         # Brushes reused and sizes in whole pixels: the scatter item's symbol atlas then
         # renders each marker once instead of once per snapshot.
         colors = [self._mean_brush(slot) for slot in snapshot.colors]

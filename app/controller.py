@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
-from .snapshot import ModelSnapshot, TrainingRequest
+from .snapshot import COMPARE_ALL, TRAINERS, ModelSnapshot, TrainingRequest
 from .worker import Mailbox, TrainingWorker
 
 #: Regulariser relative to the squared scale of the data: the same model at any
@@ -47,14 +47,19 @@ class TrainingController(QObject):
         self.n_init = 4
         self.time_budget_s = 5.0
         self.seed = 0
+        self.trainer = TRAINERS[0]  # or COMPARE_ALL
+        self.covariance_type = "full"
         self._mailbox = Mailbox()
         self._thread: QThread | None = None
         self._worker: TrainingWorker | None = None
         self._next_id = 0
         self._delivered_id = -1
         self._busy = False
-        self._pending: ModelSnapshot | None = None  # received, not yet delivered
+        # received, not yet delivered: the newest of each trainer
+        self._pending: dict[str, ModelSnapshot] = {}
         self._delivery_scheduled = False
+        self._expected: tuple[str, ...] = ()  # trainers that serve the newest request
+        self._finished: set[str] = set()  # those whose final snapshot has been delivered
         self._settings_timer = QTimer(self)
         self._settings_timer.setSingleShot(True)
         self._settings_timer.setInterval(SETTINGS_DELAY_MS)
@@ -73,7 +78,14 @@ class TrainingController(QObject):
         return self._next_id - 1
 
     def update(
-        self, points: np.ndarray, generation: int, scale: float, *, train: bool = False
+        self,
+        points: np.ndarray,
+        generation: int,
+        scale: float,
+        *,
+        train: bool = False,
+        step: str = "",
+        repair: bool = False,
     ) -> int:
         """Ask for a model of ``points``; returns the request id.
 
@@ -88,6 +100,11 @@ class TrainingController(QObject):
             point): the regulariser follows it.
         train : bool
             Refit from scratch with restarts (the Train button).
+        step : str
+            ``"e"`` or ``"m"``: one half of a step-by-step pass (see
+            :meth:`app.training.Trainer.run`); ``""``: live training.
+        repair : bool
+            Re-seed collapsed components first.
         """
         self._settings_timer.stop()  # this request carries the settings already
         request = TrainingRequest(
@@ -101,8 +118,14 @@ class TrainingController(QObject):
             n_init=self.n_init,
             time_budget_s=self.time_budget_s,
             seed=self.seed,
+            trainer=self.trainer,
+            covariance_type=self.covariance_type,
+            step=step,
+            repair=repair,
         )
         self._next_id += 1
+        self._expected = TRAINERS if self.trainer == COMPARE_ALL else (self.trainer,)
+        self._finished = set()
         self.start()
         self._mailbox.post(request)
         self._set_busy(True)
@@ -113,6 +136,18 @@ class TrainingController(QObject):
         """Change the number of components; :attr:`refit_wanted` follows (coalesced)."""
         if value != self.n_components:
             self.n_components = int(value)
+            self._settings_timer.start()
+
+    def set_trainer(self, name: str) -> None:
+        """Change how the model learns; :attr:`refit_wanted` follows (coalesced)."""
+        if name != self.trainer:
+            self.trainer = name
+            self._settings_timer.start()
+
+    def set_covariance_type(self, name: str) -> None:
+        """Change the covariance type; :attr:`refit_wanted` follows (coalesced)."""
+        if name != self.covariance_type:
+            self.covariance_type = name
             self._settings_timer.start()
 
     def set_epochs(self, value: int) -> None:
@@ -172,7 +207,7 @@ class TrainingController(QObject):
         # newest is delivered, once the queue has been read.
         if self._mailbox.closed or snapshot.request_id < self._delivered_id:
             return  # stale: a newer model is already drawn
-        self._pending = snapshot
+        self._pending[snapshot.trainer] = snapshot
         if not self._delivery_scheduled:
             self._delivery_scheduled = True
             QTimer.singleShot(0, self._deliver)
@@ -180,13 +215,16 @@ class TrainingController(QObject):
     @Slot()
     def _deliver(self) -> None:
         self._delivery_scheduled = False
-        snapshot, self._pending = self._pending, None
-        if snapshot is None or self._mailbox.closed or snapshot.request_id < self._delivered_id:
-            return
-        self._delivered_id = snapshot.request_id
-        self.snapshot_ready.emit(snapshot)
-        if snapshot.final and snapshot.request_id == self.latest_request_id:
-            self._set_busy(False)
+        pending, self._pending = self._pending, {}
+        for snapshot in sorted(pending.values(), key=lambda s: s.request_id):
+            if self._mailbox.closed or snapshot.request_id < self._delivered_id:
+                continue
+            self._delivered_id = snapshot.request_id
+            self.snapshot_ready.emit(snapshot)
+            if snapshot.final and snapshot.request_id == self.latest_request_id:
+                self._finished.add(snapshot.trainer)
+                if self._finished >= set(self._expected):
+                    self._set_busy(False)
 
     @Slot(int, str)
     def _on_failed(self, request_id: int, message: str) -> None:

@@ -66,6 +66,49 @@ def ellipse_outlines(
     return x.ravel(), y.ravel(), connect.ravel(), ring_component
 
 
+def full_covariances(covariances, covariance_type: str, n_components: int) -> np.ndarray:
+    """Covariances of any gmm_core covariance type as full matrices, shape (K, 2, 2).
+
+    Parameters
+    ----------
+    covariances : ndarray
+        (K, 2, 2) for ``"full"``, (2, 2) for ``"tied"`` (one shared matrix), (K, 2) for
+        ``"diag"``, (K,) for ``"spherical"``.
+    covariance_type : str
+    n_components : int
+    """
+    c = np.asarray(covariances, dtype=np.float64)
+    if covariance_type == "tied":
+        return np.broadcast_to(c.reshape(2, 2), (n_components, 2, 2)).copy()
+    if covariance_type == "diag":
+        out = np.zeros((n_components, 2, 2))
+        out[:, [0, 1], [0, 1]] = c.reshape(n_components, 2)
+        return out
+    if covariance_type == "spherical":
+        return c.reshape(n_components, 1, 1) * np.eye(2)[None]
+    return c.reshape(n_components, 2, 2).copy()
+
+
+def typed_covariances(full: np.ndarray, covariance_type: str, weights: np.ndarray) -> np.ndarray:
+    """Full (K, 2, 2) covariances in a covariance type's own shape.
+
+    The inverse of :func:`full_covariances` on matrices of that form; others are
+    averaged into it.
+
+    ``"tied"`` takes the ``weights``-weighted mean matrix, ``"diag"`` the diagonals,
+    ``"spherical"`` the mean of each diagonal.
+    """
+    full = np.asarray(full, dtype=np.float64).reshape(-1, 2, 2)
+    if covariance_type == "tied":
+        w = np.asarray(weights, dtype=np.float64)
+        return np.einsum("k,kij->ij", w / w.sum(), full)
+    if covariance_type == "diag":
+        return full[:, [0, 1], [0, 1]].copy()
+    if covariance_type == "spherical":
+        return full[:, [0, 1], [0, 1]].mean(axis=1)
+    return full.copy()
+
+
 def log_prob_components(
     X: np.ndarray, weights: np.ndarray, means: np.ndarray, covariances: np.ndarray
 ) -> np.ndarray:
@@ -92,6 +135,18 @@ def log_prob_components(
         dy = X[:, 1:2] - means[None, :, 1]  # [n, K]
         maha = (c * dx * dx - 2.0 * b * dx * dy + a * dy * dy) / det  # [n, K]
         return np.log(weights) - _LOG_2PI - 0.5 * np.log(det) - 0.5 * maha
+
+
+def responsibilities(
+    X: np.ndarray, weights: np.ndarray, means: np.ndarray, covariances: np.ndarray
+) -> np.ndarray:
+    """Posterior probability of each component for each point, shape (n, K)."""
+    log_prob = log_prob_components(X, weights, means, covariances)  # [n, K]
+    top = np.max(log_prob, axis=1, keepdims=True)
+    with np.errstate(invalid="ignore"):
+        resp = np.exp(log_prob - top)
+        resp /= np.sum(resp, axis=1, keepdims=True)
+    return np.where(np.isfinite(resp), resp, 1.0 / max(1, resp.shape[1]))
 
 
 def match_slots(

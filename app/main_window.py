@@ -29,10 +29,14 @@ from PySide6.QtWidgets import (
 
 from .canvas import Canvas
 from .controller import TrainingController
+from .density import DensityLayer
 from .geometry import log_prob_components
+from .insight import Insight
 from .io import read_points, write_points
+from .model_selection import ModelSelection
 from .palette import component_color
 from .resources import app_icon, resource_path
+from .samples import SampleLayer
 from .session import Session
 from .snapshot import ModelSnapshot
 
@@ -58,6 +62,7 @@ class MainWindow(QMainWindow):
     """
 
     model_updated = Signal(object)  # ModelSnapshot, after it has been drawn
+    k_scores_ready = Signal(object)  # app.snapshot.KScores: BIC and AIC against K
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -77,6 +82,7 @@ class MainWindow(QMainWindow):
         self._build_panel()
         self._build_menus()
         self._build_status_bar()
+        self._build_insight()
 
         self.session.changed.connect(self._on_session_changed)
         self.controller.snapshot_ready.connect(self._on_snapshot)
@@ -157,6 +163,7 @@ class MainWindow(QMainWindow):
         form.addRow("Components", self.components_spin)
         form.addRow("Epochs", self.epochs_spin)
         layout.addLayout(form)
+        self._panel_form, self._panel_layout = form, layout
         for action in (self.train_action, self.clear_action):
             button = QToolButton(panel)
             button.setDefaultAction(action)
@@ -196,21 +203,25 @@ class MainWindow(QMainWindow):
         edit_menu.addAction(self.clear_action)
         model_menu = bar.addMenu("&Model")
         model_menu.addAction(self.train_action)
+        self._model_menu = model_menu
         view_menu = bar.addMenu("&View")
         view_menu.addAction(self.fit_view_action)
+        self._view_menu = view_menu
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self.about_action)
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
-        self.hover_label = QLabel(self)
-        self.hover_label.setTextFormat(Qt.TextFormat.RichText)
-        bar.addWidget(self.hover_label, 1)
+        # The cursor readout sits over the plot (it needs more room than the bar has left).
+        self.hover_label = self.canvas.readout
         self.points_label = QLabel(self)
         self.components_label = QLabel(self)
         self.loglik_label = QLabel(self)
         self.bic_label = QLabel(self)
         self.state_label = QLabel(self)
+        self.collapse_label = QLabel(self)
+        self.collapse_label.setStyleSheet("color: rgb(190, 0, 0);")
+        bar.addPermanentWidget(self.collapse_label)
         # Widths fixed for the longest text each shows, so the bar does not jitter or clip.
         metrics = self.fontMetrics()
         for label, longest in (
@@ -222,6 +233,37 @@ class MainWindow(QMainWindow):
         ):
             label.setMinimumWidth(metrics.horizontalAdvance(longest) + 4)
             bar.addPermanentWidget(label)
+
+    def _build_insight(self) -> None:
+        """Trainers, covariance types, step by step, repair, the likelihood panel."""
+        self.insight = Insight(self)
+        self.insight.add_to_panel(self._panel_form, self._panel_layout)
+        self.insight.add_to_menu(self._model_menu, self._view_menu)
+        self.density = DensityLayer(self)
+        self.density_action = self.density.density_action
+        self.samples = SampleLayer(self)
+        self.sample_action = self.samples.sample_action
+        self.keep_samples_action = self.samples.keep_samples_action
+        self._view_menu.addAction(self.density_action)
+        self._model_menu.addSeparator()
+        self._model_menu.addActions([self.sample_action, self.keep_samples_action])
+        for name in (
+            "trainer_combo",
+            "covariance_combo",
+            "live_action",
+            "step_action",
+            "play_action",
+            "repair_action",
+            "likelihood_plot",
+            "soft_colors_action",
+            "equal_aspect_action",
+        ):
+            setattr(self, name, getattr(self.insight, name))
+        self.model_selection = ModelSelection(self)
+        self.model_selection_action = self.model_selection.model_selection_action
+        self.apply_best_k_action = self.model_selection.apply_best_k_action
+        self._model_menu.addSeparator()
+        self._model_menu.addActions([self.model_selection_action, self.apply_best_k_action])
 
     # -- the testing contract --------------------------------------------------------------
 
@@ -282,6 +324,7 @@ class MainWindow(QMainWindow):
             self.show_error(f"Could not open {path.name}:\n{error}")
             return False
         self._file = path
+        self.insight.view_for(points)  # independent scales for columns of unlike spans
         self.canvas.fit_view(points)
         self._next_edit_trains = True  # one request for the file: Train, with restarts
         try:
@@ -346,24 +389,41 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _on_session_changed(self) -> None:
-        self._request_model(train=self._next_edit_trains)
+        if self.insight.live or len(self.session) == 0:
+            self._request_model(train=self._next_edit_trains)
         points = self.session.points
         self.canvas.show_points(self._snapshot_for(points), points)
         self._update_status()
 
     @Slot()
     def _on_refit_wanted(self) -> None:
-        if len(self.session):
+        if len(self.session) and self.insight.live:
             self._request_model()
 
-    def _request_model(self, *, train: bool = False) -> None:
+    def request_model(self, *, train: bool = False, step: str = "", repair: bool = False) -> None:
+        """Ask for a model of the current points (see :meth:`TrainingController.update`)."""
+        self._request_model(train=train, step=step, repair=repair)
+
+    @property
+    def snapshot(self) -> ModelSnapshot | None:
+        """The drawn model (the primary trainer's in "Compare all")."""
+        return self._snapshot
+
+    def _request_model(self, *, train: bool = False, step: str = "", repair: bool = False) -> None:
         """Ask the controller for a model of the session's points."""
         # The regulariser follows the data's extent; a single point (or several at one
         # place) has none, and takes the view's.
         scale = self.session.extent
         if not scale > 0:
             scale = self.canvas.view_extent()
-        self.controller.update(self.session.points, self.session.generation, scale, train=train)
+        self.controller.update(
+            self.session.points,
+            self.session.generation,
+            scale,
+            train=train,
+            step=step,
+            repair=repair,
+        )
 
     def _snapshot_for(self, points: np.ndarray) -> ModelSnapshot | None:
         """The drawn snapshot if its points are a prefix of ``points``, else None."""
@@ -381,6 +441,10 @@ class MainWindow(QMainWindow):
         # A snapshot of points that changed since (an undo in flight) is still the newest
         # model there is; the points drawn are always the session's.
         self.canvas.show_model(snapshot, self.session.points)
+        self.insight.on_snapshot(snapshot)
+        if snapshot.trainer != self.canvas.primary_trainer:
+            self.model_updated.emit(snapshot)  # "Compare all": drawn beside the primary
+            return
         self._snapshot = snapshot
         self._update_status()
         if self._hover is not None:
@@ -406,7 +470,7 @@ class MainWindow(QMainWindow):
         digits = int(np.clip(np.ceil(np.log10(magnitude / pixel)) + 1, 3, 15))
         position = f"({x:.{digits}g}, {y:.{digits}g})"
         if snapshot is None or snapshot.n_components == 0:
-            self.hover_label.setText(position)
+            self.canvas.show_readout(position)
             return
         log_prob = log_prob_components(
             np.array([[x, y]]), snapshot.weights, snapshot.means, snapshot.covariances
@@ -416,7 +480,7 @@ class MainWindow(QMainWindow):
         responsibilities = np.exp(log_prob - log_density)
         k = int(np.argmax(responsibilities))
         r, g, b = component_color(snapshot.colors[k])
-        self.hover_label.setText(
+        self.canvas.show_readout(
             f"{html.escape(position)} &nbsp; log density {log_density:.4g} &nbsp; "
             f"<span style='color: rgb({r},{g},{b})'>&#9632;</span> component {k + 1} "
             f"({100 * responsibilities[k]:.0f}%)"
@@ -425,7 +489,7 @@ class MainWindow(QMainWindow):
     @Slot()
     def _on_left(self) -> None:
         self._hover = None
-        self.hover_label.setText("")
+        self.canvas.show_readout("")
 
     def _update_status(self) -> None:
         snapshot = self._snapshot
@@ -454,6 +518,13 @@ class MainWindow(QMainWindow):
             if snapshot.state == "converged":
                 state = f"converged, {snapshot.n_iter} passes"
         self.state_label.setText(state)
+        collapsed = snapshot.collapsed if snapshot is not None else ()
+        self.collapse_label.setText(
+            "collapsed: " + ", ".join(f"component {k + 1}" for k in collapsed) if collapsed else ""
+        )
+        self.collapse_label.setToolTip(
+            "Tiny weight, too few points or no width: Model > Repair Collapsed re-seeds them"
+        )
 
     # -- drag and drop ---------------------------------------------------------------------
 
@@ -470,9 +541,11 @@ class MainWindow(QMainWindow):
     # -- closing ---------------------------------------------------------------------------
 
     def closeEvent(self, event) -> None:  # noqa: D102
-        self.controller.shutdown()
+        self.shutdown()
         super().closeEvent(event)
 
     def shutdown(self) -> None:
-        """Stop the worker thread (also called on application quit)."""
+        """Stop the worker threads (also called on application quit)."""
         self.controller.shutdown()
+        self.model_selection.shutdown()
+        self.density.shutdown()

@@ -14,7 +14,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .geometry import data_extent, ellipse_outlines, group_by_label, match_slots
+from .collapse import collapsed_components
+from .geometry import (
+    data_extent,
+    ellipse_outlines,
+    full_covariances,
+    group_by_label,
+    match_slots,
+)
 
 #: Above this many points, progress snapshots reuse the last points layer (one E-step
 #: costs as much as an EM pass there); the last snapshot of a request recomputes it.
@@ -52,6 +59,15 @@ class TrainingRequest:
     time_budget_s : float
         Wall-clock cap on the refinement of an ordinary update (not of Train).
     seed : int
+    trainer : str
+        How the model learns: one of :data:`TRAINERS` (``"Compare all"`` runs the three).
+    covariance_type : str
+        One of :data:`COVARIANCE_TYPES`.
+    step : str
+        ``""`` for live training; ``"e"`` or ``"m"`` for the halves of one step-by-step
+        pass (see :meth:`app.training.Trainer.run`).
+    repair : bool
+        Re-seed the collapsed components at the worst-explained points first.
     """
 
     request_id: int
@@ -64,9 +80,56 @@ class TrainingRequest:
     n_init: int = 4
     time_budget_s: float = 5.0
     seed: int = 0
+    trainer: str = "Online EM"
+    covariance_type: str = "full"
+    step: str = ""
+    repair: bool = False
 
+
+#: How the model learns (``window.trainer_combo``), in the order shown.
+TRAINERS: tuple[str, ...] = ("Online EM", "Batch EM", "Gradient (Adam)")
+
+#: The combo's fourth choice: the three trainers learn the same points at once.
+COMPARE_ALL = "Compare all"
+
+#: Covariance types (``window.covariance_combo``), as gmm_core names them.
+COVARIANCE_TYPES: tuple[str, ...] = ("full", "tied", "diag", "spherical")
 
 _EMPTY_F = frozen(np.zeros(0))
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class KScoresRequest:
+    """Model selection asked of the background thread: score each K on ``points``."""
+
+    request_id: int
+    points: np.ndarray
+    reg_covar: float
+    covariance_type: str = "full"
+    ks: tuple[int, ...] = tuple(range(1, 11))
+    seed: int = 0
+    train: bool = False  # never: a mailbox's Train flag does not apply
+
+
+@dataclass(frozen=True, slots=True)
+class KScores:
+    """BIC and AIC against the number of components (``window.k_scores_ready``).
+
+    Attributes
+    ----------
+    request_id : int
+    ks : tuple of int
+    bic, aic : tuple of float
+        One per K (nan where K exceeds the number of points); lower is better.
+    best_k : int
+        The K of the lowest BIC.
+    """
+
+    request_id: int
+    ks: tuple[int, ...]
+    bic: tuple[float, ...]
+    aic: tuple[float, ...]
+    best_k: int
 
 
 @dataclass(frozen=True, slots=True, eq=False, repr=False)
@@ -109,6 +172,16 @@ class ModelSnapshot:
         or ``"stopped"`` (epochs or time budget spent).
     final : bool
         Whether this is the last snapshot of its request.
+    trainer : str
+        The trainer that made this model (one of :data:`TRAINERS`).
+    covariance_type : str
+        The model's covariance type; ``covariances`` are always full (K, 2, 2) matrices,
+        of that type's form (one matrix for tied, diagonal for diag, multiples of the
+        identity for spherical).
+    log_likelihood : float
+        Mean log-likelihood per point of this snapshot's model (nan when not known).
+    collapsed : tuple of int
+        Components flagged as collapsed (see :mod:`app.collapse`).
     """
 
     request_id: int
@@ -132,10 +205,19 @@ class ModelSnapshot:
     n_iter: int = 0
     state: str = "empty"
     final: bool = True
+    trainer: str = TRAINERS[0]
+    covariance_type: str = "full"
+    collapsed: tuple[int, ...] = ()
+
+    @property
+    def log_likelihood(self) -> float:
+        """Mean log-likelihood per point of this snapshot's model (nan when not known)."""
+        return self.mean_log_likelihood
 
     def __repr__(self) -> str:
         return (
-            f"ModelSnapshot(request_id={self.request_id}, n_points={self.n_points}, "
+            f"ModelSnapshot({self.trainer!r}, request_id={self.request_id}, "
+            f"n_points={self.n_points}, "
             f"n_components={self.n_components}, state={self.state!r}, final={self.final})"
         )
 
@@ -145,9 +227,16 @@ class ModelSnapshot:
         return int(self.weights.shape[0])
 
 
-def n_parameters(n_components: int, n_features: int = 2) -> int:
-    """Free parameters of a full-covariance mixture (weights, means, covariances)."""
-    return n_components * (1 + n_features + n_features * (n_features + 1) // 2) - 1
+def n_parameters(n_components: int, n_features: int = 2, covariance_type: str = "full") -> int:
+    """Free parameters of a mixture (weights, means, covariances), as scikit-learn counts."""
+    per_matrix = n_features * (n_features + 1) // 2
+    covariance = {
+        "full": n_components * per_matrix,
+        "tied": per_matrix,
+        "diag": n_components * n_features,
+        "spherical": n_components,
+    }[covariance_type]
+    return n_components * (1 + n_features) - 1 + covariance
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -189,6 +278,30 @@ class PointsLayer:
 LabelFunction = Callable[[np.ndarray], tuple[np.ndarray, float]]
 
 
+class PaletteSlots:
+    """Which palette slot each drawn component has: colours follow components.
+
+    One object can serve several builders (the trainers of "Compare all"), so that the
+    same cluster has the same colour in every model and after a change of trainer.
+    """
+
+    def __init__(self):
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the slots: the next model takes the first colours."""
+        self.slots = np.zeros(0, dtype=np.int64)  # palette slot per drawn component
+        self.means = np.zeros((0, 2))  # [K, 2] the drawn means, in slot order
+
+    def assign(self, means: np.ndarray, scale: float) -> np.ndarray:
+        """Slots for ``means`` (K, 2), each keeping the colour of the nearest old mean."""
+        return match_slots(self.means, self.slots, means, scale)
+
+    def remember(self, means: np.ndarray, slots: np.ndarray) -> None:
+        """The components now drawn, in slot order."""
+        self.means, self.slots = means, slots
+
+
 class SnapshotBuilder:
     """Turns fitted models into snapshots, one request after another.
 
@@ -200,17 +313,26 @@ class SnapshotBuilder:
     ----------
     large_n : int
         Above this many points, progress snapshots reuse the last points layer.
+    palette : PaletteSlots, optional
+        Shared with other builders to give their models the same colours.
+    trainer : str
+        Written into every snapshot.
     """
 
-    def __init__(self, large_n: int = LARGE_N):
+    def __init__(
+        self,
+        large_n: int = LARGE_N,
+        palette: PaletteSlots | None = None,
+        trainer: str = TRAINERS[0],
+    ):
         self.large_n = large_n
+        self.trainer = trainer
         self._layer: PointsLayer | None = None
-        self.reset_colors()
+        self.palette = palette if palette is not None else PaletteSlots()
 
     def reset_colors(self) -> None:
         """Forget the palette slots: the next model takes the first colours."""
-        self._slots = np.zeros(0, dtype=np.int64)  # palette slot per drawn component
-        self._slot_means = np.zeros((0, 2))  # [K, 2] the drawn means, in slot order
+        self.palette.reset()
 
     def forget_points(self) -> None:
         """Do not reuse the last points layer (the points or the model were replaced)."""
@@ -220,7 +342,13 @@ class SnapshotBuilder:
         """The snapshot of no model at all (no points)."""
         self.reset_colors()
         self.forget_points()
-        return ModelSnapshot(request.request_id, 0, generation=request.generation)
+        return ModelSnapshot(
+            request.request_id,
+            0,
+            generation=request.generation,
+            trainer=self.trainer,
+            covariance_type=request.covariance_type,
+        )
 
     def build(
         self,
@@ -257,11 +385,12 @@ class SnapshotBuilder:
         n = X.shape[0]
         weights = np.array(model.weights_, dtype=np.float64)  # [K]
         means = np.array(model.means_, dtype=np.float64).reshape(-1, 2)  # [K, 2]
-        covariances = np.array(model.covariances_, dtype=np.float64).reshape(-1, 2, 2)
+        covariance_type = getattr(model, "covariance_type", "full")
+        covariances = full_covariances(model.covariances_, covariance_type, weights.shape[0])
         # Stable colours: each component keeps the slot of the nearest old component;
         # the snapshot lists components in slot order.
         scale = max(data_extent(X), np.sqrt(request.reg_covar) * 1e3)
-        slots = match_slots(self._slot_means, self._slots, means, scale)
+        slots = self.palette.assign(means, scale)
         order = np.argsort(slots)
         snapshot_index = np.empty_like(order)
         snapshot_index[order] = np.arange(order.shape[0])  # model component -> snapshot
@@ -271,7 +400,7 @@ class SnapshotBuilder:
             covariances[order],
             slots[order],
         )
-        self._slot_means, self._slots = means, slots
+        self.palette.remember(means, slots)
         layer = self._points_layer(X, slots, snapshot_index, exact=final, label=label)
         mean_ll = layer.mean_log_likelihood if layer.grouped.shape[0] == n else float("nan")
         if not np.isfinite(mean_ll) and state in ("refining", "training"):
@@ -279,7 +408,9 @@ class SnapshotBuilder:
             mean_ll = float(getattr(model, "lower_bound_", np.nan))
         bic = float("nan")
         if n and np.isfinite(mean_ll):
-            bic = -2.0 * mean_ll * n + n_parameters(weights.shape[0]) * np.log(n)
+            n_free = n_parameters(weights.shape[0], 2, covariance_type)
+            bic = -2.0 * mean_ll * n + n_free * np.log(n)
+        collapsed = collapsed_components(weights, covariances, X, request.reg_covar)
         x, y, connect, ring_component = ellipse_outlines(means, covariances)
         return ModelSnapshot(
             request_id=request.request_id,
@@ -303,6 +434,9 @@ class SnapshotBuilder:
             n_iter=n_iter,
             state=state,
             final=final,
+            trainer=self.trainer,
+            covariance_type=covariance_type,
+            collapsed=collapsed,
         )
 
     def _points_layer(

@@ -23,14 +23,23 @@ import dataclasses
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Generator, Iterator
 
 import numpy as np
 import torch
 
-from gmm_core import Cancelled, GaussianMixture, kmeans_start
+from gmm_core import Cancelled, GaussianMixture, GradientGaussianMixture, kmeans_start
 
-from .snapshot import ModelSnapshot, SnapshotBuilder, TrainingRequest
+from .collapse import collapsed_components, worst_explained
+from .geometry import full_covariances, log_prob_components, typed_covariances
+from .snapshot import (
+    COMPARE_ALL,
+    TRAINERS,
+    ModelSnapshot,
+    PaletteSlots,
+    SnapshotBuilder,
+    TrainingRequest,
+)
 
 #: Rows per ``partial_fit`` call (and per labelling step) when many points arrive at
 #: once; cancellation is checked between chunks.
@@ -52,13 +61,42 @@ TRAIN_MIN_PASSES = 100
 WORKER_TORCH_THREADS = max(1, (os.cpu_count() or 2) - 1)
 
 
+#: Adam steps of the gradient trainer per change: about this many point evaluations,
+#: within [GRADIENT_MIN_EPOCHS, GRADIENT_MAX_EPOCHS] (few points: many cheap steps;
+#: many points: fewer), and never fewer than the Epochs spin box asks for.
+GRADIENT_POINT_BUDGET = 100_000
+GRADIENT_MIN_EPOCHS = 10
+GRADIENT_MAX_EPOCHS = 200
+
+#: Step by step, a pass that changes the mean log-likelihood by less than this counts
+#: as converged (Play stops there).
+STEP_TOL = 1e-4
+
+ONLINE, BATCH, GRADIENT = TRAINERS
+
+
+def gradient_epochs(n_points: int, epochs: int) -> int:
+    """Adam steps after a change to ``n_points`` points (see :data:`GRADIENT_POINT_BUDGET`)."""
+    if epochs == 0:
+        return 1
+    adjusted = GRADIENT_POINT_BUDGET // max(1, n_points)
+    return int(max(epochs, np.clip(adjusted, GRADIENT_MIN_EPOCHS, GRADIENT_MAX_EPOCHS)))
+
+
 def configure_thread() -> None:
     """Set the calling thread's torch thread count (a per-thread setting)."""
     torch.set_num_threads(WORKER_TORCH_THREADS)
 
 
 class Trainer:
-    """Turns requests into snapshots, with no Qt and no thread.
+    """Turns requests into snapshots, with no Qt and no thread: one way of learning.
+
+    ``"Online EM"`` answers each change incrementally, then refines with warm-started EM
+    passes; ``"Batch EM"`` refits from a fresh k-means start after each change;
+    ``"Gradient (Adam)"`` trains a :class:`gmm_core.GradientGaussianMixture`, warm
+    across changes, for :func:`gradient_epochs` steps. Requests with ``step`` set run
+    one pass in two halves instead (see :meth:`_step`); ``repair`` re-seeds collapsed
+    components first (see :meth:`_repair`).
 
     Parameters
     ----------
@@ -72,6 +110,10 @@ class Trainer:
         a request always are).
     clock : callable
         Seconds, for throttling and time budgets.
+    kind : str
+        One of :data:`app.snapshot.TRAINERS`.
+    palette : PaletteSlots, optional
+        Shared between trainers, so that they colour the same clusters alike.
     """
 
     def __init__(
@@ -80,21 +122,28 @@ class Trainer:
         cancelled: threading.Event | None = None,
         min_interval_s: float = 1.0 / 30.0,
         clock: Callable[[], float] = time.perf_counter,
+        kind: str = ONLINE,
+        palette: PaletteSlots | None = None,
     ):
+        if kind not in TRAINERS:
+            raise ValueError(f"kind must be one of {TRAINERS}, got {kind!r}")
+        self.kind = kind
         self._emit_callback = emit
         self.cancelled = cancelled if cancelled is not None else threading.Event()
         self._min_interval_s = min_interval_s
         self._clock = clock
         self._last_emit = -np.inf
-        self._snapshots = SnapshotBuilder()
+        self._snapshots = SnapshotBuilder(palette=palette, trainer=kind)
         self.reset()
 
     # -- state -------------------------------------------------------------------------
 
     def reset(self) -> None:
         """Forget the model and everything learnt."""
-        self.model: GaussianMixture | None = None
+        self.model: GaussianMixture | GradientGaussianMixture | None = None
         self._generation: int | None = None
+        self._passes = 0  # step by step: passes since the model was started
+        self._step_ll = float("nan")  # step by step: log-likelihood after the last pass
         self._n_fitted = 0  # the model has learnt points[:_n_fitted] of this generation
         self._snapshots.forget_points()
 
@@ -116,30 +165,51 @@ class Trainer:
         Returns quietly when cancelled. Raises whatever gmm_core raises; the model is
         then forgotten, so that the next request starts clean.
         """
+        for _ in self.steps(request):
+            pass
+
+    def steps(self, request: TrainingRequest) -> Iterator[None]:
+        """:meth:`run` one pass at a time: yields after each pass (or Adam step).
+
+        :class:`Trainers` interleaves the trainers of "Compare all" with it, so that the
+        three learn at once.
+        """
         if not request.points.flags.writeable:
             # gmm_core copies a read-only array on every call; one private copy per
             # request (~1 ms for 200,000 points) serves them all.
             request = dataclasses.replace(request, points=request.points.copy())
+        model = self.model
+        if model is not None and model.covariance_type != request.covariance_type:
+            self.reset()  # another covariance type: start afresh
         try:
             if request.points.shape[0] == 0:
                 self.reset()
                 self._emit(self._snapshots.empty(request))
+            elif request.step:
+                self._step(request)
+            elif request.repair and self._repair(request):
+                yield from self._refine_and_finish(request)
             elif request.train:
-                self._train(request)
+                yield from self._train(request)
+            elif self.kind == BATCH:
+                yield from self._fresh_fit(request, self._clock(), budget=True)
+            elif self.kind == GRADIENT:
+                yield from self._gradient(request)
             else:
-                self._update(request)
+                yield from self._update(request)
         except Cancelled:
             pass  # a newer request waits in the mailbox; the model kept is valid
         except Exception:
             self.reset()
             raise
 
-    def _update(self, request: TrainingRequest) -> None:
+    def _update(self, request: TrainingRequest) -> Iterator[None]:
         X = request.points
         n = X.shape[0]
         started = self._clock()
         model = self.model
         same_shape = model is not None and model.n_components == request.n_components
+        same_shape = same_shape and isinstance(model, GaussianMixture)
         fitted = same_shape and getattr(model, "means_", None) is not None
         if same_shape and self._generation == request.generation and self._n_fitted <= n:
             min_passes = 0  # the model has seen a prefix of the points: learn the rest
@@ -149,7 +219,7 @@ class Trainer:
             self._generation, self._n_fitted, min_passes = request.generation, n, 1
             self._snapshots.forget_points()
         elif n >= request.n_components:
-            self._fresh_fit(request, started)
+            yield from self._fresh_fit(request, started)
             return
         else:
             # Fewer points than components: components appear as points arrive.
@@ -160,8 +230,10 @@ class Trainer:
             self._emit_snapshot(request, "incremental", 0, final=request.epochs == 0, force=True)
             if request.epochs == 0:
                 return
-        state, n_iter = self._refine(request, started, min_passes=min_passes, budget=True)
-        self._try_fresh_start(request)
+        state, n_iter = yield from self._refine(
+            request, started, min_passes=min_passes, budget=True
+        )
+        yield from self._try_fresh_start(request)
         self._emit_snapshot(request, state, n_iter, final=True, force=True)
 
     def _learn_new_points(self, X: np.ndarray) -> None:
@@ -178,22 +250,34 @@ class Trainer:
         self.reset()
         self.model = GaussianMixture(
             request.n_components,
+            covariance_type=request.covariance_type,
             reg_covar=request.reg_covar,
             max_iter=max(1, request.epochs),
             random_state=request.seed,
         )
         self._generation = request.generation
 
-    def _fresh_fit(self, request: TrainingRequest, started: float) -> None:
-        """A k-means start on all points, then EM passes (no time budget)."""
+    def _fresh_fit(
+        self, request: TrainingRequest, started: float, *, budget=False
+    ) -> Iterator[None]:
+        """A k-means start on all points, then EM passes (a time budget if ``budget``)."""
         self.reset()
+        request = _at_most_one_component_per_point(request)
         self.model = self._fresh_model(request, request.seed)  # reset stays on Cancelled
         self._generation = request.generation
-        state, n_iter = self._refine(request, started, min_passes=1, budget=False, fresh=True)
+        state, n_iter = yield from self._refine(
+            request, started, min_passes=1, budget=budget, fresh=True
+        )
         self._emit_snapshot(request, state, n_iter, final=True, force=True)
 
-    def _fresh_model(self, request: TrainingRequest, seed: int) -> GaussianMixture:
-        """An unfitted model started by a (cancellable) k-means on the request's points."""
+    def _fresh_model(
+        self, request: TrainingRequest, seed: int, *, gradient: bool | None = None
+    ) -> GaussianMixture | GradientGaussianMixture:
+        """An unfitted model started by a (cancellable) k-means on the request's points.
+
+        A :class:`gmm_core.GradientGaussianMixture` for the gradient trainer (or when
+        ``gradient`` says so), else a :class:`gmm_core.GaussianMixture`.
+        """
         weights, means, covariances = kmeans_start(
             request.points,
             request.n_components,
@@ -202,13 +286,22 @@ class Trainer:
             sample=INIT_SAMPLE,
             cancelled=self.cancelled,
         )
-        return GaussianMixture(
+        return self._model_from(request, seed, weights, means, covariances, gradient=gradient)
+
+    def _model_from(
+        self, request, seed, weights, means, covariances, *, gradient: bool | None = None
+    ) -> GaussianMixture | GradientGaussianMixture:
+        """An unfitted model that starts at the given parameters (full covariances)."""
+        gradient = self.kind == GRADIENT if gradient is None else gradient
+        estimator = GradientGaussianMixture if gradient else GaussianMixture
+        return estimator(
             request.n_components,
+            covariance_type=request.covariance_type,
             reg_covar=request.reg_covar,
             max_iter=max(1, request.epochs),
             weights_init=weights,
             means_init=means,
-            covariances_init=covariances,
+            covariances_init=typed_covariances(covariances, request.covariance_type, weights),
             random_state=seed,
         )
 
@@ -220,19 +313,23 @@ class Trainer:
         min_passes: int,
         budget: bool,
         fresh: bool = False,
-    ) -> tuple[str, int]:
+    ) -> Generator[None, None, tuple[str, int]]:
         """Up to ``epochs`` warm-started EM passes over all points, with progress snapshots.
 
-        Returns the final state (``"converged"`` or ``"stopped"``) and the passes run.
+        Yields after each pass; returns the final state (``"converged"`` or
+        ``"stopped"``) and the passes run.
         """
         X = request.points
         passes = max(request.epochs, min_passes)
+        if isinstance(self.model, GradientGaussianMixture):
+            passes = max(gradient_epochs(X.shape[0], request.epochs), min_passes)
         state, n_iter = "stopped", 0
         for n_iter, model in enumerate(self.model.iter_fit(X, max_iter=passes), start=1):
             self._n_fitted = X.shape[0]
             if fresh and n_iter == 1:
                 self._emit_snapshot(request, "refining", n_iter, final=False, force=True)
-            if model.converged_:
+            # Adam runs all its epochs, as the original design did; EM stops converged.
+            if model.converged_ and not isinstance(model, GradientGaussianMixture):
                 state = "converged"
                 break
             self.check()
@@ -240,9 +337,10 @@ class Trainer:
                 break
             if n_iter < passes and self._due():
                 self._emit_snapshot(request, "refining", n_iter, final=False)
+            yield
         return state, n_iter
 
-    def _try_fresh_start(self, request: TrainingRequest) -> None:
+    def _try_fresh_start(self, request: TrainingRequest) -> Iterator[None]:
         """Compare the incremental model with a fresh k-means start; keep the better.
 
         Incremental EM sees points in the order they were clicked and can settle in a
@@ -255,14 +353,15 @@ class Trainer:
         n = X.shape[0]
         if n > FRESH_START_LIMIT or n < max(2, request.n_components):
             return
-        candidate = self._fresh_model(request, request.seed)
+        candidate = self._fresh_model(request, request.seed, gradient=False)
         for _ in candidate.iter_fit(X, max_iter=max(request.epochs, 20)):
             self.check()
+            yield
         if self.model.bic(X) - candidate.bic(X) > 2.0 * max(1.0, 1e-3 * n):
             self.model = candidate
             self._snapshots.forget_points()
 
-    def _train(self, request: TrainingRequest) -> None:
+    def _train(self, request: TrainingRequest) -> Iterator[None]:
         """Refit from scratch: ``n_init`` k-means starts, each EM to convergence; keep the best.
 
         Cancelled, it keeps the best model fitted so far (or the one being fitted, or
@@ -270,8 +369,10 @@ class Trainer:
         """
         X = request.points
         n = X.shape[0]
-        request = dataclasses.replace(request, n_components=min(request.n_components, n))
+        request = _at_most_one_component_per_point(request)
         passes = max(request.epochs, TRAIN_MIN_PASSES)
+        if self.kind == GRADIENT:
+            passes = max(passes, gradient_epochs(n, request.epochs))
         self.reset()
         self._generation = request.generation
         best: GaussianMixture | None = None
@@ -283,6 +384,7 @@ class Trainer:
                     self.check()
                     if not candidate.converged_ and self._due():
                         self._emit_snapshot(request, "training", n_iter, final=False)
+                    yield
                 if best is None or candidate.lower_bound_ > best.lower_bound_:
                     best = candidate
         except Cancelled:
@@ -294,6 +396,121 @@ class Trainer:
         self._snapshots.forget_points()
         state = "converged" if best.converged_ else "stopped"
         self._emit_snapshot(request, state, best.n_iter_, final=True, force=True)
+
+    def _gradient(self, request: TrainingRequest) -> Iterator[None]:
+        """Adam steps on all points, warm from the last model when its shape still fits."""
+        started = self._clock()
+        model = self.model
+        n = request.points.shape[0]
+        if (
+            isinstance(model, GradientGaussianMixture)
+            and model.n_components == request.n_components
+            and self._generation is not None
+            and getattr(model, "means_", None) is not None
+        ):
+            self._generation, self._n_fitted = request.generation, n
+            self._snapshots.forget_points()
+            state, n_iter = yield from self._refine(request, started, min_passes=1, budget=True)
+            self._emit_snapshot(request, state, n_iter, final=True, force=True)
+        else:
+            yield from self._fresh_fit(request, started, budget=True)
+
+    def _refine_and_finish(self, request: TrainingRequest) -> Iterator[None]:
+        """Passes from the current model (after a repair), then the final snapshot."""
+        self._snapshots.forget_points()
+        state, n_iter = yield from self._refine(request, self._clock(), min_passes=1, budget=True)
+        self._emit_snapshot(request, state, n_iter, final=True, force=True)
+
+    def _repair(self, request: TrainingRequest) -> bool:
+        """Re-seed the collapsed components at the worst-explained points.
+
+        Each collapsed component moves to one of the points the model explains worst
+        (lowest log-density), with the data's covariance divided by the number of
+        components and an equal share of weight; the others keep their parameters.
+        Returns False (nothing done) when there is no model or nothing is collapsed.
+        """
+        model = self.model
+        X = request.points
+        if model is None or getattr(model, "means_", None) is None or X.shape[0] < 2:
+            return False
+        K = int(model.weights_.shape[0])
+        request = dataclasses.replace(request, n_components=K)
+        weights = np.array(model.weights_, dtype=np.float64)
+        means = np.array(model.means_, dtype=np.float64)
+        covariances = full_covariances(model.covariances_, model.covariance_type, K)
+        collapsed = list(collapsed_components(weights, covariances, X, request.reg_covar))
+        if not collapsed:
+            return False
+        log_density = model.score_samples(X)  # [n]
+        seeds = worst_explained(log_density, len(collapsed))
+        spread = np.cov(X, rowvar=False, bias=True) / K + request.reg_covar * np.eye(2)
+        for k, i in zip(collapsed, seeds, strict=False):
+            means[k] = X[i]
+            covariances[k] = spread
+            weights[k] = 1.0 / K
+        weights /= weights.sum()
+        self.model = self._model_from(
+            request, request.seed, weights, means, covariances, gradient=self.kind == GRADIENT
+        )
+        self._generation, self._n_fitted = request.generation, X.shape[0]
+        return True
+
+    def _step(self, request: TrainingRequest) -> None:
+        """One pass, step by step, in two halves (two requests).
+
+        ``step == "e"``: the E-step alone, as a snapshot of the current parameters with
+        the points labelled by their responsibilities under them (a new model first, from
+        k-means, when there is none of this shape). ``step == "m"``: the pass itself
+        (one EM pass, or one Adam step for the gradient trainer) from those parameters;
+        its snapshot's ``n_iter`` counts the passes since the model was started, and its
+        state is ``"converged"`` once a pass changes the mean log-likelihood by less than
+        :data:`STEP_TOL`.
+        """
+        X = request.points
+        n = X.shape[0]
+        request = _at_most_one_component_per_point(request)
+        model = self.model
+        gradient = self.kind == GRADIENT
+        kind = GradientGaussianMixture if gradient else GaussianMixture
+        if not (isinstance(model, kind) and model.n_components == request.n_components):
+            self.reset()
+            self.model = self._fresh_model(request, request.seed)
+            self._generation = request.generation
+        model = self.model
+        if request.step == "e":
+            fitted = getattr(model, "means_", None) is not None
+            if fitted:
+                params = (model.weights_, model.means_, model.covariances_)
+            else:
+                params = (model.weights_init, model.means_init, model.covariances_init)
+            weights = np.asarray(params[0], dtype=np.float64)
+            covariances = full_covariances(params[2], request.covariance_type, weights.shape[0])
+            means = np.asarray(params[1], dtype=np.float64)
+            view = _Parameters(weights, means, params[2], request.covariance_type)
+
+            def label(points):
+                log_prob = log_prob_components(points, weights, means, covariances)  # [n, K]
+                top = log_prob.max(axis=1, keepdims=True)
+                log_density = top[:, 0] + np.log(np.exp(log_prob - top).sum(axis=1))
+                return log_prob.argmax(axis=1), float(np.sum(log_density))
+
+            self._snapshots.forget_points()
+            snapshot = self._snapshots.build(
+                request, view, n, "e-step", self._passes, final=True, label=label
+            )
+            self._emit(snapshot)
+            return
+        for _ in model.iter_fit(X, max_iter=1):
+            pass
+        self._passes += 1
+        self._n_fitted = n
+        self._snapshots.forget_points()
+        snapshot = self.snapshot(request, "m-step", self._passes, final=True)
+        change = abs(snapshot.log_likelihood - self._step_ll)
+        self._step_ll = snapshot.log_likelihood
+        if change < STEP_TOL:
+            snapshot = dataclasses.replace(snapshot, state="converged")
+        self._emit(snapshot)
 
     # -- snapshots -----------------------------------------------------------------------
 
@@ -334,3 +551,49 @@ class Trainer:
             labels[start : start + CHUNK_ROWS] = self.model.predict(chunk)
             total += float(np.sum(self.model.score_samples(chunk)))
         return labels, total
+
+
+@dataclasses.dataclass(frozen=True)
+class _Parameters:
+    """Mixture parameters with the fitted-attribute names a snapshot reads."""
+
+    weights_: np.ndarray
+    means_: np.ndarray
+    covariances_: np.ndarray
+    covariance_type: str
+    lower_bound_: float = float("nan")
+
+
+def _at_most_one_component_per_point(request: TrainingRequest) -> TrainingRequest:
+    """The request with no more components than points (a batch fit needs as many)."""
+    n = request.points.shape[0]
+    if request.n_components <= n:
+        return request
+    return dataclasses.replace(request, n_components=max(1, n))
+
+
+class Trainers:
+    """One :class:`Trainer` per way of learning, sharing colours and the cancel flag.
+
+    The worker hands every request here: it goes to the trainer the request names, or
+    to all three for ``"Compare all"``, interleaved pass by pass (each emitting its own
+    snapshots), so that they learn at once.
+    """
+
+    def __init__(self, emit: Callable[[ModelSnapshot], None], cancelled: threading.Event):
+        self.cancelled = cancelled
+        palette = PaletteSlots()
+        self.trainers = {
+            kind: Trainer(emit, cancelled, kind=kind, palette=palette) for kind in TRAINERS
+        }
+
+    def run(self, request: TrainingRequest) -> None:
+        """Serve ``request`` with the trainer(s) it names."""
+        if request.trainer != COMPARE_ALL:
+            self.trainers[request.trainer].run(request)
+            return
+        running = [self.trainers[kind].steps(request) for kind in TRAINERS]
+        while running:
+            for steps in list(running):
+                if next(steps, StopIteration) is StopIteration:
+                    running.remove(steps)

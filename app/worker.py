@@ -2,7 +2,7 @@
 
 :class:`Mailbox` holds the newest request and the cancel flag; :class:`TrainingWorker`
 is the ``QObject`` that lives in the one long-lived worker ``QThread`` and hands each
-request to :class:`app.training.Trainer`. What to compute is decided there, not here.
+request to :class:`app.training.Trainers`. What to compute is decided there, not here.
 
 This module does not import torch: the worker imports :mod:`app.training` (and with it
 torch and gmm_core, about a second) in its own thread once the thread has started, so
@@ -80,7 +80,7 @@ class TrainingWorker(QObject):
     def __init__(self, mailbox: Mailbox):
         super().__init__()
         self._mailbox = mailbox
-        self.trainer = None  # an app.training.Trainer once loaded
+        self.trainer = None  # an app.training.Trainers once loaded
 
     @Slot()
     def load(self) -> None:
@@ -92,7 +92,7 @@ class TrainingWorker(QObject):
         from . import training  # deliberately late: see the module docstring
 
         training.configure_thread()
-        self.trainer = training.Trainer(self.snapshot_ready.emit, self._mailbox.cancelled)
+        self.trainer = training.Trainers(self.snapshot_ready.emit, self._mailbox.cancelled)
         self.loaded.emit()
         self.process()
 

@@ -1,6 +1,8 @@
 """Open the real window, add points, wait for the fitted model and save a screenshot.
 
-Run from the repository root: ``python scripts/screenshot.py [docs/screenshot.png]``.
+Run from the repository root: ``python scripts/screenshot.py [docs/screenshot.png]``;
+``python scripts/screenshot.py --compare [docs/screenshot-compare.png]`` then switches to
+"Compare all" with the density map on and saves the comparison and its curves.
 Headless by default (``QT_QPA_PLATFORM=offscreen``); the picture is the window's own
 rendering, as ``QWidget.grab`` produces it.
 """
@@ -59,7 +61,10 @@ def click(window, x, y):
 
 def main() -> int:
     """Write the screenshot; returns the exit status."""
-    target = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "docs" / "screenshot.png"
+    args = [a for a in sys.argv[1:] if a != "--compare"]
+    compare = "--compare" in sys.argv[1:]
+    default = "screenshot-compare.png" if compare else "screenshot.png"
+    target = Path(args[0]) if args else ROOT / "docs" / default
     target.parent.mkdir(parents=True, exist_ok=True)
     from app.main_window import MainWindow
     from app.resources import app_icon
@@ -95,7 +100,19 @@ def main() -> int:
         window.train_action.trigger()
         count = len(updates)
         wait(app, lambda: len(updates) > count and updates[-1].final and not window.controller.busy)
-        # hover over a point between two components: the status bar explains it
+        if compare:
+            # the three trainers learn the same points at once, drawn together
+            count = len(updates)
+            window.density_action.setChecked(True)
+            window.trainer_combo.setCurrentText("Compare all")
+            # caught while Adam is still on its way: EM is ahead
+            wait(
+                app,
+                lambda: any(
+                    s.trainer == "Gradient (Adam)" and s.n_iter >= 12 for s in updates[count:]
+                ),
+            )
+        # hover over a point between two components: the readout explains it
         mouse(window, QEvent.Type.MouseMove, -2.6, 0.2)
         app.processEvents()
         if not window.grab().save(str(target)):

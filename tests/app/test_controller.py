@@ -47,7 +47,7 @@ def test_never_delivers_an_older_snapshot(qtbot, controller):
     controller.snapshot_ready.connect(delivered.append)
     for request_id in (3, 5, 4, 5, 2):
         controller._on_snapshot(ModelSnapshot(request_id, 1, final=False))
-        qtbot.waitUntil(lambda: controller._pending is None, timeout=2000)
+        qtbot.waitUntil(lambda: not controller._pending, timeout=2000)
     assert [s.request_id for s in delivered] == [3, 5, 5]
     # snapshots queued while the GUI thread was busy are coalesced: the newest is drawn
     delivered.clear()

@@ -1,4 +1,4 @@
-"""Start-up: the window shows before torch (or scipy.optimize) loads, and a click made meanwhile is learnt."""
+"""Start-up: the window shows before torch (or scipy.optimize) loads; an early click is learnt."""
 
 from __future__ import annotations
 

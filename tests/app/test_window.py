@@ -68,7 +68,7 @@ def test_three_clicked_clusters_give_three_means_near_them(qtbot, window, update
     import pyqtgraph as pg
 
     children = window.canvas.view_box.childGroup.childItems()
-    curves = [i for i in children if isinstance(i, pg.PlotCurveItem)]
+    curves = [i for i in children if isinstance(i, pg.PlotCurveItem) and i.isVisible()]
     assert curves == [window.canvas.ellipses_item]
     assert curves[0].getData()[0].shape == snapshot.outline_x.shape
     assert snapshot.ring_component.tolist() == [0, 0, 0, 1, 1, 1, 2, 2, 2]

@@ -1,0 +1,101 @@
+"""The log-likelihood panel: mean log-likelihood per point against passes, live.
+
+One curve per trainer in its own colour and line style (:data:`TRAINER_STYLES`, which
+the canvas uses for the ellipses of "Compare all" too); a new fit (passes counting from
+the start again) starts a new curve, and the last few earlier curves stay, faded.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QPen
+
+from .snapshot import TRAINERS, ModelSnapshot
+
+#: (colour, line style) of each trainer, in the canvas and in this panel.
+TRAINER_STYLES: dict[str, tuple[tuple[int, int, int], Qt.PenStyle]] = {
+    TRAINERS[0]: ((40, 40, 40), Qt.PenStyle.SolidLine),
+    TRAINERS[1]: ((0, 90, 160), Qt.PenStyle.DashLine),
+    TRAINERS[2]: ((190, 60, 0), Qt.PenStyle.DotLine),
+}
+
+#: Earlier curves kept (faded) per trainer.
+KEPT_CURVES = 4
+
+
+def trainer_pen(trainer: str, width: float = 2.0, alpha: int = 255) -> QPen:
+    """The cosmetic pen of ``trainer``'s curves."""
+    color, style = TRAINER_STYLES.get(trainer, ((0, 0, 0), Qt.PenStyle.SolidLine))
+    pen = QPen(QColor(*color, alpha), width)
+    pen.setStyle(style)
+    pen.setCosmetic(True)
+    return pen
+
+
+class LikelihoodPlot(pg.PlotWidget):
+    """Mean log-likelihood per point (y) against passes (x), one live curve per trainer."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent, background="w")
+        self.setLabel("left", "log-lik / point")
+        self.setLabel("bottom", "pass")
+        self.showGrid(x=True, y=True, alpha=0.2)
+        self.getPlotItem().hideButtons()
+        self.addLegend(offset=(-10, 10))
+        self._current: dict[str, tuple[int, list[float], list[float], pg.PlotDataItem]] = {}
+        self._old: dict[str, list[pg.PlotDataItem]] = {}
+
+    def curve(self, trainer: str) -> tuple[np.ndarray, np.ndarray]:
+        """The current curve of ``trainer``: passes and log-likelihoods."""
+        entry = self._current.get(trainer)
+        if entry is None:
+            return np.zeros(0), np.zeros(0)
+        return np.asarray(entry[1]), np.asarray(entry[2])
+
+    def n_curves(self, trainer: str) -> int:
+        """Curves drawn for ``trainer`` (the current one and the faded ones)."""
+        return len(self._old.get(trainer, ())) + (trainer in self._current)
+
+    def clear_curves(self) -> None:
+        """Forget every curve (the points were cleared)."""
+        for _, _, _, item in self._current.values():
+            self.removeItem(item)
+        for items in self._old.values():
+            for item in items:
+                self.removeItem(item)
+        self._current, self._old = {}, {}
+
+    def add_snapshot(self, snapshot: ModelSnapshot) -> None:
+        """Extend ``snapshot.trainer``'s curve, or start a new one for a new fit."""
+        value = snapshot.log_likelihood
+        if snapshot.n_points == 0 or not np.isfinite(value):
+            return
+        trainer, x = snapshot.trainer, float(snapshot.n_iter)
+        entry = self._current.get(trainer)
+        if entry is not None and (x < entry[1][-1] or (x == entry[1][-1] and x == 0)):
+            self._retire(trainer, entry[3])
+            entry = None
+        if entry is None:
+            item = self.plot(pen=trainer_pen(trainer), name=trainer)
+            entry = (snapshot.request_id, [], [], item)
+            self._current[trainer] = entry
+        _, xs, ys, item = entry
+        if xs and xs[-1] == x:
+            ys[-1] = value  # the same pass again (the final snapshot): replace
+        else:
+            xs.append(x)
+            ys.append(value)
+        item.setData(xs, ys)
+
+    def _retire(self, trainer: str, item: pg.PlotDataItem) -> None:
+        item.setPen(trainer_pen(trainer, width=1.0, alpha=70))
+        legend = self.getPlotItem().legend
+        if legend is not None:
+            legend.removeItem(item)
+        old = self._old.setdefault(trainer, [])
+        old.append(item)
+        while len(old) > KEPT_CURVES:
+            self.removeItem(old.pop(0))
+        del self._current[trainer]
