@@ -396,7 +396,7 @@ class GaussianMixture(MixtureBase):
         -------
         self : GaussianMixture
         """
-        from ._online import IncrementalEM
+        from .online import IncrementalEM
 
         array = self._validated_data(X, allow_single=True)
         # Published arrays are replaced, never changed in place: references are a checkpoint.
@@ -599,7 +599,7 @@ class GaussianMixture(MixtureBase):
             )
         model._incremental = None
         if data.get("incremental") is not None:
-            from ._online import IncrementalEM
+            from .online import IncrementalEM
 
             model._incremental = IncrementalEM.from_dict(data["incremental"])
         return model
