@@ -32,8 +32,8 @@ def responsibilities(X, gaussians: Gaussians):
     resp : ndarray of shape (n, K)
     """
     g = gaussians
-    log_prob = log_gaussian(differences(X, g.means), g.inverse_cholesky, g.log_det)  # [K, n]
-    log_prob += g.log_weights[:, None]
+    diff = differences(X, g.means)  # [D, K, n]
+    log_prob = log_gaussian(diff, g.inverse_cholesky, g.log_det, g.log_weights)  # [K, n]
     return np.exp(log_softmax_rows(log_prob.T)[0])
 
 
@@ -58,11 +58,10 @@ def expectation_statistics(X, gaussians: Gaussians) -> tuple[Statistics, float]:
     counts, first, second = np.zeros(K), np.zeros((K, D)), np.zeros((K, D, D))
     log_likelihood = 0.0
     columns = np.ascontiguousarray(X.T)  # [D, n]
-    centres = g.means.T[:, :, None]  # [D, K, 1]
+    centres = np.ascontiguousarray(g.means.T)[:, :, None]  # [D, K, 1]
     for start in range(0, X.shape[0], BLOCK_ROWS):
         diff = columns[:, None, start : start + BLOCK_ROWS] - centres  # [D, K, n]
-        resp = log_gaussian(diff, g.inverse_cholesky, g.log_det)  # [K, n]
-        resp += g.log_weights[:, None]  # log w_k N(x | k)
+        resp = log_gaussian(diff, g.inverse_cholesky, g.log_det, g.log_weights)  # [K, n]
         top = resp.max(0)  # [n]
         resp -= top
         np.maximum(resp, LOG_FLOOR, out=resp)

@@ -194,8 +194,8 @@ def differences(X, means):
     return X.T[:, None, :] - means.T[:, :, None]
 
 
-def log_gaussian(diff, inverse_cholesky, log_det, *, return_distance=False):
-    """``log N(x | mu_k, Sigma_k)`` from the differences ``x - mu_k``.
+def log_gaussian(diff, inverse_cholesky, log_det, log_weights=None, *, return_distance=False):
+    """``log N(x | mu_k, Sigma_k)`` (plus ``log w_k``) from the differences ``x - mu_k``.
 
     The squared Mahalanobis distance ``|A (x - mu)|^2`` is accumulated one row of the
     lower-triangular ``A`` at a time, over contiguous (K, n) arrays.
@@ -208,6 +208,8 @@ def log_gaussian(diff, inverse_cholesky, log_det, *, return_distance=False):
         Lower-triangular ``A`` with ``A^T A`` the precision of each component.
     log_det : ndarray of shape (K,)
         ``log |Sigma_k|``.
+    log_weights : ndarray of shape (K,), optional
+        Added to each component's log-density: then ``log w_k N(x | mu_k, Sigma_k)``.
     return_distance : bool
         Also return the squared Mahalanobis distances.
 
@@ -218,19 +220,23 @@ def log_gaussian(diff, inverse_cholesky, log_det, *, return_distance=False):
         Only with ``return_distance``.
     """
     n_features = diff.shape[0]
-    distance = np.zeros(diff.shape[1:])  # [K, n]
+    distance = np.multiply(diff[0], inverse_cholesky[:, 0, 0, None])  # [K, n]
+    np.multiply(distance, distance, out=distance)
     row = np.empty_like(distance)  # [K, n]
     work = np.empty_like(distance)  # [K, n]
-    for i in range(n_features):
+    for i in range(1, n_features):
         np.multiply(diff[0], inverse_cholesky[:, i, 0, None], out=row)
         for j in range(1, i + 1):
             np.multiply(diff[j], inverse_cholesky[:, i, j, None], out=work)
             row += work
-        row *= row
+        np.multiply(row, row, out=row)
         distance += row
     saved = distance.copy() if return_distance else None
-    distance += (n_features * LOG_2PI + log_det)[:, None]
+    constant = -0.5 * (n_features * LOG_2PI + log_det)  # [K]
+    if log_weights is not None:
+        constant = constant + log_weights
     distance *= -0.5
+    distance += constant[:, None]
     return (distance, saved) if return_distance else distance
 
 
