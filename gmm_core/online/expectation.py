@@ -1,9 +1,9 @@
 """The E-step of a chunk: responsibilities and their weighted statistics, in numpy blocks.
 
-Single-threaded numpy in cache-sized blocks: on a small shared machine torch's threads
-only contend, and the (K, n) working arrays of a block stay in cache. Differences are taken
-from each component's mean in coordinate-first layout (see :func:`.gaussian.log_gaussian`),
-so far-from-origin data keeps its digits and every operation runs over contiguous arrays.
+Numpy in cache-sized blocks: on a small shared machine torch's threads only contend, and
+the working arrays of a block stay in cache. Differences are taken from each component's
+mean in coordinate-first layout (see :func:`.gaussian.log_gaussian`), so far-from-origin
+data keeps its digits.
 """
 
 from __future__ import annotations
@@ -70,14 +70,9 @@ def expectation_statistics(X, gaussians: Gaussians) -> tuple[Statistics, float]:
         resp /= total
         log_likelihood += float(top.sum() + np.log(total).sum())
         counts += resp.sum(1)
-        weighted = np.empty_like(resp)  # [K, n]
-        for a in range(D):
-            np.multiply(resp, diff[a], out=weighted)  # r (x_a - mu_a)
-            first[:, a] += weighted.sum(1)
-            for b in range(a + 1):
-                second[:, a, b] += np.einsum("kn,kn->k", weighted, diff[b])
-    lower = np.tril_indices(D, -1)
-    second[:, lower[1], lower[0]] = second[:, lower[0], lower[1]]
+        weighted = diff * resp  # [D, K, n]
+        first += weighted.sum(2).T
+        second += np.matmul(weighted.transpose(1, 0, 2), diff.transpose(1, 2, 0))  # [K, D, D]
     safe = np.where(counts > 0, counts, 1.0)
     shift = first / safe[:, None]  # [K, D]
     covs = second / safe[:, None, None] - shift[:, :, None] * shift[:, None, :]

@@ -5,7 +5,7 @@ component is small, reduced to the covariance type through ``gmm_core._covarianc
 table, floored and regularised; a Gaussian is then kept as the inverse of its Cholesky
 factor and its log-determinant. :func:`log_gaussian` is the only place where incremental
 EM evaluates a Gaussian log-density; it takes differences in coordinate-first layout
-``(D, K, n)``, where every operation runs over a contiguous (K, n) array.
+``(D, K, n)``, the layout of the chunk E-step (:mod:`.expectation`).
 """
 
 from __future__ import annotations
@@ -197,8 +197,7 @@ def differences(X, means):
 def log_gaussian(diff, inverse_cholesky, log_det, log_weights=None, *, return_distance=False):
     """``log N(x | mu_k, Sigma_k)`` (plus ``log w_k``) from the differences ``x - mu_k``.
 
-    The squared Mahalanobis distance ``|A (x - mu)|^2`` is accumulated one row of the
-    lower-triangular ``A`` at a time, over contiguous (K, n) arrays.
+    The squared Mahalanobis distance is ``|A (x - mu)|^2``, one batched product.
 
     Parameters
     ----------
@@ -220,17 +219,8 @@ def log_gaussian(diff, inverse_cholesky, log_det, log_weights=None, *, return_di
         Only with ``return_distance``.
     """
     n_features = diff.shape[0]
-    distance = np.multiply(diff[0], inverse_cholesky[:, 0, 0, None])  # [K, n]
-    np.multiply(distance, distance, out=distance)
-    row = np.empty_like(distance)  # [K, n]
-    work = np.empty_like(distance)  # [K, n]
-    for i in range(1, n_features):
-        np.multiply(diff[0], inverse_cholesky[:, i, 0, None], out=row)
-        for j in range(1, i + 1):
-            np.multiply(diff[j], inverse_cholesky[:, i, j, None], out=work)
-            row += work
-        np.multiply(row, row, out=row)
-        distance += row
+    y = np.matmul(inverse_cholesky, diff.transpose(1, 0, 2))  # [K, D, n]
+    distance = np.einsum("kdn,kdn->kn", y, y)  # [K, n]
     saved = distance.copy() if return_distance else None
     constant = -0.5 * (n_features * LOG_2PI + log_det)  # [K]
     if log_weights is not None:
