@@ -180,7 +180,10 @@ def kmeans_seeds(state: OnlineState, X, n_seeds: int, gaussians: Gaussians, rng)
     if state.n_active:
         g = gaussians
         _, distance = log_gaussian(
-            differences(rows, g.means), g.inverse_cholesky, g.log_det, return_distance=True
+            differences(rows, g.means),
+            g.inverse_cholesky,
+            g.log_normalizers(),
+            return_distance=True,
         )
         far = distance.min(0) > state.settings.create_distance  # [n]
         if far.sum() >= n_seeds:

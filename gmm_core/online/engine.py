@@ -224,16 +224,16 @@ class IncrementalEM:
             self._publish()
             return
         g = self._gaussians
-        diff = (x[:, None] - g.means.T)[:, :, None]  # [D, K', 1]
+        diff = (x - g.means)[:, :, None]  # [K', D, 1]
         log_density, distance = log_gaussian(
-            diff, g.inverse_cholesky, g.log_det, return_distance=True
+            diff, g.inverse_cholesky, g.log_normalizers(), return_distance=True
         )
         nearest = distance.min()
         if state.n_active < settings.n_components and nearest > settings.create_distance:
             state.create(x)
             state.schedule.restart(state.n_seen)
         else:
-            log_prob = log_density[:, 0] + g.log_weights  # [K']
+            log_prob = log_density[:, 0]  # [K']
             resp = np.exp(log_prob - log_prob.max())
             resp /= resp.sum()
             if nearest > settings.novel_distance:
@@ -253,9 +253,10 @@ class IncrementalEM:
         if state.n_active == 0:
             g = Gaussians.empty(state.settings.n_features)
         else:
-            g = state.gaussians(state.running.copy())
+            counts, means, covs = state.running
+            g = state.gaussians(Statistics(counts, means.copy(), covs))  # means change in place
         self._gaussians = g
-        self.weights = np.exp(g.log_weights)
+        self.weights = g.weights
         self.means = g.means
         self.covariances = g.covariances
         self.precisions_cholesky = g.inverse_cholesky.transpose(0, 2, 1)

@@ -2,8 +2,8 @@
 
 Numpy in cache-sized blocks: on a small shared machine torch's threads only contend, and
 the working arrays of a block stay in cache. Differences are taken from each component's
-mean in coordinate-first layout (see :func:`.gaussian.log_gaussian`), so far-from-origin
-data keeps its digits.
+mean (laid out as :func:`.gaussian.log_gaussian` takes them), so far-from-origin data
+keeps its digits.
 """
 
 from __future__ import annotations
@@ -32,8 +32,8 @@ def responsibilities(X, gaussians: Gaussians):
     resp : ndarray of shape (n, K)
     """
     g = gaussians
-    diff = differences(X, g.means)  # [D, K, n]
-    log_prob = log_gaussian(diff, g.inverse_cholesky, g.log_det, g.log_weights)  # [K, n]
+    diff = differences(X, g.means)  # [K, D, n]
+    log_prob = log_gaussian(diff, g.inverse_cholesky, g.log_normalizers())  # [K, n]
     return np.exp(log_softmax_rows(log_prob.T)[0])
 
 
@@ -58,10 +58,11 @@ def expectation_statistics(X, gaussians: Gaussians) -> tuple[Statistics, float]:
     counts, first, second = np.zeros(K), np.zeros((K, D)), np.zeros((K, D, D))
     log_likelihood = 0.0
     columns = np.ascontiguousarray(X.T)  # [D, n]
-    centres = np.ascontiguousarray(g.means.T)[:, :, None]  # [D, K, 1]
+    centres = g.means[:, :, None]  # [K, D, 1]
+    normalizers = g.log_normalizers()  # [K]
     for start in range(0, X.shape[0], BLOCK_ROWS):
-        diff = columns[:, None, start : start + BLOCK_ROWS] - centres  # [D, K, n]
-        resp = log_gaussian(diff, g.inverse_cholesky, g.log_det, g.log_weights)  # [K, n]
+        diff = columns[None, :, start : start + BLOCK_ROWS] - centres  # [K, D, n]
+        resp = log_gaussian(diff, g.inverse_cholesky, normalizers)  # [K, n]
         top = resp.max(0)  # [n]
         resp -= top
         np.maximum(resp, LOG_FLOOR, out=resp)
@@ -70,9 +71,9 @@ def expectation_statistics(X, gaussians: Gaussians) -> tuple[Statistics, float]:
         resp /= total
         log_likelihood += float(top.sum() + np.log(total).sum())
         counts += resp.sum(1)
-        weighted = diff * resp  # [D, K, n]
-        first += weighted.sum(2).T
-        second += np.matmul(weighted.transpose(1, 0, 2), diff.transpose(1, 2, 0))  # [K, D, D]
+        weighted = diff * resp[:, None, :]  # [K, D, n]
+        first += weighted.sum(2)
+        second += np.matmul(weighted, diff.transpose(0, 2, 1))  # [K, D, D]
     safe = np.where(counts > 0, counts, 1.0)
     shift = first / safe[:, None]  # [K, D]
     covs = second / safe[:, None, None] - shift[:, :, None] * shift[:, None, :]

@@ -4,13 +4,13 @@ Published covariances are the running statistics completed by pseudo-points whil
 component is small, reduced to the covariance type through ``gmm_core._covariance``'s
 table, floored and regularised; a Gaussian is then kept as the inverse of its Cholesky
 factor and its log-determinant. :func:`log_gaussian` is the only place where incremental
-EM evaluates a Gaussian log-density; it takes differences in coordinate-first layout
-``(D, K, n)``, the layout of the chunk E-step (:mod:`.expectation`).
+EM evaluates a Gaussian log-density; it takes differences laid out ``(K, D, n)``, points
+last, the layout of the chunk E-step (:mod:`.expectation`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -20,12 +20,12 @@ from .._covariance import COVARIANCE_TYPES, LOG_2PI
 RELATIVE_EIGENVALUE_FLOOR = 1e-10
 
 
-@dataclass(frozen=True)
-class Gaussians:
+class Gaussians(NamedTuple):
     """Weighted Gaussians ready for evaluation.
 
     Attributes
     ----------
+    weights : ndarray of shape (K,)
     log_weights : ndarray of shape (K,)
     means : ndarray of shape (K, D)
     covariances : ndarray of shape (K, D, D)
@@ -36,6 +36,7 @@ class Gaussians:
         ``log |Sigma_k|``.
     """
 
+    weights: np.ndarray
     log_weights: np.ndarray
     means: np.ndarray
     covariances: np.ndarray
@@ -46,12 +47,17 @@ class Gaussians:
     def empty(cls, n_features: int) -> Gaussians:
         """No Gaussian at all."""
         matrices = np.zeros((0, n_features, n_features))
-        return cls(np.zeros(0), np.zeros((0, n_features)), matrices, matrices, np.zeros(0))
+        none = np.zeros(0)
+        return cls(none, none, np.zeros((0, n_features)), matrices, matrices, none)
 
     @property
     def factors(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(log_weights, inverse_cholesky, log_det)``, what a sweep's publisher returns."""
         return self.log_weights, self.inverse_cholesky, self.log_det
+
+    def log_normalizers(self) -> np.ndarray:
+        """:func:`log_normalizer` with the log-weights: ``log w_k N(mu_k | mu_k, Sigma_k)``."""
+        return log_normalizer(self.log_det, self.means.shape[1], self.log_weights)
 
 
 def gaussians(counts, means, covs, prior, prior_count, covariance_type, reg_covar) -> Gaussians:
@@ -74,7 +80,8 @@ def gaussians(counts, means, covs, prior, prior_count, covariance_type, reg_cova
     inverse, log_det = gaussian_factors(published)
     total = counts.sum()
     weights = np.maximum(counts, 1e-12 * total) if total > 0 else np.ones_like(counts)
-    return Gaussians(np.log(weights / weights.sum()), means, published, inverse, log_det)
+    weights = weights / weights.sum()
+    return Gaussians(weights, np.log(weights), means, published, inverse, log_det)
 
 
 def published_covariances(counts, covs, prior, prior_count, covariance_type, reg_covar):
@@ -180,7 +187,7 @@ def gaussian_factors(published):
 
 
 def differences(X, means):
-    """``x - mu_k`` for every point and component, coordinate first.
+    """``x - mu_k`` for every point and component, points last.
 
     Parameters
     ----------
@@ -189,26 +196,46 @@ def differences(X, means):
 
     Returns
     -------
-    diff : ndarray of shape (D, K, n)
+    diff : ndarray of shape (K, D, n)
     """
-    return X.T[:, None, :] - means.T[:, :, None]
+    return X.T[None, :, :] - means[:, :, None]
 
 
-def log_gaussian(diff, inverse_cholesky, log_det, log_weights=None, *, return_distance=False):
-    """``log N(x | mu_k, Sigma_k)`` (plus ``log w_k``) from the differences ``x - mu_k``.
-
-    The squared Mahalanobis distance is ``|A (x - mu)|^2``, one batched product.
+def log_normalizer(log_det, n_features: int, log_weights=None):
+    """``log w_k - (D log(2 pi) + log |Sigma_k|) / 2``: the log-density at each mean.
 
     Parameters
     ----------
-    diff : ndarray of shape (D, K, n)
-        Differences in coordinate-first layout (see :func:`differences`).
-    inverse_cholesky : ndarray of shape (K, D, D)
-        Lower-triangular ``A`` with ``A^T A`` the precision of each component.
     log_det : ndarray of shape (K,)
         ``log |Sigma_k|``.
+    n_features : int
     log_weights : ndarray of shape (K,), optional
-        Added to each component's log-density: then ``log w_k N(x | mu_k, Sigma_k)``.
+
+    Returns
+    -------
+    ndarray of shape (K,)
+    """
+    normalizer = -0.5 * log_det
+    normalizer -= 0.5 * n_features * LOG_2PI
+    if log_weights is not None:
+        normalizer += log_weights
+    return normalizer
+
+
+def log_gaussian(diff, inverse_cholesky, normalizer, *, return_distance=False):
+    """``log w_k N(x | mu_k, Sigma_k)`` from the differences ``x - mu_k``.
+
+    ``normalizer - |A (x - mu)|^2 / 2``, the squared Mahalanobis distance taken as one
+    batched product.
+
+    Parameters
+    ----------
+    diff : ndarray of shape (K, D, n)
+        Differences, points last (see :func:`differences`).
+    inverse_cholesky : ndarray of shape (K, D, D)
+        Lower-triangular ``A`` with ``A^T A`` the precision of each component.
+    normalizer : ndarray of shape (K,)
+        :func:`log_normalizer` of each component (with or without its log-weight).
     return_distance : bool
         Also return the squared Mahalanobis distances.
 
@@ -218,16 +245,11 @@ def log_gaussian(diff, inverse_cholesky, log_det, log_weights=None, *, return_di
     distance : ndarray of shape (K, n)
         Only with ``return_distance``.
     """
-    n_features = diff.shape[0]
-    y = np.matmul(inverse_cholesky, diff.transpose(1, 0, 2))  # [K, D, n]
+    y = np.matmul(inverse_cholesky, diff)  # [K, D, n]
     distance = np.einsum("kdn,kdn->kn", y, y)  # [K, n]
-    saved = distance.copy() if return_distance else None
-    constant = -0.5 * (n_features * LOG_2PI + log_det)  # [K]
-    if log_weights is not None:
-        constant = constant + log_weights
-    distance *= -0.5
-    distance += constant[:, None]
-    return (distance, saved) if return_distance else distance
+    log_density = distance * -0.5
+    log_density += normalizer[:, None]
+    return (log_density, distance) if return_distance else log_density
 
 
 def log_gaussian_rows(X, means, inverse_cholesky, log_det):
@@ -244,7 +266,8 @@ def log_gaussian_rows(X, means, inverse_cholesky, log_det):
     -------
     log_density : ndarray of shape (n, K)
     """
-    return log_gaussian(differences(X, means), inverse_cholesky, log_det).T
+    normalizer = log_normalizer(log_det, X.shape[1])
+    return log_gaussian(differences(X, means), inverse_cholesky, normalizer).T
 
 
 def expected_log_gaussian(counts, means, covs, g_means, inverse_cholesky, log_det):
