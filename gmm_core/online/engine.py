@@ -289,7 +289,7 @@ class IncrementalEM:
                     penalty,
                     settings.min_support,
                 )
-        except (FloatingPointError, np.linalg.LinAlgError):
+        except (FloatingPointError, np.linalg.LinAlgError, ValueError):  # a singular move
             result, changed = None, False
         state.schedule.swept(state.n_seen, changed, novel)
         if result is not None:

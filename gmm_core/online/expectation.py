@@ -20,17 +20,7 @@ LOG_FLOOR = -600.0
 
 
 def responsibilities(X, gaussians: Gaussians):
-    """Posterior probability of every component for every point.
-
-    Parameters
-    ----------
-    X : ndarray of shape (n, D)
-    gaussians : Gaussians
-
-    Returns
-    -------
-    resp : ndarray of shape (n, K)
-    """
+    """Posterior probability (n, K) of every component for every row of ``X`` (n, D)."""
     g = gaussians
     diff = differences(X, g.means)  # [K, D, n]
     log_prob = log_gaussian(diff, g.inverse_cholesky, g.log_normalizers())  # [K, n]

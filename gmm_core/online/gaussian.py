@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .._covariance import COVARIANCE_TYPES, LOG_2PI
+from .._covariance import COVARIANCE_TYPES, LOG_2PI, precision_cholesky_numpy
 
 # Eigenvalues below this fraction of a covariance's mean variance are raised to it.
 RELATIVE_EIGENVALUE_FLOOR = 1e-10
@@ -168,6 +168,11 @@ def gaussian_factors(published):
         Mahalanobis distance of ``d`` is ``|A d|^2``; ``A^T`` is the upper precision factor.
     log_det : ndarray of shape (K,)
         ``log |Sigma_k|``.
+
+    Raises
+    ------
+    ValueError
+        If a matrix is not positive definite (beyond two dimensions).
     """
     n_features = published.shape[-1]
     if n_features == 2:
@@ -180,10 +185,10 @@ def gaussian_factors(published):
         inverse[:, 1, 1] = 1.0 / l11
         inverse[:, 1, 0] = -l10 / (l00 * l11)
         return inverse, 2.0 * (np.log(l00) + np.log(l11))
-    lower = np.linalg.cholesky(published)
-    inverse = np.linalg.inv(lower)
-    diagonal = np.diagonal(lower, axis1=1, axis2=2)
-    return inverse, 2.0 * np.log(diagonal).sum(1)
+    upper = precision_cholesky_numpy(published)  # raises ValueError if not SPD
+    # |Sigma| = 1 / |U|^2, and U is triangular.
+    log_det = -2.0 * np.log(np.diagonal(upper, axis1=1, axis2=2)).sum(1)
+    return upper.transpose(0, 2, 1), log_det
 
 
 def differences(X, means):

@@ -32,16 +32,8 @@ def chi2_quantile(probability: float, n_features: int) -> float:
 class Settings:
     """Options of incremental EM and the constants that follow from them.
 
-    Parameters
-    ----------
-    n_components : int
-        Most components the mixture may have.
-    n_features : int
-    covariance_type : {'full', 'tied', 'diag', 'spherical'}
-    reg_covar : float
-        Added to the variances of every published covariance, in squared data units.
-    memory : int or None
-        Cap on each component's running count.
+    The options are the parameters of :class:`gmm_core.online.IncrementalEM` (less its
+    random generator), checked here.
     """
 
     n_components: int

@@ -75,19 +75,6 @@ def test_one_component_continues_exactly_from_fit(chunk):
     assert model.n_samples_seen_ == X.shape[0]
 
 
-def test_one_point_is_the_weighted_welford_step_with_fractional_weights():
-    rng = np.random.default_rng(4)
-    X, r = rng.normal(size=(40, 3)), rng.uniform(0.1, 1.0, 40)
-    from gmm_core.online.statistics import Statistics, welford
-
-    counts, means, covs = np.array([r[0]]), X[:1].copy(), np.zeros((1, 3, 3))
-    for x, w in zip(X[1:], r[1:], strict=True):
-        welford(Statistics(counts, means, covs), np.array([w]), x)
-    np.testing.assert_allclose(means[0], np.average(X, axis=0, weights=r), atol=1e-14)
-    reference = np.cov(X.T, aweights=r, bias=True)
-    np.testing.assert_allclose(covs[0], reference, atol=1e-14)
-
-
 @pytest.mark.parametrize("chunk", [1, 25, 700])
 def test_two_far_components_each_have_their_own_cluster_covariance(chunk):
     rng = np.random.default_rng(5)

@@ -62,12 +62,24 @@ def test_combined_statistics_equal_the_statistics_of_all_points():
 
 
 def test_welford_with_a_cap_forgets_the_older_weight():
-    stats = Statistics(np.array([10.0]), np.zeros((1, 1)), np.ones((1, 1, 1)))
+    old = np.array([[-1.0], [1.0]] * 5)  # ten points, mean 0, variance 1
+    stats = weighted_statistics(old, np.ones((10, 1)), np.zeros((1, 1)))
     decay = welford(stats, np.array([1.0]), np.array([11.0]), cap=10.0)
-    # The older ten points now weigh 9: mean (9 * 0 + 1 * 11) / 10.
+    # The older ten points now weigh 0.9 each, the new one 1: a count of 10.
     np.testing.assert_allclose(decay, [0.9])
     np.testing.assert_allclose(stats.counts, [10.0])
-    np.testing.assert_allclose(stats.means, [[1.1]])
-    # Covariance of 9 points of variance 1 at 0 and one at 11: np.cov with weights.
-    expected = 0.9 * 1.0 + 0.9 * 0.1 * 11.0**2
-    np.testing.assert_allclose(stats.covs[0, 0, 0], expected)
+    points, weights = np.vstack([old, [[11.0]]]), np.array([0.9] * 10 + [1.0])
+    mean, cov = reference(points, weights)
+    np.testing.assert_allclose(stats.means[0], mean, rtol=1e-14)
+    np.testing.assert_allclose(stats.covs[0, 0, 0], cov, rtol=1e-14)
+
+
+def test_one_point_is_the_weighted_welford_step_with_fractional_weights():
+    rng = np.random.default_rng(4)
+    X, r = rng.normal(size=(40, 3)), rng.uniform(0.1, 1.0, 40)
+    counts, means, covs = np.array([r[0]]), X[:1].copy(), np.zeros((1, 3, 3))
+    for x, w in zip(X[1:], r[1:], strict=True):
+        welford(Statistics(counts, means, covs), np.array([w]), x)
+    np.testing.assert_allclose(means[0], np.average(X, axis=0, weights=r), atol=1e-14)
+    reference = np.cov(X.T, aweights=r, bias=True)
+    np.testing.assert_allclose(covs[0], reference, atol=1e-14)
