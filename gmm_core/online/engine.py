@@ -171,6 +171,31 @@ class IncrementalEM:
         return self._state.settings.memory
 
     @property
+    def weights(self) -> np.ndarray:
+        """Mixture weights (K',)."""
+        return self._gaussians.weights
+
+    @property
+    def means(self) -> np.ndarray:
+        """Component means (K', D)."""
+        return self._gaussians.means
+
+    @property
+    def covariances(self) -> np.ndarray:
+        """Published covariances (K', D, D)."""
+        return self._gaussians.covariances
+
+    @property
+    def precisions_cholesky(self) -> np.ndarray:
+        """Upper precision factors (K', D, D)."""
+        return self._gaussians.inverse_cholesky.transpose(0, 2, 1)
+
+    @property
+    def counts(self) -> np.ndarray:
+        """Running counts (K',), a copy."""
+        return self._state.running.counts.copy()
+
+    @property
     def n_seen(self) -> int:
         """Every point ever passed to :meth:`update`."""
         return self._state.n_seen
@@ -256,11 +281,6 @@ class IncrementalEM:
             counts, means, covs = state.running
             g = state.gaussians(Statistics(counts, means.copy(), covs))  # means change in place
         self._gaussians = g
-        self.weights = g.weights
-        self.means = g.means
-        self.covariances = g.covariances
-        self.precisions_cholesky = g.inverse_cholesky.transpose(0, 2, 1)
-        self.counts = state.running.counts.copy()
 
     # -- structural sweeps ------------------------------------------------------------------
 

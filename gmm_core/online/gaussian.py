@@ -251,10 +251,13 @@ def log_gaussian(diff, inverse_cholesky, normalizer, *, return_distance=False):
         Only with ``return_distance``.
     """
     y = np.matmul(inverse_cholesky, diff)  # [K, D, n]
-    distance = np.einsum("kdn,kdn->kn", y, y)  # [K, n]
-    log_density = distance * -0.5
-    log_density += normalizer[:, None]
-    return (log_density, distance) if return_distance else log_density
+    y *= y
+    distance = y.sum(1)  # [K, n]
+    if return_distance:
+        return normalizer[:, None] - 0.5 * distance, distance
+    distance *= -0.5
+    distance += normalizer[:, None]
+    return distance
 
 
 def log_gaussian_rows(X, means, inverse_cholesky, log_det):

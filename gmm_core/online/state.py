@@ -61,17 +61,17 @@ class Settings:
         """Squared Mahalanobis distance beyond which a point counts as novel."""
         return chi2_quantile(0.999, self.n_features)
 
-    @property
+    @cached_property
     def prior_count(self) -> float:
         """Pseudo-points that complete a small component."""
         return self.n_features + 2.0
 
-    @property
+    @cached_property
     def prior_shrink(self) -> float:
         """``K^(2/D)``: the data's variance over this is a pseudo-point's variance."""
         return self.n_components ** (2.0 / self.n_features)
 
-    @property
+    @cached_property
     def min_support(self) -> float:
         """Least total weight of each half of a split."""
         return self.n_features + 2.0
