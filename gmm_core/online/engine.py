@@ -21,8 +21,7 @@ import numpy as np
 from . import chunks, serialization
 from . import structure as structure_moves
 from .gaussian import Gaussians, log_gaussian
-from .schedule import SweepSchedule
-from .state import DataScale, OnlineState, Settings
+from .state import OnlineState, Settings
 from .statistics import Statistics, welford
 
 
@@ -135,12 +134,7 @@ class IncrementalEM:
         if memory is not None:
             counts = np.minimum(counts, float(memory))
         statistics = Statistics(counts, means, 0.5 * (covs + covs.transpose(0, 2, 1)))
-        state = OnlineState.empty(settings)
-        state.running, state.frozen = statistics.copy(), statistics
-        state.n_seen = int(n_seen)
-        state.scale = DataScale.of_statistics(statistics)
-        state.scale.set_fallback(means[0] if K else np.zeros(D), settings.reg_covar)
-        state.schedule = SweepSchedule.settled(state.n_seen)
+        state = OnlineState.continuing(settings, statistics, int(n_seen))
         return cls._of_state(state, random_state)
 
     # -- public state -----------------------------------------------------------------------

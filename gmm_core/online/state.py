@@ -193,6 +193,17 @@ class OnlineState:
         empty = Statistics.empty(D)
         return cls(settings, empty, empty.copy(), buffer, DataScale.empty(D), SweepSchedule())
 
+    @classmethod
+    def continuing(cls, settings: Settings, statistics: Statistics, n_seen: int) -> OnlineState:
+        """A settled state whose summaries are ``statistics`` of ``n_seen`` points."""
+        D = settings.n_features
+        scale = DataScale.of_statistics(statistics)
+        K = statistics.counts.shape[0]
+        scale.set_fallback(statistics.means[0] if K else np.zeros(D), settings.reg_covar)
+        buffer = RecentPoints(D, settings.n_components, settings.memory is not None)
+        schedule = SweepSchedule.settled(n_seen)
+        return cls(settings, statistics.copy(), statistics, buffer, scale, schedule, n_seen)
+
     @property
     def n_active(self) -> int:
         """Number of components that exist now."""
