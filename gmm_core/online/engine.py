@@ -216,10 +216,14 @@ class IncrementalEM:
         X = np.asarray(X, dtype=np.float64)
         if X.ndim == 1:
             X = X[None, :]
-        n, missing = X.shape[0], self.n_active < self.n_components
+        n = X.shape[0]
+        if n == 1:
+            self._update_point(X[0])
+            return
+        missing = self.n_active < self.n_components
         if n == 0:
             return
-        if n == 1 or (missing and n < chunks.BATCH_INIT_ROWS * self.n_components):
+        if missing and n < chunks.BATCH_INIT_ROWS * self.n_components:
             for x in X:
                 self._update_point(x)
         elif missing:
@@ -234,10 +238,11 @@ class IncrementalEM:
     # -- one point --------------------------------------------------------------------------
 
     def _update_point(self, x: np.ndarray) -> None:
-        state, settings = self._state, self._state.settings
+        state = self._state
+        settings, n_active = state.settings, state.n_active
         state.n_seen += 1
         state.scale.observe_point(x)
-        if state.n_active == 0:
+        if n_active == 0:
             state.scale.set_fallback(x, settings.reg_covar)
             state.create(x)
             self._publish()
@@ -248,7 +253,7 @@ class IncrementalEM:
             diff, g.inverse_cholesky, g.log_normalizers(), return_distance=True
         )
         nearest = distance.min()
-        if state.n_active < settings.n_components and nearest > settings.create_distance:
+        if n_active < settings.n_components and nearest > settings.create_distance:
             state.create(x)
             state.schedule.restart(state.n_seen)
         else:
