@@ -3,7 +3,8 @@
 Every type is handled internally as full matrices of shape (K, D, D); a type only says how
 a full estimate is reduced to its own parameters and how those are expanded back. This is
 the one place that knows the difference between ``full``, ``tied``, ``diag`` and
-``spherical``.
+``spherical``: batch EM calls the table on torch tensors, incremental EM on numpy arrays,
+and every function answers in the kind of array it was given.
 """
 
 from __future__ import annotations
@@ -15,6 +16,12 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+# log(2 pi): the constant of every Gaussian log-density in gmm_core.
+LOG_2PI = math.log(2.0 * math.pi)
+
+# A numpy array or a torch tensor: the table's functions accept both.
+Array = np.ndarray | torch.Tensor
+
 SINGULAR_MESSAGE = (
     "Fitting the mixture model failed because some components have ill-defined empirical "
     "covariance (for instance caused by singleton or collapsed samples). Try to decrease the "
@@ -25,6 +32,8 @@ SINGULAR_MESSAGE = (
 @dataclass(frozen=True)
 class CovarianceType:
     """How one covariance type stores, reduces and expands its parameters.
+
+    Every function takes numpy arrays or torch tensors (``Array``) and returns the same kind.
 
     Attributes
     ----------
@@ -41,23 +50,54 @@ class CovarianceType:
         Adds ``reg`` to the variances.
     select_precision_cholesky : callable (full (K, D, D), K) -> typed
         Typed values (precision Cholesky factors, or covariances) from full matrices that
-        already have the type's structure; works on numpy arrays and tensors alike.
+        already have the type's structure.
     """
 
     name: str
     shape: Callable[[int, int], tuple]
     n_parameters: Callable[[int, int], int]
-    reduce: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
-    expand: Callable[[torch.Tensor, int, int], torch.Tensor]
-    regularize: Callable[[torch.Tensor, float], torch.Tensor]
-    select_precision_cholesky: Callable[[torch.Tensor, int], torch.Tensor]
+    reduce: Callable[[Array, Array], Array]
+    expand: Callable[[Array, int, int], Array]
+    regularize: Callable[[Array, float], Array]
+    select_precision_cholesky: Callable[[Array, int], Array]
 
 
-def _add_to_diagonal(matrices: torch.Tensor, value: float) -> torch.Tensor:
-    eye = torch.eye(matrices.shape[-1], dtype=matrices.dtype, device=matrices.device)
-    return matrices + value * eye
+def _eye(like, n_features: int):
+    """Identity matrix of ``like``'s library, dtype and device."""
+    if isinstance(like, torch.Tensor):
+        return torch.eye(n_features, dtype=like.dtype, device=like.device)
+    return np.eye(n_features, dtype=like.dtype)
 
 
+def _add_to_diagonal(matrices, value: float):
+    return matrices + value * _eye(matrices, matrices.shape[-1])
+
+
+def _diagonal(matrices):
+    """Diagonals of shape (..., D) of matrices (..., D, D); a numpy result is a copy."""
+    if isinstance(matrices, torch.Tensor):
+        return torch.diagonal(matrices, dim1=-2, dim2=-1)
+    return np.diagonal(matrices, axis1=-2, axis2=-1).copy()
+
+
+def _diag_embed(values):
+    """Diagonal matrices of shape (..., D, D) from their diagonals (..., D)."""
+    if isinstance(values, torch.Tensor):
+        return torch.diag_embed(values)
+    matrices = np.zeros((*values.shape, values.shape[-1]), dtype=values.dtype)
+    diagonal = np.arange(values.shape[-1])
+    matrices[..., diagonal, diagonal] = values
+    return matrices
+
+
+def _repeat(matrix, n_components: int):
+    """``n_components`` copies of one (D, D) matrix, as a new (K, D, D) array."""
+    if isinstance(matrix, torch.Tensor):
+        return matrix.expand(n_components, *matrix.shape).clone()
+    return np.broadcast_to(matrix, (n_components, *matrix.shape)).copy()
+
+
+# Every function of every entry takes numpy arrays or torch tensors and answers in kind.
 COVARIANCE_TYPES: dict[str, CovarianceType] = {
     "full": CovarianceType(
         name="full",
@@ -73,7 +113,7 @@ COVARIANCE_TYPES: dict[str, CovarianceType] = {
         shape=lambda K, D: (D, D),
         n_parameters=lambda K, D: D * (D + 1) // 2,
         reduce=lambda full, nk: (nk[:, None, None] * full).sum(0) / nk.sum(),
-        expand=lambda typed, K, D: typed.expand(K, D, D).clone(),
+        expand=lambda typed, K, D: _repeat(typed, K),
         regularize=_add_to_diagonal,
         select_precision_cholesky=lambda full, K: full[0],
     ),
@@ -81,8 +121,8 @@ COVARIANCE_TYPES: dict[str, CovarianceType] = {
         name="diag",
         shape=lambda K, D: (K, D),
         n_parameters=lambda K, D: K * D,
-        reduce=lambda full, nk: torch.diagonal(full, dim1=-2, dim2=-1),
-        expand=lambda typed, K, D: torch.diag_embed(typed),
+        reduce=lambda full, nk: _diagonal(full),
+        expand=lambda typed, K, D: _diag_embed(typed),
         regularize=lambda typed, reg: typed + reg,
         select_precision_cholesky=lambda full, K: full.diagonal(0, -2, -1),
     ),
@@ -90,10 +130,8 @@ COVARIANCE_TYPES: dict[str, CovarianceType] = {
         name="spherical",
         shape=lambda K, D: (K,),
         n_parameters=lambda K, D: K,
-        reduce=lambda full, nk: torch.diagonal(full, dim1=-2, dim2=-1).mean(-1),
-        expand=lambda typed, K, D: (
-            typed[:, None, None] * torch.eye(D, dtype=typed.dtype, device=typed.device)
-        ),
+        reduce=lambda full, nk: _diagonal(full).mean(-1),
+        expand=lambda typed, K, D: typed[:, None, None] * _eye(typed, D),
         regularize=lambda typed, reg: typed + reg,
         select_precision_cholesky=lambda full, K: full[:, 0, 0],
     ),
@@ -197,6 +235,3 @@ def n_parameters(kind: str, n_components: int, n_features: int) -> int:
     """Number of free parameters of a mixture: covariances, means and K - 1 weights."""
     covariance = COVARIANCE_TYPES[kind].n_parameters(n_components, n_features)
     return covariance + n_components * n_features + n_components - 1
-
-
-LOG_2PI = math.log(2.0 * math.pi)

@@ -13,7 +13,7 @@ from ._base import BaseMixture
 from ._covariance import COVARIANCE_TYPES
 from ._em import SufficientStatistics, expectation_statistics
 from ._initialization import MixtureParameters, parameters_from_covariances
-from ._online import IncrementalEM
+from .online import IncrementalEM
 from ._serialization import (
     json_array,
     read_array,

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gmm_core import GaussianMixture
-from gmm_core._online import IncrementalEM
+from gmm_core.online import IncrementalEM
 
 CENTERS = np.array([[0.0, 0.0], [10.0, 0.0], [5.0, 8.0]])
 
@@ -73,19 +73,6 @@ def test_one_component_continues_exactly_from_fit(chunk):
     np.testing.assert_allclose(model.means_[0], X.mean(0), rtol=0, atol=1e-9)
     np.testing.assert_allclose(model.covariances_[0], np.cov(X.T, bias=True), rtol=0, atol=1e-9)
     assert model.n_samples_seen_ == X.shape[0]
-
-
-def test_one_point_is_the_weighted_welford_step_with_fractional_weights():
-    rng = np.random.default_rng(4)
-    X, r = rng.normal(size=(40, 3)), rng.uniform(0.1, 1.0, 40)
-    from gmm_core._online_stats import welford
-
-    counts, means, covs = np.array([r[0]]), X[:1].copy(), np.zeros((1, 3, 3))
-    for x, w in zip(X[1:], r[1:], strict=True):
-        welford(counts, means, covs, np.array([w]), x)
-    np.testing.assert_allclose(means[0], np.average(X, axis=0, weights=r), atol=1e-14)
-    reference = np.cov(X.T, aweights=r, bias=True)
-    np.testing.assert_allclose(covs[0], reference, atol=1e-14)
 
 
 @pytest.mark.parametrize("chunk", [1, 25, 700])

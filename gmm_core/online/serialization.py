@@ -1,10 +1,20 @@
-"""Strict loading of a saved incremental-EM state: shapes, types and finiteness checked."""
+"""Saving and strictly loading an incremental-EM state: shapes, types and finiteness checked.
+
+The dictionary format (``FORMAT``) is that of every model saved so far; it names each
+running statistic of an :class:`~.state.OnlineState` and the random generator's state.
+"""
 
 from __future__ import annotations
 
 import numbers
 
 import numpy as np
+
+from .._covariance import COVARIANCE_TYPES
+from .buffer import RecentPoints
+from .schedule import SweepSchedule
+from .state import DataScale, OnlineState, Settings
+from .statistics import Statistics
 
 FORMAT = "gmm_core.IncrementalEM/1"
 _BIT_GENERATORS = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
@@ -59,102 +69,115 @@ def _generator(state) -> np.random.Generator:
     return np.random.Generator(bit_generator)
 
 
-def load_state(cls, d: dict):
-    """An ``IncrementalEM`` of class ``cls`` from the dictionary of its ``to_dict``.
+def load(d: dict) -> tuple[OnlineState, np.random.Generator]:
+    """The state and random generator saved by :func:`dump`.
 
     Raises
     ------
     ValueError
         If a key is missing, an array has the wrong shape, or a number is not finite.
     """
-    from ._online import COVARIANCE_TYPES
-
     if not isinstance(d, dict) or d.get("format") != FORMAT:
         raise ValueError(f"Not a saved incremental state: expected format {FORMAT!r}.")
     n_components = _number(d, "n_components", numbers.Integral, 1)
     D = _number(d, "n_features", numbers.Integral, 1)
     if d.get("covariance_type") not in COVARIANCE_TYPES:
-        raise ValueError(f"Incremental state 'covariance_type' must be one of {COVARIANCE_TYPES}.")
+        raise ValueError(
+            f"Incremental state 'covariance_type' must be one of {tuple(COVARIANCE_TYPES)}."
+        )
     memory = d.get("memory")
     if memory is not None:
         memory = _number(d, "memory", numbers.Integral, 1)
-    state = cls(
-        n_components,
-        D,
-        covariance_type=d["covariance_type"],
-        reg_covar=float(_number(d, "reg_covar", minimum=0.0)),
-        memory=memory,
-        random_state=_generator(d.get("random_state")),
+    settings = Settings(
+        int(n_components),
+        int(D),
+        d["covariance_type"],
+        float(_number(d, "reg_covar", minimum=0.0)),
+        None if memory is None else int(memory),
     )
+    random_state = _generator(d.get("random_state"))
     counts = _array(d, "counts", (len(d.get("counts", ())),))
     K = counts.shape[0]
     if K > n_components:
         raise ValueError(f"Incremental state has {K} components, more than n_components.")
-    rows = len(d.get("buffer_points", ()))
-    capacity = state._buffer_points.shape[0]
-    if rows > capacity:
-        raise ValueError(f"Incremental state buffer holds {rows} points, at most {capacity}.")
-    state._counts = counts
-    state._means = _array(d, "means", (K, D))
-    state._covs = _array(d, "covariances", (K, D, D))
-    state._frozen_counts = _array(d, "frozen_counts", (K,))
-    state._frozen_means = _array(d, "frozen_means", (K, D))
-    state._frozen_covs = _array(d, "frozen_covariances", (K, D, D))
-    if (counts < 0).any() or (state._frozen_counts < 0).any():
+    running = Statistics(counts, _array(d, "means", (K, D)), _array(d, "covariances", (K, D, D)))
+    frozen = Statistics(
+        _array(d, "frozen_counts", (K,)),
+        _array(d, "frozen_means", (K, D)),
+        _array(d, "frozen_covariances", (K, D, D)),
+    )
+    if (running.counts < 0).any() or (frozen.counts < 0).any():
         raise ValueError("Incremental state counts must not be negative.")
-    state._buffer_points[:rows] = _array(d, "buffer_points", (rows, D))
-    state._buffer_weights[:rows, :K] = _array(d, "buffer_weights", (rows, K))
-    if memory is not None:
-        state._buffer_decay[:rows, :K] = _array(d, "buffer_decay", (rows, K))
-    state._buffer_size = rows
-    state.n_seen = _number(d, "n_seen", numbers.Integral, 0)
-    state._overall_count = float(_number(d, "overall_count", minimum=0.0))
-    state._overall_mean = _array(d, "overall_mean", (D,))
-    state._overall_scatter = _array(d, "overall_scatter", (D,))
-    state._fallback_variance = float(_number(d, "fallback_variance", minimum=0.0))
-    state._interval = _number(d, "interval", numbers.Integral, 1)
-    state._next_sweep = _number(d, "next_sweep", numbers.Integral, 0)
+    rows = len(d.get("buffer_points", ()))
+    buffer = RecentPoints.from_arrays(
+        _array(d, "buffer_points", (rows, D)),
+        _array(d, "buffer_weights", (rows, K)),
+        None if memory is None else _array(d, "buffer_decay", (rows, K)),
+        n_components,
+    )
+    scale = DataScale(
+        float(_number(d, "overall_count", minimum=0.0)),
+        _array(d, "overall_mean", (D,)),
+        _array(d, "overall_scatter", (D,)),
+        float(_number(d, "fallback_variance", minimum=0.0)),
+    )
     novel = d.get("novel")
     if not isinstance(novel, list) or not all(
         isinstance(n, numbers.Integral) and not isinstance(n, bool) for n in novel
     ):
         raise ValueError("Incremental state 'novel' must be a list of integers.")
-    state._novel = [int(n) for n in novel]
-    state._last_sweep = _number(d, "last_sweep", numbers.Integral, 0)
-    state._publish()
-    return state
+    schedule = SweepSchedule(
+        int(_number(d, "interval", numbers.Integral, 1)),
+        int(_number(d, "next_sweep", numbers.Integral, 0)),
+        [int(n) for n in novel],
+        int(_number(d, "last_sweep", numbers.Integral, 0)),
+    )
+    n_seen = int(_number(d, "n_seen", numbers.Integral, 0))
+    state = OnlineState(settings, running, frozen, buffer, scale, schedule, n_seen)
+    return state, random_state
 
 
-def dump_state(state) -> dict:
-    """Every running statistic of an ``IncrementalEM`` as JSON-safe lists and numbers."""
-    rows, K = state._buffer_size, state.n_active
-    decay = state._buffer_decay
+def dump(state: OnlineState, random_state: np.random.Generator) -> dict:
+    """Every running statistic of a state as JSON-safe lists and numbers.
+
+    Parameters
+    ----------
+    state : OnlineState
+    random_state : numpy.random.Generator
+
+    Returns
+    -------
+    dict
+        :func:`load` rebuilds exactly this state and generator from it.
+    """
+    s, K = state.settings, state.n_active
+    decay = state.buffer.decay(K)
     return {
         "format": FORMAT,
-        "n_components": state.n_components,
-        "n_features": state.n_features,
-        "covariance_type": state.covariance_type,
-        "reg_covar": state.reg_covar,
-        "memory": state.memory,
+        "n_components": s.n_components,
+        "n_features": s.n_features,
+        "covariance_type": s.covariance_type,
+        "reg_covar": s.reg_covar,
+        "memory": s.memory,
         "n_seen": state.n_seen,
-        "counts": state._counts.tolist(),
-        "means": state._means.tolist(),
-        "covariances": state._covs.tolist(),
-        "frozen_counts": state._frozen_counts.tolist(),
-        "frozen_means": state._frozen_means.tolist(),
-        "frozen_covariances": state._frozen_covs.tolist(),
-        "buffer_points": state._buffer_points[:rows].tolist(),
-        "buffer_weights": state._buffer_weights[:rows, :K].tolist(),
-        "buffer_decay": None if decay is None else decay[:rows, :K].tolist(),
-        "overall_count": state._overall_count,
-        "overall_mean": state._overall_mean.tolist(),
-        "overall_scatter": state._overall_scatter.tolist(),
-        "fallback_variance": state._fallback_variance,
-        "interval": state._interval,
-        "next_sweep": state._next_sweep,
-        "novel": list(state._novel),
-        "last_sweep": state._last_sweep,
-        "random_state": _json_safe(state.random_state.bit_generator.state),
+        "counts": state.running.counts.tolist(),
+        "means": state.running.means.tolist(),
+        "covariances": state.running.covs.tolist(),
+        "frozen_counts": state.frozen.counts.tolist(),
+        "frozen_means": state.frozen.means.tolist(),
+        "frozen_covariances": state.frozen.covs.tolist(),
+        "buffer_points": state.buffer.points.tolist(),
+        "buffer_weights": state.buffer.weights(K).tolist(),
+        "buffer_decay": None if decay is None else decay.tolist(),
+        "overall_count": state.scale.count,
+        "overall_mean": state.scale.mean.tolist(),
+        "overall_scatter": state.scale.scatter.tolist(),
+        "fallback_variance": state.scale.fallback_variance,
+        "interval": state.schedule.interval,
+        "next_sweep": state.schedule.next_sweep,
+        "novel": list(state.schedule.novel),
+        "last_sweep": state.schedule.last_sweep,
+        "random_state": _json_safe(random_state.bit_generator.state),
     }
 
 

@@ -17,13 +17,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ._online_stats import (
-    expected_log_gaussian,
-    log_gaussian,
-    log_softmax_rows,
-    merge,
-    weighted_statistics,
-)
+from .gaussian import expected_log_gaussian, log_gaussian_rows, log_softmax_rows
+from .statistics import Statistics, combined_statistics, merge
 
 # (counts (J,), means (J, D), covs (J, D, D)) -> (log_weights (J,), inverse Cholesky
 # factors (J, D, D), log-determinants (J,)) of the Gaussians those statistics publish.
@@ -45,10 +40,9 @@ class Structure:
 
     Attributes
     ----------
-    frozen_counts : ndarray of shape (K,)
-    frozen_means : ndarray of shape (K, D)
-    frozen_covs : ndarray of shape (K, D, D)
-        Biased covariances of the points that have left the buffer.
+    frozen : Statistics
+        Counts (K,), means (K, D) and biased covariances (K, D, D) of the points that have
+        left the buffer.
     points : ndarray of shape (n, D)
         The buffer.
     weights : ndarray of shape (n, K)
@@ -57,9 +51,7 @@ class Structure:
         Forgetting applied to each buffer point's weight in each component (None: none).
     """
 
-    frozen_counts: np.ndarray
-    frozen_means: np.ndarray
-    frozen_covs: np.ndarray
+    frozen: Statistics
     points: np.ndarray
     weights: np.ndarray
     decay: np.ndarray | None = None
@@ -67,36 +59,12 @@ class Structure:
     @property
     def n_components(self) -> int:
         """Number of components."""
-        return self.frozen_counts.shape[0]
+        return self.frozen.counts.shape[0]
 
 
-def combined_statistics(frozen_counts, frozen_means, frozen_covs, points, weights):
-    """Exact statistics of frozen summaries merged with weighted points.
-
-    Parameters
-    ----------
-    frozen_counts : ndarray of shape (K,)
-    frozen_means : ndarray of shape (K, D)
-    frozen_covs : ndarray of shape (K, D, D)
-    points : ndarray of shape (n, D)
-    weights : ndarray of shape (n, K)
-
-    Returns
-    -------
-    counts, means, covs : ndarrays of shapes (K,), (K, D), (K, D, D)
-    """
-    buffer_counts = weights.sum(0)
-    safe = np.where(buffer_counts > 0, buffer_counts, 1.0)
-    centers = (weights.T @ points) / safe[:, None]  # [K, D]
-    centers = np.where(buffer_counts[:, None] > 0, centers, frozen_means)
-    stats = weighted_statistics(points, weights, centers)
-    return merge(frozen_counts, frozen_means, frozen_covs, *stats)
-
-
-def statistics(structure: Structure):
+def statistics(structure: Structure) -> Statistics:
     """Running statistics of every component of a structure: counts, means, covariances."""
-    s = structure
-    return combined_statistics(s.frozen_counts, s.frozen_means, s.frozen_covs, s.points, s.weights)
+    return combined_statistics(structure.frozen, structure.points, structure.weights)
 
 
 def em_step(structure: Structure, publish: Publisher) -> tuple[Structure, float]:
@@ -114,7 +82,7 @@ def em_step(structure: Structure, publish: Publisher) -> tuple[Structure, float]
     frozen = frozen_log_likelihood(structure, means, inverse, log_det, log_weights)
     if structure.points.shape[0] == 0:
         return structure, frozen
-    log_prob = log_gaussian(structure.points, means, inverse, log_det) + log_weights
+    log_prob = log_gaussian_rows(structure.points, means, inverse, log_det) + log_weights
     log_resp, log_norm = log_softmax_rows(log_prob)
     resp = np.exp(log_resp)
     if structure.decay is None:
@@ -128,16 +96,16 @@ def frozen_log_likelihood(structure, means, inverse, log_det, log_weights) -> fl
     """Sum over components of the frozen points' weighted log-density in their component."""
     s = structure
     total = 0.0
-    for k in np.flatnonzero(s.frozen_counts > 0):
+    for k in np.flatnonzero(s.frozen.counts > 0):
         block = expected_log_gaussian(
-            s.frozen_counts[k : k + 1],
-            s.frozen_means[k : k + 1],
-            s.frozen_covs[k : k + 1],
+            s.frozen.counts[k : k + 1],
+            s.frozen.means[k : k + 1],
+            s.frozen.covs[k : k + 1],
             means[k : k + 1],
             inverse[k : k + 1],
             log_det[k : k + 1],
         )
-        total += float(block[0, 0]) + float(s.frozen_counts[k] * log_weights[k])
+        total += float(block[0, 0]) + float(s.frozen.counts[k] * log_weights[k])
     return total
 
 
@@ -191,10 +159,10 @@ def fit_split(structure: Structure, k: int, publish: Publisher) -> Split | None:
     if int(keep.sum()) < 2:
         return None
     points, weights = s.points[keep], weights[keep]
-    block = (s.frozen_counts[k : k + 1], s.frozen_means[k : k + 1], s.frozen_covs[k : k + 1])
+    block = (s.frozen.counts[k : k + 1], s.frozen.means[k : k + 1], s.frozen.covs[k : k + 1])
     has_block = bool(block[0][0] > 0)
 
-    counts, means, covs = combined_statistics(*block, points, weights[:, None])
+    counts, means, covs = combined_statistics(Statistics(*block), points, weights[:, None])
     single = publish(counts, means, covs)
     one = _two_part_objective(block, points, weights, means, single, has_block)
 
@@ -228,7 +196,7 @@ def _principal_axis_start(points, weights, block, mean, cov, has_block):
 def _two_part_objective(block, points, weights, means, params, has_block):
     """Objective of one component's material under Gaussians ``params`` with log-weights."""
     log_weights, inverse, log_det = params
-    log_prob = log_gaussian(points, means, inverse, log_det) + log_weights  # [n, J]
+    log_prob = log_gaussian_rows(points, means, inverse, log_det) + log_weights  # [n, J]
     _, log_norm = log_softmax_rows(log_prob)
     total = float(weights @ log_norm)
     if has_block:
@@ -245,17 +213,20 @@ def _split_em(block, points, weights, frozen_shares, point_shares, publish, has_
     n_features = points.shape[1]
     two = -np.inf
     for _ in range(SPLIT_ITERATIONS):
-        counts, means, covs = combined_statistics(
+        halves = Statistics(
             frozen_count[0] * frozen_shares,
             np.repeat(frozen_mean, 2, axis=0),
             np.repeat(frozen_cov, 2, axis=0),
+        )
+        counts, means, covs = combined_statistics(
+            halves,
             points,
             weights[:, None] * point_shares,
         )
         if bool((counts <= 0).any()):
             return -np.inf, frozen_shares, point_shares, counts
         log_weights, inverse, log_det = publish(counts, means, covs)
-        log_prob = log_gaussian(points, means, inverse, log_det) + log_weights  # [n, 2]
+        log_prob = log_gaussian_rows(points, means, inverse, log_det) + log_weights  # [n, 2]
         log_resp, log_norm = log_softmax_rows(log_prob)
         point_shares = np.exp(log_resp)
         previous, two = two, float(weights @ log_norm)
@@ -276,16 +247,19 @@ def _split_em(block, points, weights, frozen_shares, point_shares, publish, has_
 def apply_split(structure: Structure, split: Split) -> Structure:
     """The structure with component ``split.component`` replaced by two (the second last)."""
     s, k = structure, split.component
-    frozen_counts = np.append(s.frozen_counts, s.frozen_counts[k] * split.frozen_shares[1])
-    frozen_counts[k] = s.frozen_counts[k] * split.frozen_shares[0]
+    frozen_counts = np.append(s.frozen.counts, s.frozen.counts[k] * split.frozen_shares[1])
+    frozen_counts[k] = s.frozen.counts[k] * split.frozen_shares[0]
     column = s.weights[:, k]
     weights = np.column_stack([s.weights, column * split.point_shares[:, 1]])
     weights[:, k] = column * split.point_shares[:, 0]
     decay = None if s.decay is None else np.column_stack([s.decay, s.decay[:, k]])
-    return Structure(
+    frozen = Statistics(
         frozen_counts,
-        np.concatenate([s.frozen_means, s.frozen_means[k : k + 1]]),
-        np.concatenate([s.frozen_covs, s.frozen_covs[k : k + 1]]),
+        np.concatenate([s.frozen.means, s.frozen.means[k : k + 1]]),
+        np.concatenate([s.frozen.covs, s.frozen.covs[k : k + 1]]),
+    )
+    return Structure(
+        frozen,
         s.points,
         weights,
         decay,
@@ -295,21 +269,10 @@ def apply_split(structure: Structure, split: Split) -> Structure:
 def apply_merge(structure: Structure, a: int, b: int) -> Structure:
     """The structure with components ``a`` and ``b`` merged into ``a`` (``b`` removed)."""
     s = structure
-    counts, means, covs = merge(
-        s.frozen_counts[[a]],
-        s.frozen_means[[a]],
-        s.frozen_covs[[a]],
-        s.frozen_counts[[b]],
-        s.frozen_means[[b]],
-        s.frozen_covs[[b]],
-    )
+    merged = merge(*s.frozen.select([a]), *s.frozen.select([b]))
     keep = np.arange(s.n_components) != b
-    frozen_counts, frozen_means, frozen_covs = (
-        s.frozen_counts.copy(),
-        s.frozen_means.copy(),
-        s.frozen_covs.copy(),
-    )
-    frozen_counts[a], frozen_means[a], frozen_covs[a] = counts[0], means[0], covs[0]
+    frozen = s.frozen.copy()
+    frozen.counts[a], frozen.means[a], frozen.covs[a] = (value[0] for value in merged)
     weights = s.weights.copy()
     weights[:, a] += weights[:, b]
     decay = None
@@ -317,8 +280,7 @@ def apply_merge(structure: Structure, a: int, b: int) -> Structure:
         decay = s.decay.copy()
         decay[:, a] = np.maximum(decay[:, a], decay[:, b])
         decay = decay[:, keep]
-    frozen = (frozen_counts[keep], frozen_means[keep], frozen_covs[keep])
-    return Structure(*frozen, s.points, weights[:, keep], decay)
+    return Structure(frozen.select(keep), s.points, weights[:, keep], decay)
 
 
 def merge_costs(structure: Structure, publish: Publisher, protected: tuple[int, int]):
