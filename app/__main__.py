@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import signal
 import sys
 
@@ -17,6 +18,7 @@ def main(argv: list[str] | None = None) -> int:
     args, qt_args = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
 
     import pyqtgraph as pg
+    from pyqtgraph.util.garbage_collector import GarbageCollector
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
@@ -29,6 +31,9 @@ def main(argv: list[str] | None = None) -> int:
     app.setOrganizationName("gmm-playground")
     app.setDesktopFileName("gmm-playground")
     app.setWindowIcon(app_icon())
+    # Python's collector would otherwise run in whichever thread allocates, the worker
+    # included, and a Qt object freed there deadlocks against the GUI thread.
+    collector = GarbageCollector(interval=1.0)
     window = MainWindow()
     app.aboutToQuit.connect(window.shutdown)
     # Ctrl+C in the terminal quits cleanly: Python runs signal handlers only between
@@ -45,6 +50,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         heartbeat.stop()
         window.shutdown()
+        collector.timer.stop()
+        gc.enable()
         signal.signal(signal.SIGINT, previous_handler)
 
 

@@ -13,7 +13,6 @@ from ._base import BaseMixture
 from ._covariance import COVARIANCE_TYPES
 from ._em import SufficientStatistics, expectation_statistics
 from ._initialization import MixtureParameters, parameters_from_covariances
-from .online import IncrementalEM
 from ._serialization import (
     json_array,
     read_array,
@@ -21,6 +20,7 @@ from ._serialization import (
     require_mapping,
 )
 from ._validation import check_data, check_positive_int, torch_dtype
+from .online import IncrementalEM
 
 
 @dataclass(eq=False, repr=False, kw_only=True)

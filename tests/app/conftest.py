@@ -3,6 +3,8 @@ check that no test leaves a QThread running (as napari's conftest does)."""
 
 from __future__ import annotations
 
+import gc
+
 import numpy as np
 import pytest
 from PySide6.QtCore import QEvent, QPoint, QPointF, Qt, QThread
@@ -11,6 +13,18 @@ from PySide6.QtWidgets import QApplication
 
 # Generous: the suite runs on a shared two-core machine.
 WAIT_MS = 20_000
+
+
+@pytest.fixture(scope="session", autouse=True)
+def collect_garbage_in_the_gui_thread(qapp):
+    """The program's policy (see ``app.__main__``): Python's collector runs only in the
+    GUI thread, never in a worker thread where freeing a Qt object deadlocks."""
+    from pyqtgraph.util.garbage_collector import GarbageCollector
+
+    collector = GarbageCollector(interval=1.0)
+    yield collector
+    collector.timer.stop()
+    gc.enable()
 
 
 @pytest.fixture(autouse=True)
@@ -29,6 +43,7 @@ def no_thread_left_running(monkeypatch):
     for thread in running:  # do not crash the rest of the session
         thread.quit()
         thread.wait(5000)
+    gc.collect()  # this test's windows go now, in the GUI thread, not in a later worker
     assert not running, f"{len(running)} QThread(s) left running: {running}"
 
 
