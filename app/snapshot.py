@@ -109,6 +109,9 @@ class ModelSnapshot:
         or ``"stopped"`` (epochs or time budget spent).
     final : bool
         Whether this is the last snapshot of its request.
+    model : dict or None
+        ``GaussianMixture.to_dict()`` of the model, in final snapshots (exported and
+        saved in sessions as is); None otherwise.
     """
 
     request_id: int
@@ -132,6 +135,7 @@ class ModelSnapshot:
     n_iter: int = 0
     state: str = "empty"
     final: bool = True
+    model: dict | None = None
 
     def __repr__(self) -> str:
         return (

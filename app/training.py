@@ -313,8 +313,8 @@ class Trainer:
     def snapshot(
         self, request: TrainingRequest, state: str, n_iter: int, *, final: bool
     ) -> ModelSnapshot:
-        """The current model as a frozen, ready-to-draw snapshot."""
-        return self._snapshots.build(
+        """The current model as a frozen, ready-to-draw snapshot (with its dict if final)."""
+        snapshot = self._snapshots.build(
             request,
             self.model,
             self._n_fitted,
@@ -323,6 +323,9 @@ class Trainer:
             final=final,
             label=self._labels_and_log_likelihood,
         )
+        if final:
+            snapshot = dataclasses.replace(snapshot, model=self.model.to_dict())
+        return snapshot
 
     def _labels_and_log_likelihood(self, X: np.ndarray) -> tuple[np.ndarray, float]:
         """The model's component for each point and the summed log-density, by chunks."""

@@ -32,6 +32,23 @@ def no_thread_left_running(monkeypatch):
     assert not running, f"{len(running)} QThread(s) left running: {running}"
 
 
+@pytest.fixture(autouse=True)
+def private_data_dir(tmp_path, monkeypatch):
+    """Autosave and settings go to a fresh folder: no test touches a person's files."""
+    folder = tmp_path / "gmm-playground-data"
+    monkeypatch.setenv("GMM_PLAYGROUND_DATA_DIR", str(folder))
+    return folder
+
+
+@pytest.fixture(autouse=True)
+def no_modal_questions(monkeypatch):
+    """Closing a window with unsaved points discards them instead of asking (a test that
+    wants another answer sets ``window.ask_save_changes`` itself)."""
+    import app.main_window
+
+    monkeypatch.setattr(app.main_window.MainWindow, "ask_save_changes", lambda self: "discard")
+
+
 @pytest.fixture
 def window(qtbot):
     """A shown main window with a fixed view of [-10, 10] x [-10, 10]."""
