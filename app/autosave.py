@@ -27,6 +27,10 @@ AUTOSAVE_NAME = "autosave.gmmsession"
 RUNNING_NAME = "running.pid"
 
 
+#: Markers of the autosavers running in this process (several windows, or tests).
+_LIVE: set[str] = set()
+
+
 def _pid_alive(pid: int) -> bool:
     if pid == os.getpid() or pid <= 0:
         return False
@@ -75,20 +79,31 @@ class Autosaver(QObject):
         if not marker.exists() or not self.path.exists():
             return False
         try:
-            pid = int(marker.read_text().strip() or 0)
+            text = marker.read_text().strip()
+            pid = int(text.split()[0]) if text else 0
         except (OSError, ValueError):
-            pid = 0
+            text, pid = "", 0
+        if text in _LIVE:
+            return False  # another window of this process is running
         return not _pid_alive(pid)  # another copy still running has not crashed
 
     def mark_running(self) -> None:
         """Leave the marker that :meth:`mark_clean_exit` removes."""
+        self._token = f"{os.getpid()} {id(self)}"
+        _LIVE.add(self._token)
         with contextlib.suppress(OSError):
-            (self.folder / RUNNING_NAME).write_text(str(os.getpid()))
+            (self.folder / RUNNING_NAME).write_text(self._token)
+
+    def stop(self) -> None:
+        """Stop autosaving (waiting for a write in progress); the files stay."""
+        self._timer.stop()
+        self._again = False
+        self.wait()
+        _LIVE.discard(getattr(self, "_token", None))
 
     def mark_clean_exit(self) -> None:
-        """Stop, wait for a write in progress, remove the marker and the autosave."""
-        self._timer.stop()
-        self.wait()
+        """Stop, then remove the marker and the autosave."""
+        self.stop()
         for name in (RUNNING_NAME, AUTOSAVE_NAME):
             with contextlib.suppress(OSError):
                 (self.folder / name).unlink()

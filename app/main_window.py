@@ -634,6 +634,8 @@ class MainWindow(QMainWindow):
         text = QGuiApplication.clipboard().text()
         try:
             points = points_from_text(text, "The clipboard")
+            if points.shape[0] == 0:
+                raise ValueError("The clipboard holds no points (two columns: x and y).")
         except ValueError as error:
             self.show_error(f"Could not paste points:\n{error}")
             return False
@@ -834,7 +836,12 @@ class MainWindow(QMainWindow):
         suffix = path.suffix.lower()
         try:
             if suffix == ".svg":
-                data = exporters.SVGExporter(self.canvas.plot_item).export(toBytes=True)
+                try:
+                    data = exporters.SVGExporter(self.canvas.plot_item).export(toBytes=True)
+                except ValueError:
+                    # pyqtgraph 0.14 cannot parse the "Z" (close path) that Qt 6.11's
+                    # SVG writer emits; Qt's own generator draws the same canvas.
+                    data = self._canvas_svg()
                 if isinstance(data, str):
                     data = data.encode("utf-8")
             elif suffix == ".png":
@@ -852,6 +859,25 @@ class MainWindow(QMainWindow):
             self.show_error(f"Could not save {path.name}:\n{error}")
             return False
         return True
+
+    def _canvas_svg(self) -> bytes:
+        """The canvas as SVG through ``QSvgGenerator``."""
+        from PySide6.QtGui import QPainter
+        from PySide6.QtSvg import QSvgGenerator
+
+        array = QByteArray()
+        buffer = QBuffer(array)
+        buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+        generator = QSvgGenerator()
+        generator.setOutputDevice(buffer)
+        generator.setSize(self.canvas.size())
+        generator.setViewBox(self.canvas.rect())
+        generator.setTitle("GMM Playground")
+        painter = QPainter(generator)
+        self.canvas.render(painter)
+        painter.end()
+        buffer.close()
+        return bytes(array.data())
 
     def _save_name(self, title: str, default: str, filters: str) -> str:
         path, _ = QFileDialog.getSaveFileName(

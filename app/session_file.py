@@ -133,6 +133,7 @@ class SavedModel:
             n_iter=int(self.n_iter),
             state=self.state,
             final=True,
+            model=self.gmm_core,
         )
 
 
