@@ -163,12 +163,14 @@ def _encode(array: np.ndarray, dtype: str) -> dict:
     return {"dtype": dtype, "shape": list(array.shape), "base64": _b64(data)}
 
 
-def _b64(data: bytes) -> str:
+def _b64_chunks(data: bytes):
     # In chunks, so that a background writer lets the GUI thread run in between.
-    return "".join(
-        base64.b64encode(data[i : i + _CHUNK]).decode("ascii")
-        for i in range(0, len(data), _CHUNK)
-    )
+    for i in range(0, len(data), _CHUNK):
+        yield base64.b64encode(data[i : i + _CHUNK])
+
+
+def _b64(data: bytes) -> str:
+    return b"".join(_b64_chunks(data)).decode("ascii")
 
 
 def _finite_or_none(value: float) -> float | None:
@@ -177,6 +179,11 @@ def _finite_or_none(value: float) -> float | None:
 
 def session_text(session: SessionData) -> str:
     """The JSON text of ``session``."""
+    return b"".join(session_chunks(session)).decode("ascii")
+
+
+def session_chunks(session: SessionData):
+    """The JSON text of ``session`` as ASCII byte strings, piece by piece."""
     points = np.ascontiguousarray(session.points, dtype="<f8").reshape(-1, 2)
     document = {
         "format": FORMAT_NAME,
@@ -202,14 +209,16 @@ def session_text(session: SessionData) -> str:
     # The points' base64 text goes in after json.dumps: it needs no escaping, and
     # json.dumps would scan all of it again.
     head, tail = json.dumps(document, allow_nan=False).split(f'"{_MARKER}"')
-    return f'{head}"{_b64(points.tobytes())}"{tail}'
+    yield f'{head}"'.encode("ascii")
+    yield from _b64_chunks(points.tobytes())
+    yield f'"{tail}'.encode("ascii")
 
 
 def write_session(path: str | Path, session: SessionData) -> None:
     """Write ``session`` to ``path`` atomically (the old file survives any failure)."""
-    text = session_text(session)
-    with atomic_write(path, "w", encoding="ascii", newline="\n") as file:
-        file.write(text)
+    with atomic_write(path, "wb") as file:
+        for chunk in session_chunks(session):
+            file.write(chunk)
 
 
 # -- reading ---------------------------------------------------------------------------
