@@ -202,8 +202,10 @@ class MainWindow(QMainWindow):
             )
             layout.addWidget(button)
         help_text = QLabel(
-            "<p><b>Left click</b>: add a point<br><b>Drag</b>: pan<br>"
-            "<b>Wheel</b>: zoom<br><b>Ctrl+Z</b>: undo<br><b>Delete</b>: clear</p>"
+            "<p><b>Tools</b> (tool bar): <b>A</b>dd, <b>B</b>rush, <b>M</b>ove, "
+            "<b>E</b>rase, <b>J</b>itter<br><b>Middle drag</b> (or left drag with Add): "
+            "pan<br><b>Wheel</b>: zoom<br><b>Ctrl+Z</b>: undo<br><b>Delete</b>: clear<br>"
+            "<b>Data</b> menu: presets</p>"
             "<p>Ellipses: 1, 2 and 3 standard deviations; the percentage is each "
             "component's weight.</p>",
             panel,
