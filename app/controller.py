@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
-from .snapshot import ModelSnapshot, TrainingRequest
+from .snapshot import ModelSnapshot, ModelStart, TrainingRequest
 from .worker import Mailbox, TrainingWorker
 
 #: Regulariser relative to the squared scale of the data: the same model at any
@@ -54,6 +54,7 @@ class TrainingController(QObject):
         self._delivered_id = -1
         self._busy = False
         self._pending: ModelSnapshot | None = None  # received, not yet delivered
+        self._start: ModelStart | None = None  # for the next request
         self._delivery_scheduled = False
         self._settings_timer = QTimer(self)
         self._settings_timer.setSingleShot(True)
@@ -90,7 +91,9 @@ class TrainingController(QObject):
             Refit from scratch with restarts (the Train button).
         """
         self._settings_timer.stop()  # this request carries the settings already
+        start, self._start = self._start, None
         request = TrainingRequest(
+            start=start,
             request_id=self._next_id,
             points=points,
             generation=generation,
@@ -108,6 +111,10 @@ class TrainingController(QObject):
         self._set_busy(True)
         self._wake.emit()
         return request.request_id
+
+    def continue_from(self, start: ModelStart | None) -> None:
+        """The next request continues from ``start``'s model (an opened session's)."""
+        self._start = start
 
     def set_n_components(self, value: int) -> None:
         """Change the number of components; :attr:`refit_wanted` follows (coalesced)."""

@@ -47,7 +47,7 @@ from .session_file import (
     read_session,
     write_session,
 )
-from .snapshot import ModelSnapshot
+from .snapshot import ModelSnapshot, ModelStart
 from .tools import CanvasTools
 
 #: Open Recent lists at most this many files.
@@ -688,13 +688,27 @@ class MainWindow(QMainWindow):
             self.canvas.view_box.setRange(xRange=view[:2], yRange=view[2:], padding=0)
         else:
             self.canvas.fit_view(data.points)
+        start = None
         if data.model is not None:
+            generation = self.session.generation + 1  # replace_points starts a new one
             self._ignore_up_to = self.controller.latest_request_id
             self._saved_snapshot = data.model.snapshot(
-                data.points, self.controller.latest_request_id, self.session.generation + 1
+                data.points, self.controller.latest_request_id, generation
             )
+            if data.model.gmm_core is not None:
+                # A model that labelled every point learnt them all; otherwise the worker
+                # relearns the points from its parameters (another generation).
+                learnt_all = data.model.labels.shape[0] == data.points.shape[0]
+                start = ModelStart(
+                    model=data.model.gmm_core,
+                    generation=generation if learnt_all else -1,
+                    n_points=data.points.shape[0] if learnt_all else 0,
+                    means=data.model.means,
+                    colors=data.model.colors,
+                )
         else:
             self._next_edit_trains = True  # one request for the file: Train, with restarts
+        self.controller.continue_from(start)
         try:
             self.session.replace_points(data.points, text)
         finally:

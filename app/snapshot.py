@@ -52,6 +52,8 @@ class TrainingRequest:
     time_budget_s : float
         Wall-clock cap on the refinement of an ordinary update (not of Train).
     seed : int
+    start : ModelStart or None
+        A model to continue from (an opened session's), instead of the worker's own.
     """
 
     request_id: int
@@ -64,6 +66,32 @@ class TrainingRequest:
     n_init: int = 4
     time_budget_s: float = 5.0
     seed: int = 0
+    start: ModelStart | None = None
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ModelStart:
+    """A fitted model for the worker to continue from (an opened session's).
+
+    Attributes
+    ----------
+    model : dict
+        ``GaussianMixture.to_dict()`` output (checked again by ``from_dict``).
+    generation : int
+        The session generation of the points the model was fitted to.
+    n_points : int
+        The model has learnt the first ``n_points`` points of that generation.
+    means : ndarray of shape (K, 2)
+        The drawn means, in palette-slot order, and ``colors`` (K,) their slots: the
+        next snapshot keeps each component's colour.
+    colors : ndarray of shape (K,)
+    """
+
+    model: dict
+    generation: int
+    n_points: int
+    means: np.ndarray
+    colors: np.ndarray
 
 
 _EMPTY_F = frozen(np.zeros(0))
@@ -215,6 +243,11 @@ class SnapshotBuilder:
         """Forget the palette slots: the next model takes the first colours."""
         self._slots = np.zeros(0, dtype=np.int64)  # palette slot per drawn component
         self._slot_means = np.zeros((0, 2))  # [K, 2] the drawn means, in slot order
+
+    def keep_colors(self, means: np.ndarray, slots: np.ndarray) -> None:
+        """Match the next model's components to these drawn ``means`` (K, 2) and ``slots``."""
+        self._slot_means = np.array(means, dtype=np.float64).reshape(-1, 2)
+        self._slots = np.array(slots, dtype=np.int64)
 
     def forget_points(self) -> None:
         """Do not reuse the last points layer (the points or the model were replaced)."""

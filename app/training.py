@@ -30,7 +30,7 @@ import torch
 
 from gmm_core import Cancelled, GaussianMixture, kmeans_start
 
-from .snapshot import ModelSnapshot, SnapshotBuilder, TrainingRequest
+from .snapshot import ModelSnapshot, ModelStart, SnapshotBuilder, TrainingRequest
 
 #: Rows per ``partial_fit`` call (and per labelling step) when many points arrive at
 #: once; cancellation is checked between chunks.
@@ -120,6 +120,8 @@ class Trainer:
             # gmm_core copies a read-only array on every call; one private copy per
             # request (~1 ms for 200,000 points) serves them all.
             request = dataclasses.replace(request, points=request.points.copy())
+        if request.start is not None:
+            self._adopt(request.start)
         try:
             if request.points.shape[0] == 0:
                 self.reset()
@@ -133,6 +135,18 @@ class Trainer:
         except Exception:
             self.reset()
             raise
+
+    def _adopt(self, start: ModelStart) -> None:
+        """Continue from ``start``'s model (an opened session's); a bad one is ignored."""
+        self.reset()
+        try:
+            model = GaussianMixture.from_dict(start.model)
+        except Exception:  # a damaged model in a file: the worker fits its own
+            return
+        self.model = model
+        self._generation = start.generation
+        self._n_fitted = start.n_points
+        self._snapshots.keep_colors(start.means, start.colors)
 
     def _update(self, request: TrainingRequest) -> None:
         X = request.points

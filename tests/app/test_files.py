@@ -385,3 +385,48 @@ def test_settings_and_recent_files_are_remembered(qtbot, window, tmp_path, priva
     assert again.tools.radius_spin.value() == 44
     assert again.recent_files()[0] == str(path.resolve())
     again.close()
+
+
+def test_the_first_edit_after_opening_continues_from_the_saved_model(
+    qtbot, window, updates, tmp_path
+):
+    window.epochs_spin.setValue(0)  # the incremental update only: exactly predictable
+    snapshot = trained_window(qtbot, window, updates)
+    path = tmp_path / "continue.gmmsession"
+    window.save_session(path)
+
+    other = new_window(qtbot)
+    shown = []
+    other.model_updated.connect(shown.append)
+    other.open_file(path)
+    assert other.epochs_spin.value() == 0
+    new_point = np.array([[0.5, -0.25]])
+    other.add_points(new_point)
+    after = wait_for_model(qtbot, other, shown, lambda s: s.n_points == 121 and s.final)
+
+    from gmm_core import GaussianMixture
+
+    expected = GaussianMixture.from_dict(snapshot.model).partial_fit(new_point)
+    assert after.model == expected.to_dict()
+    # the same components keep their colours
+    np.testing.assert_array_equal(after.colors, snapshot.colors)
+    order = np.argsort(np.argsort(after.colors))
+    assert np.abs(after.means[order] - snapshot.means).max() < 0.5
+    other.close()
+
+
+def test_a_damaged_model_in_a_session_is_ignored_by_the_worker(qtbot, window, updates, tmp_path):
+    snapshot = trained_window(qtbot, window, updates, n_per=15)
+    from app.session_file import SavedModel, SessionData, write_session
+
+    saved = SavedModel.from_snapshot(snapshot)
+    damaged = SavedModel(**{**saved.__dict__, "gmm_core": {"type": "GaussianMixture"}})
+    path = tmp_path / "damaged.gmmsession"
+    write_session(path, SessionData(window.points(), {"n_components": 3}, damaged))
+    other = new_window(qtbot)
+    shown = []
+    other.model_updated.connect(shown.append)
+    assert other.open_file(path)
+    other.add_points([[0.0, 0.0]])
+    wait_for_model(qtbot, other, shown, lambda s: s.n_points == 46 and s.final)
+    other.close()
