@@ -627,8 +627,7 @@ class MainWindow(QMainWindow):
     def _on_real_data_triggered(self) -> None:
         with resource_path(self.sender().data()) as path:
             points = read_points(path)
-        self.session.replace_points(points, f"Open {path.name}")
-        self.canvas.fit_view(points)
+        self._apply_session(SessionData(points), f"Open {path.name}")  # and Train
 
     @Slot()
     def paste_points(self) -> bool:

@@ -430,3 +430,19 @@ def test_a_damaged_model_in_a_session_is_ignored_by_the_worker(qtbot, window, up
     other.add_points([[0.0, 0.0]])
     wait_for_model(qtbot, other, shown, lambda s: s.n_points == 46 and s.final)
     other.close()
+
+
+def test_data_menu_generates_presets_and_opens_old_faithful(qtbot, window, updates):
+    menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Data")
+    actions = {a.text(): a for a in menu.actions()}
+    actions["Two Moons"].trigger()
+    np.testing.assert_array_equal(window.points(), presets.generate("moons", 0))
+    actions["Two Moons"].trigger()  # a new seed each time
+    np.testing.assert_array_equal(window.points(), presets.generate("moons", 1))
+    window.preset_adds_action.setChecked(True)
+    actions["Uniform Noise"].trigger()
+    assert window.points().shape[0] == 400 + 300
+    actions["Old Faithful (eruptions, waiting)"].trigger()
+    assert window.points().shape == (272, 2)
+    assert window.undo_stack.count() == 4
+    wait_for_model(qtbot, window, updates, lambda s: s.n_points == 272 and s.final)
