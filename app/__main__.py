@@ -9,12 +9,14 @@ import sys
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Open the main window (and the CSV file given, if any); returns the exit status."""
+    """Open the main window (and the file given, if any); returns the exit status."""
     parser = argparse.ArgumentParser(
         prog="gmm-playground",
         description="Click points onto a canvas and watch a Gaussian mixture learn them.",
     )
-    parser.add_argument("file", nargs="?", help="a CSV file of points (two columns: x, y)")
+    parser.add_argument(
+        "file", nargs="?", help="a session (.gmmsession) or a CSV file of points (x, y)"
+    )
     args, qt_args = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
 
     import pyqtgraph as pg

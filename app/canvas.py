@@ -272,6 +272,12 @@ class Canvas(pg.PlotWidget):
     """
 
     point_clicked = Signal(float, float)  # x, y in data coordinates
+    # With ``drag_tool`` set (every tool but Add), the left button is the tool's: a press
+    # in the plot area starts a stroke, moves continue it, the release ends it; the left
+    # button then does not pan (the middle button and the wheel still do).
+    stroke_started = Signal(float, float)  # x, y in data coordinates
+    stroke_moved = Signal(float, float)  # x, y in data coordinates
+    stroke_ended = Signal(float, float)  # x, y in data coordinates
     hovered = Signal(float, float)  # x, y in data coordinates, cursor over the plot area
     left = Signal()  # the cursor left the plot area
 
@@ -337,6 +343,8 @@ class Canvas(pg.PlotWidget):
         self.scene().setMoveDistance(self._click_slop)
         self.scene().minDragTime = float("inf")
         self._press: tuple[QPointF, float, float] | None = None  # viewport pos, data x, y
+        self.drag_tool = False  # the left button strokes a tool instead of clicking
+        self._stroking = False
         self.scene().sigMouseMoved.connect(self._on_move)
         self.snapshot: ModelSnapshot | None = None
         self._drawn_grouped: np.ndarray | None = None  # the grouping points_item shows
@@ -351,6 +359,8 @@ class Canvas(pg.PlotWidget):
     # passes the event on to pyqtgraph unchanged, which pans, zooms and opens its menu.
 
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: D102
+        if self._begin_stroke(event):
+            return
         self._begin_click(event)
         super().mousePressEvent(event)
         if self._press is not None:
@@ -358,17 +368,31 @@ class Canvas(pg.PlotWidget):
 
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: D102
         # Qt delivers the second press of a quick pair as this event instead of a press.
+        if self._begin_stroke(event):
+            return
         self._begin_click(event)
         super().mouseDoubleClickEvent(event)
         if self._press is not None:
             event.accept()
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: D102
+        if self._stroking:
+            x, y = self._data_at(event.position())
+            event.accept()
+            self.stroke_moved.emit(x, y)
+            self.hovered.emit(x, y)
+            return
         if self._press is not None and not self._near_press(event.position()):
             self._press = None  # a drag, not a click
         super().mouseMoveEvent(event)
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: D102
+        if self._stroking:
+            if event.button() == Qt.MouseButton.LeftButton:
+                self._stroking = False
+                event.accept()
+                self.stroke_ended.emit(*self._data_at(event.position()))
+            return
         press, self._press = self._press, None
         super().mouseReleaseEvent(event)
         if (
@@ -394,6 +418,36 @@ class Canvas(pg.PlotWidget):
             return
         data = self.view_box.mapSceneToView(scene_pos)
         self._press = (QPointF(pos), float(data.x()), float(data.y()))
+
+    def _begin_stroke(self, event: QMouseEvent) -> bool:
+        """Start a tool stroke at a left press in the plot area, if a drag tool is on."""
+        if not self.drag_tool:
+            return False
+        if self._stroking:  # a second press of the left button while stroking
+            event.accept()
+            return True
+        left = Qt.MouseButton.LeftButton
+        if event.button() != left or event.buttons() != left:
+            return False  # middle drag pans, right opens the menu or zooms
+        pos = event.position()
+        if not self._in_plot_area(self.viewportTransform().inverted()[0].map(pos)):
+            return False
+        self._press = None
+        self._stroking = True
+        event.accept()
+        self.stroke_started.emit(*self._data_at(pos))
+        return True
+
+    def _data_at(self, pos: QPointF) -> tuple[float, float]:
+        """Data coordinates of a viewport position."""
+        scene_pos = self.viewportTransform().inverted()[0].map(pos)
+        data = self.view_box.mapSceneToView(scene_pos)
+        return float(data.x()), float(data.y())
+
+    def pixel_size(self) -> float:
+        """One screen pixel in data units (the scales are equal)."""
+        size = self.view_box.viewPixelSize()[0]
+        return float(size) if size > 0 else self.view_extent() / max(1, self.width())
 
     def _near_press(self, pos: QPointF, press=None) -> bool:
         """Whether ``pos`` is within the click distance of the press (pyqtgraph's measure)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
-from .snapshot import COMPARE_ALL, TRAINERS, ModelSnapshot, TrainingRequest
+from .snapshot import COMPARE_ALL, TRAINERS, ModelSnapshot, ModelStart, TrainingRequest
 from .worker import Mailbox, TrainingWorker
 
 #: Regulariser relative to the squared scale of the data: the same model at any
@@ -57,6 +57,7 @@ class TrainingController(QObject):
         self._busy = False
         # received, not yet delivered: the newest of each trainer
         self._pending: dict[str, ModelSnapshot] = {}
+        self._start: ModelStart | None = None  # for the next request
         self._delivery_scheduled = False
         self._expected: tuple[str, ...] = ()  # trainers that serve the newest request
         self._finished: set[str] = set()  # those whose final snapshot has been delivered
@@ -107,7 +108,9 @@ class TrainingController(QObject):
             Re-seed collapsed components first.
         """
         self._settings_timer.stop()  # this request carries the settings already
+        start, self._start = self._start, None
         request = TrainingRequest(
+            start=start,
             request_id=self._next_id,
             points=points,
             generation=generation,
@@ -131,6 +134,10 @@ class TrainingController(QObject):
         self._set_busy(True)
         self._wake.emit()
         return request.request_id
+
+    def continue_from(self, start: ModelStart | None) -> None:
+        """The next request continues from ``start``'s model (an opened session's)."""
+        self._start = start
 
     def set_n_components(self, value: int) -> None:
         """Change the number of components; :attr:`refit_wanted` follows (coalesced)."""

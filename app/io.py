@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .atomic import atomic_write
+
 #: Files larger than this are refused rather than read into memory.
 MAX_FILE_BYTES = 200 * 1024 * 1024
 
@@ -17,7 +19,8 @@ def read_points(path: str | Path) -> np.ndarray:
     """Points from a CSV file: the first two columns, as an array of shape (n, 2).
 
     Lines starting with ``#`` are comments; a first line that is not numbers is a header.
-    Commas, semicolons, tabs or spaces separate values.
+    Commas, semicolons, tabs or spaces separate values. A header with no rows (what
+    :func:`write_points` writes for no points) is zero points, shape (0, 2).
 
     Raises
     ------
@@ -29,15 +32,34 @@ def read_points(path: str | Path) -> np.ndarray:
     path = Path(path)
     if path.stat().st_size > MAX_FILE_BYTES:
         raise ValueError(f"{path.name} is larger than {MAX_FILE_BYTES // 2**20} MiB.")
+    data = path.read_bytes()
+    if b"\0" in data[:65536]:
+        raise ValueError(f"{path.name} is not a text file (it contains binary data).")
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise ValueError(f"{path.name} is not a text file.") from None
+        raise ValueError(f"{path.name} is not a text file (not UTF-8).") from None
+    return points_from_text(text, path.name)
+
+
+def points_from_text(text: str, name: str = "The text") -> np.ndarray:
+    """Points from CSV text, as :func:`read_points` reads a file; ``name`` is for messages.
+
+    Raises
+    ------
+    ValueError
+        With a message for a person, if the text is not two columns of finite numbers.
+    """
+    if "\0" in text:
+        raise ValueError(f"{name} is not text (it contains binary data).")
+    if not text.strip():
+        raise ValueError(f"{name} is empty.")
     fast = _read_simple(text)
     if fast is not None:
         return fast
     rows = []
     header_allowed = True
+    header_columns = 0
     for number, line in enumerate(text.splitlines(), start=1):
         line = line.strip()
         if not line or line.startswith("#"):
@@ -48,22 +70,25 @@ def read_points(path: str | Path) -> np.ndarray:
         except ValueError:
             if header_allowed:
                 header_allowed = False
+                header_columns = len(fields)
                 continue
             raise ValueError(
-                f"Line {number} of {path.name} is not two numbers: {line[:60]!r}."
+                f"Line {number} of {name} is not two numbers: {line[:60]!r}."
             ) from None
         header_allowed = False
         if len(values) < 2:
             raise ValueError(
-                f"Line {number} of {path.name} has {len(values)} column(s); "
+                f"Line {number} of {name} has {len(values)} column(s); "
                 "two (x and y) are needed."
             )
         rows.append(values)
+    if not rows and header_columns >= 2:
+        return np.zeros((0, 2))  # a header alone: no points
     if not rows:
-        raise ValueError(f"{path.name} contains no points (two numeric columns, x and y).")
+        raise ValueError(f"{name} contains no points (two numeric columns, x and y).")
     points = np.asarray(rows, dtype=np.float64)
     if not np.isfinite(points).all():
-        raise ValueError(f"{path.name} contains NaN or infinite values.")
+        raise ValueError(f"{name} contains NaN or infinite values.")
     return points
 
 
@@ -107,12 +132,16 @@ def _read_simple(text: str) -> np.ndarray | None:
 
 
 def write_points(path: str | Path, points: np.ndarray) -> None:
-    """Write points (n, 2) as CSV with an ``x,y`` header, full precision."""
-    np.savetxt(
-        Path(path),
-        np.asarray(points, dtype=np.float64).reshape(-1, 2),
-        delimiter=",",
-        header="x,y",
-        comments="",
-        fmt="%.17g",
-    )
+    """Write points (n, 2) as CSV with an ``x,y`` header, full precision, atomically.
+
+    ``%.17g`` round-trips every float64 exactly; a failure leaves the old file intact.
+    """
+    with atomic_write(path, "w", newline="\n") as file:
+        np.savetxt(
+            file,
+            np.asarray(points, dtype=np.float64).reshape(-1, 2),
+            delimiter=",",
+            header="x,y",
+            comments="",
+            fmt="%.17g",
+        )

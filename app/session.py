@@ -26,6 +26,8 @@ class Session(QObject):
         self._low = np.full(2, np.inf)  # bounding box, kept up to date edit by edit
         self._high = np.full(2, -np.inf)
         self._generation = 0
+        self._stroke_before: np.ndarray | None = None  # points when a stroke began
+        self._stroke_appends = True  # the stroke so far only appended points
         self.undo_stack = QUndoStack(self)
 
     @property
@@ -68,16 +70,65 @@ class Session(QObject):
         if array.shape[0] == 0:
             return
         if text is None:
-            text = "Add point" if array.shape[0] == 1 else f"Add {array.shape[0]} points"
+            text = "Add Point" if array.shape[0] == 1 else f"Add {array.shape[0]:,} Points"
         self.undo_stack.push(_AppendCommand(self, array, text))
 
-    def replace_points(self, xy, text: str = "Replace points") -> None:
+    def replace_points(self, xy, text: str = "Replace Points") -> None:
         """Replace all points as one undoable edit (open a file, clear)."""
         self.undo_stack.push(_ReplaceCommand(self, as_points(xy), text))
 
     def clear(self) -> None:
         """Remove all points as one undoable edit."""
         self.replace_points(np.zeros((0, 2)), "Clear")
+
+    # -- strokes: live edits that become one undoable command -----------------------------
+
+    @property
+    def in_stroke(self) -> bool:
+        """Whether a stroke is under way (between :meth:`begin_stroke` and its end)."""
+        return self._stroke_before is not None
+
+    def begin_stroke(self) -> None:
+        """Start a stroke: live edits that become one undoable command.
+
+        The edits until :meth:`end_stroke` show (and train) at once; the undo stack gets
+        them as one command when the stroke ends.
+        """
+        if self._stroke_before is None:
+            self._stroke_before = self._points
+            self._stroke_appends = True
+
+    def stroke_append(self, xy) -> None:
+        """Append points within the stroke (the model learns them incrementally)."""
+        array = as_points(xy)
+        if array.shape[0]:
+            self._append(array)
+
+    def stroke_set(self, xy) -> None:
+        """Replace all points within the stroke (move, erase, jitter)."""
+        self._stroke_appends = False
+        self._set(as_points(xy))
+
+    def end_stroke(self, text: str) -> bool:
+        """End the stroke; push it as one command named ``text`` if it changed anything."""
+        before, self._stroke_before = self._stroke_before, None
+        if before is None or self._points is before:
+            return False
+        if (
+            self._points.shape == before.shape
+            and not self._stroke_appends
+            and np.array_equal(self._points, before)
+        ):
+            self._set(before)  # nothing changed in the end: no command
+            return False
+        self.undo_stack.push(_StrokeCommand(self, before, self._points, self._stroke_appends, text))
+        return True
+
+    def cancel_stroke(self) -> None:
+        """Abandon the stroke and put the points back as they were."""
+        before, self._stroke_before = self._stroke_before, None
+        if before is not None and self._points is not before:
+            self._set(before)
 
     # -- primitive changes, used by the commands -----------------------------------------
 
@@ -143,3 +194,27 @@ class _ReplaceCommand(QUndoCommand):
 
     def undo(self) -> None:
         self._session._set(self._previous)
+
+
+class _StrokeCommand(QUndoCommand):
+    """A stroke already shown live: the first redo (on push) does nothing."""
+
+    def __init__(self, session, before: np.ndarray, after: np.ndarray, appends: bool, text):
+        super().__init__(text)
+        self._session = session
+        self._before = before
+        self._after = after
+        self._appends = appends  # after == before + new rows
+        self._applied = True
+
+    def redo(self) -> None:
+        if self._applied:
+            self._applied = False
+            return
+        if self._appends and self._session.points is self._before:
+            self._session._append(self._after[self._before.shape[0] :])
+        else:
+            self._session._set(self._after)
+
+    def undo(self) -> None:
+        self._session._set(self._before)

@@ -68,6 +68,8 @@ class TrainingRequest:
         pass (see :meth:`app.training.Trainer.run`).
     repair : bool
         Re-seed the collapsed components at the worst-explained points first.
+    start : ModelStart or None
+        A model to continue from (an opened session's), instead of the worker's own.
     """
 
     request_id: int
@@ -84,6 +86,32 @@ class TrainingRequest:
     covariance_type: str = "full"
     step: str = ""
     repair: bool = False
+    start: ModelStart | None = None
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ModelStart:
+    """A fitted model for the worker to continue from (an opened session's).
+
+    Attributes
+    ----------
+    model : dict
+        ``GaussianMixture.to_dict()`` output (checked again by ``from_dict``).
+    generation : int
+        The session generation of the points the model was fitted to.
+    n_points : int
+        The model has learnt the first ``n_points`` points of that generation.
+    means : ndarray of shape (K, 2)
+        The drawn means, in palette-slot order, and ``colors`` (K,) their slots: the
+        next snapshot keeps each component's colour.
+    colors : ndarray of shape (K,)
+    """
+
+    model: dict
+    generation: int
+    n_points: int
+    means: np.ndarray
+    colors: np.ndarray
 
 
 #: How the model learns (``window.trainer_combo``), in the order shown.
@@ -182,6 +210,9 @@ class ModelSnapshot:
         Mean log-likelihood per point of this snapshot's model (nan when not known).
     collapsed : tuple of int
         Components flagged as collapsed (see :mod:`app.collapse`).
+    model : dict or None
+        ``GaussianMixture.to_dict()`` of the model, in final snapshots (exported and
+        saved in sessions as is); None otherwise.
     """
 
     request_id: int
@@ -208,6 +239,8 @@ class ModelSnapshot:
     trainer: str = TRAINERS[0]
     covariance_type: str = "full"
     collapsed: tuple[int, ...] = ()
+
+    model: dict | None = None
 
     @property
     def log_likelihood(self) -> float:
@@ -333,6 +366,11 @@ class SnapshotBuilder:
     def reset_colors(self) -> None:
         """Forget the palette slots: the next model takes the first colours."""
         self.palette.reset()
+
+    def keep_colors(self, means: np.ndarray, slots: np.ndarray) -> None:
+        """Match the next model's components to these drawn ``means`` (K, 2) and ``slots``."""
+        self._slot_means = np.array(means, dtype=np.float64).reshape(-1, 2)
+        self._slots = np.array(slots, dtype=np.int64)
 
     def forget_points(self) -> None:
         """Do not reuse the last points layer (the points or the model were replaced)."""

@@ -36,6 +36,7 @@ from .snapshot import (
     COMPARE_ALL,
     TRAINERS,
     ModelSnapshot,
+    ModelStart,
     PaletteSlots,
     SnapshotBuilder,
     TrainingRequest,
@@ -181,6 +182,8 @@ class Trainer:
         model = self.model
         if model is not None and model.covariance_type != request.covariance_type:
             self.reset()  # another covariance type: start afresh
+        if request.start is not None:
+            self._adopt(request.start)
         try:
             if request.points.shape[0] == 0:
                 self.reset()
@@ -202,6 +205,18 @@ class Trainer:
         except Exception:
             self.reset()
             raise
+
+    def _adopt(self, start: ModelStart) -> None:
+        """Continue from ``start``'s model (an opened session's); a bad one is ignored."""
+        self.reset()
+        try:
+            model = GaussianMixture.from_dict(start.model)
+        except Exception:  # a damaged model in a file: the worker fits its own
+            return
+        self.model = model
+        self._generation = start.generation
+        self._n_fitted = start.n_points
+        self._snapshots.keep_colors(start.means, start.colors)
 
     def _update(self, request: TrainingRequest) -> Iterator[None]:
         X = request.points
@@ -530,8 +545,8 @@ class Trainer:
     def snapshot(
         self, request: TrainingRequest, state: str, n_iter: int, *, final: bool
     ) -> ModelSnapshot:
-        """The current model as a frozen, ready-to-draw snapshot."""
-        return self._snapshots.build(
+        """The current model as a frozen, ready-to-draw snapshot (with its dict if final)."""
+        snapshot = self._snapshots.build(
             request,
             self.model,
             self._n_fitted,
@@ -540,6 +555,9 @@ class Trainer:
             final=final,
             label=self._labels_and_log_likelihood,
         )
+        if final:
+            snapshot = dataclasses.replace(snapshot, model=self.model.to_dict())
+        return snapshot
 
     def _labels_and_log_likelihood(self, X: np.ndarray) -> tuple[np.ndarray, float]:
         """The model's component for each point and the summed log-density, by chunks."""

@@ -42,6 +42,8 @@ class Mailbox:
                 return
             if self._pending is not None and self._pending.train and not request.train:
                 request = dataclasses.replace(request, train=True)  # Train is not lost
+            if self._pending is not None and self._pending.start and not request.start:
+                request = dataclasses.replace(request, start=self._pending.start)  # nor this
             self._pending = request
             self.cancelled.set()
 

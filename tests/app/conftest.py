@@ -19,8 +19,12 @@ WAIT_MS = 20_000
 def collect_garbage_in_the_gui_thread(qapp):
     """The program's policy (see ``app.__main__``): Python's collector runs only in the
     GUI thread, never in a worker thread where freeing a Qt object deadlocks."""
+    import pyqtgraph as pg
     from pyqtgraph.util.garbage_collector import GarbageCollector
 
+    # A test's mouse moves arrive microseconds apart; pyqtgraph's 100-per-second throttle
+    # would drop all but the first of a drag's moves, which a hand's moves never are.
+    pg.setConfigOptions(mouseRateLimit=0)
     collector = GarbageCollector(interval=1.0)
     yield collector
     collector.timer.stop()
@@ -45,6 +49,23 @@ def no_thread_left_running(monkeypatch):
         thread.wait(5000)
     gc.collect()  # this test's windows go now, in the GUI thread, not in a later worker
     assert not running, f"{len(running)} QThread(s) left running: {running}"
+
+
+@pytest.fixture(autouse=True)
+def private_data_dir(tmp_path, monkeypatch):
+    """Autosave and settings go to a fresh folder: no test touches a person's files."""
+    folder = tmp_path / "gmm-playground-data"
+    monkeypatch.setenv("GMM_PLAYGROUND_DATA_DIR", str(folder))
+    return folder
+
+
+@pytest.fixture(autouse=True)
+def no_modal_questions(monkeypatch):
+    """Closing a window with unsaved points discards them instead of asking (a test that
+    wants another answer sets ``window.ask_save_changes`` itself)."""
+    import app.main_window
+
+    monkeypatch.setattr(app.main_window.MainWindow, "ask_save_changes", lambda self: "discard")
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ def test_read_points_accepts_headers_comments_and_separators(tmp_path):
 
 @pytest.mark.parametrize(
     "text",
-    ["x,y\n1,2\nthree,four\n", "1\n2\n", "", "x,y\n", "1,2\ninf,3\n", "a,b\nc,d\n"],
+    ["x,y\n1,2\nthree,four\n", "1\n2\n", "", " \n\n", "x\n", "1,2\ninf,3\n", "a,b\nc,d\n"],
 )
 def test_read_points_refuses_bad_files(tmp_path, text):
     path = tmp_path / "bad.csv"

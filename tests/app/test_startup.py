@@ -1,4 +1,5 @@
-"""Start-up: the window shows before torch (or scipy.optimize) loads; an early click is learnt."""
+"""Start-up: the window shows before torch (or scipy.optimize) loads; a click made meanwhile
+is learnt."""
 
 from __future__ import annotations
 
