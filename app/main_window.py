@@ -73,6 +73,10 @@ _STATE_TEXT = {
 }
 
 
+#: A window that is never shown starts its worker thread after this many milliseconds.
+WORKER_START_MS = 2000
+
+
 class MainWindow(QMainWindow):
     """GMM Playground's window.
 
@@ -129,9 +133,11 @@ class MainWindow(QMainWindow):
         self.controller.refit_wanted.connect(self._on_refit_wanted)
         self._update_status()
         self._start_autosave(restore_autosave)
-        # Once the event loop runs (the window is on screen), the worker thread starts
-        # loading torch; a click before it is done waits in the mailbox.
-        QTimer.singleShot(0, self.controller, self.controller.start)
+        # The worker thread starts loading torch once the first frame is on screen (see
+        # paintEvent), or after WORKER_START_MS for a window that is never shown; a
+        # click before it is done waits in the mailbox.
+        self._first_frame_painted = False
+        QTimer.singleShot(WORKER_START_MS, self.controller, self.controller.start)
 
     # -- construction --------------------------------------------------------------------
 
@@ -1016,6 +1022,13 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Autosave failed: {message}", 8000)
 
     # -- drag and drop ---------------------------------------------------------------------
+
+    def paintEvent(self, event) -> None:  # noqa: D102
+        super().paintEvent(event)
+        if not self._first_frame_painted:
+            self._first_frame_painted = True
+            # Importing torch holds the GIL for about a second: let this frame finish first.
+            QTimer.singleShot(0, self.controller, self.controller.start)
 
     def dragEnterEvent(self, event) -> None:  # noqa: D102
         if any(url.isLocalFile() for url in event.mimeData().urls()):

@@ -44,6 +44,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -111,7 +112,7 @@ class FirstFrame(QObject):
 pg.setConfigOptions(antialias=True)
 qapp = QApplication([sys.argv[0]])
 if kind == "app":
-    window = MainWindow()
+    window = MainWindow(restore_autosave=False)
 else:
     window = QMainWindow()
     window.setCentralWidget(pg.PlotWidget())
@@ -155,6 +156,9 @@ def child_env(platform: str | None) -> dict:
     """The environment of a child: this one, the repository importable, the platform."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    # A child ends with os._exit, which a real program would call a crash: its autosave
+    # and settings go to a folder of their own, not the person's.
+    env["GMM_PLAYGROUND_DATA_DIR"] = tempfile.mkdtemp(prefix="gmm-bench-startup-")
     if platform:
         env["QT_QPA_PLATFORM"] = platform
     elif not (env.get("DISPLAY") or env.get("WAYLAND_DISPLAY")):
