@@ -18,10 +18,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Autosave and settings of this run stay out of the person's own data folder.
+os.environ.setdefault("GMM_PLAYGROUND_DATA_DIR", tempfile.mkdtemp(prefix="gmm-bench-"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
@@ -225,7 +228,7 @@ def main() -> int:
     from app.main_window import MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv)
-    window = MainWindow()
+    window = MainWindow(restore_autosave=False)
     window.resize(1000, 720)
     window.show()
     app.processEvents()

@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Autosave and settings of this run stay out of the person's own data folder.
+os.environ.setdefault("GMM_PLAYGROUND_DATA_DIR", tempfile.mkdtemp(prefix="gmm-screenshot-"))
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -71,7 +74,7 @@ def main() -> int:
 
     app = QApplication.instance() or QApplication(sys.argv)
     app.setWindowIcon(app_icon())
-    window = MainWindow()
+    window = MainWindow(restore_autosave=False)
     window.resize(1100, 760)
     window.show()
     app.processEvents()
