@@ -137,6 +137,7 @@ class KScoresRequest:
     ks: tuple[int, ...] = tuple(range(1, 11))
     seed: int = 0
     train: bool = False  # never: a mailbox's Train flag does not apply
+    start: None = None  # never: a mailbox's continued model does not apply either
 
 
 @dataclass(frozen=True, slots=True)
