@@ -1,12 +1,11 @@
-"""The window's documents: session files, tables, data sets, exports, recent files, autosave.
+"""The window's documents: session files, tables, recent files, settings, autosave.
 
-:class:`Documents` builds the File menu's actions (New, Open, Open Recent, the example,
-Save, Save As, the exports), the Data menu (presets and real data) and Paste Points for a
-:class:`app.main_window.MainWindow`, and owns what they need: the window's file, the
-settings (recent files, the last folder, the window's geometry and spin boxes), the
+:class:`Documents` builds the actions New, Open, Open Recent, the example, Save and Save As
+for a :class:`app.main_window.MainWindow`, and owns what they need: the window's file,
+the settings (recent files, the last folder, the window's geometry and spin boxes), the
 autosaver, and the hand-over of an opened session's saved model to the window (drawn at
-once, before any training). The window keeps its public names
-(``window.open_file``, ``window.save_session``, ...) as thin delegates. Every question
+once, before any training). The window keeps its public names (``window.open_file``,
+``window.save_session``, ...) as thin delegates, and builds the menus. Every question
 goes through ``window.confirm``, ``window.ask_save_changes`` and ``window.show_error``.
 Nothing here imports torch or gmm_core.
 """
@@ -17,12 +16,12 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QObject, Slot
-from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
+from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMenu
 
-from . import appdata, exports, presets
+from . import appdata
 from .autosave import Autosaver
-from .io import points_from_text, read_points, write_points
+from .io import read_points
 from .resources import resource_path
 from .session_file import (
     SUFFIX,
@@ -33,6 +32,7 @@ from .session_file import (
     write_session,
 )
 from .snapshot import ModelSnapshot, ModelStart
+from .widgets import make_action
 
 #: Open Recent lists at most this many files.
 MAX_RECENT = 8
@@ -42,7 +42,7 @@ _OPEN_FILTER = f"Sessions and tables (*{SUFFIX} *.csv *.tsv *.txt *.dat);;Sessio
 
 
 class Documents(QObject):
-    """Files, data sets, exports and autosave of ``window``.
+    """Session files, tables, recent files, settings and autosave of ``window``.
 
     Attributes
     ----------
@@ -67,84 +67,21 @@ class Documents(QObject):
         self.next_edit_trains = False
         self.ignore_up_to = -1
         self.autosaver: Autosaver | None = None
-        self._preset_seed = 0
-
-        def action(text, slot, shortcut=None, tip=None):
-            made = QAction(text, window)
-            if shortcut is not None:
-                made.setShortcut(shortcut)
-            if tip is not None:
-                made.setToolTip(tip)
-            made.triggered.connect(slot)
-            return made
-
         keys = QKeySequence.StandardKey
-        self.open_action = action(
-            "&Open…", self._open_dialog, keys.Open, "Open a session or a table of points"
+        self.open_action = make_action(
+            window, "&Open…", self._open_dialog, keys.Open, "Open a session or a table of points"
         )
-        self.example_action = action(
+        self.example_action = make_action(
+            window,
             "Open &Example: Old Faithful",
             self.open_example,
             tip="Eruption length and waiting time of 272 eruptions",
         )
-        self.save_action = action("&Save", self.save, keys.Save)
-        self.new_action = action("&New", self.new_session, keys.New)
-        self.save_as_action = action("Save &As…", self.save_as, keys.SaveAs)
-        self.export_points_action = action("Export &Points (CSV)…", self._export_points_dialog)
-        self.export_model_action = action("Export &Model (JSON)…", self._export_model_dialog)
-        self.export_image_action = action("Export &Image (PNG, SVG)…", self._export_image_dialog)
-        self.paste_action = action(
-            "&Paste Points",
-            self.paste_points,
-            keys.Paste,
-            "Add the points in the clipboard (two columns of text)",
-        )
-        self.preset_adds_action = QAction("&Add to Current Points", window)
-        self.preset_adds_action.setCheckable(True)
-        self.preset_adds_action.setToolTip("Presets add their points instead of replacing")
+        self.save_action = make_action(window, "&Save", self.save, keys.Save)
+        self.new_action = make_action(window, "&New", self.new_session, keys.New)
+        self.save_as_action = make_action(window, "Save &As…", self.save_as, keys.SaveAs)
         self.recent_menu = QMenu("Open &Recent", window)
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
-
-    # -- building into the window ----------------------------------------------------------
-
-    def add_to_menus(self, file_menu: QMenu, edit_menu: QMenu, quit_action: QAction) -> None:
-        """Fill the File menu, put Paste Points into Edit and the Data menu after Tools."""
-        window = self.window
-        edit_menu.insertAction(edit_menu.actions()[2], self.paste_action)
-        bar = window.menuBar()
-        data_menu = QMenu("&Data", window)
-        bar.insertMenu(bar.actions()[3], data_menu)  # after Tools
-        for name, preset in presets.PRESETS.items():
-            action = data_menu.addAction(preset.title)
-            action.setData(name)
-            action.triggered.connect(self._on_preset_triggered)
-        data_menu.addSeparator()
-        data_menu.addAction(self.preset_adds_action)
-        data_menu.addSeparator()
-        for title, file_name in presets.REAL_DATA.items():
-            action = data_menu.addAction(title)
-            action.setData(file_name)
-            action.triggered.connect(self._on_real_data_triggered)
-
-        file_menu.addActions([self.new_action, self.open_action])
-        file_menu.addMenu(self.recent_menu)
-        file_menu.addAction(self.example_action)
-        file_menu.addSeparator()
-        file_menu.addActions([self.save_action, self.save_as_action])
-        file_menu.addSeparator()
-        file_menu.addActions(
-            [self.export_points_action, self.export_model_action, self.export_image_action]
-        )
-        file_menu.addSeparator()
-        file_menu.addAction(quit_action)
-        for action in (
-            self.open_action,
-            self.save_action,
-            self.paste_action,
-            self.new_action,
-            self.save_as_action,
-        ):
-            window.addAction(action)  # shortcuts work without the menus too
 
     # -- opening ---------------------------------------------------------------------------
 
@@ -183,7 +120,7 @@ class Documents(QObject):
         if not self.may_discard():
             return
         path, _ = QFileDialog.getOpenFileName(
-            self.window, "Open", self._last_dir(), _OPEN_FILTER + _TABLE_FILTER + ";;All files (*)"
+            self.window, "Open", self.last_dir(), _OPEN_FILTER + _TABLE_FILTER + ";;All files (*)"
         )
         if path:
             self.open_file(path)
@@ -296,7 +233,7 @@ class Documents(QObject):
     @Slot()
     def save_as(self) -> bool:
         """Ask for a session file name and save there."""
-        start = Path(self._last_dir()) / ((self.file.stem if self.file else "untitled") + SUFFIX)
+        start = Path(self.last_dir()) / ((self.file.stem if self.file else "untitled") + SUFFIX)
         path, _ = QFileDialog.getSaveFileName(
             self.window, "Save Session", str(start), f"Sessions (*{SUFFIX})"
         )
@@ -341,64 +278,6 @@ class Documents(QObject):
         if answer == "save":
             return self.save()
         return answer == "discard"
-
-    # -- exports ---------------------------------------------------------------------------
-
-    def export_points(self, path: str | Path) -> bool:
-        """Write the points to a CSV file (``x,y`` header, exact), atomically."""
-        try:
-            write_points(path, self.window.session.points)
-        except OSError as error:
-            self.window.show_error(f"Could not save {Path(path).name}:\n{error}")
-            return False
-        return True
-
-    def export_model(self, path: str | Path) -> bool:
-        """Write the fitted model as gmm_core's JSON (``GaussianMixture.from_dict`` reads it)."""
-        snapshot = self.window.snapshot
-        model = None if snapshot is None else snapshot.model
-        if model is None:
-            self.window.show_error("There is no fitted model to export yet: add points and wait.")
-            return False
-        try:
-            exports.write_model(path, model)
-        except (OSError, ValueError) as error:
-            self.window.show_error(f"Could not save {Path(path).name}:\n{error}")
-            return False
-        return True
-
-    def export_image(self, path: str | Path) -> bool:
-        """Write the canvas as PNG or SVG (by suffix), through pyqtgraph's exporters."""
-        try:
-            exports.write_image(path, self.window.canvas)
-        except (OSError, ValueError) as error:
-            self.window.show_error(f"Could not save {Path(path).name}:\n{error}")
-            return False
-        return True
-
-    def _save_name(self, title: str, default: str, filters: str) -> str:
-        path, _ = QFileDialog.getSaveFileName(
-            self.window, title, str(Path(self._last_dir()) / default), filters
-        )
-        return path
-
-    @Slot()
-    def _export_points_dialog(self) -> None:
-        path = self._save_name("Export Points", "points.csv", "CSV (*.csv)")
-        if path:
-            self.export_points(path)
-
-    @Slot()
-    def _export_model_dialog(self) -> None:
-        path = self._save_name("Export Model", "model.json", "JSON (*.json)")
-        if path:
-            self.export_model(path)
-
-    @Slot()
-    def _export_image_dialog(self) -> None:
-        path = self._save_name("Export Image", "canvas.png", "PNG (*.png);;SVG (*.svg)")
-        if path:
-            self.export_image(path)
 
     # -- settings and recent files -----------------------------------------------------------
 
@@ -454,53 +333,9 @@ class Documents(QObject):
         if self.may_discard():
             self.open_file(self.sender().data())
 
-    def _last_dir(self) -> str:
+    def last_dir(self) -> str:
+        """The folder that file dialogs open in (the last file's)."""
         return str(self.settings.value("files/last_dir", str(Path.home())))
-
-    # -- data sets -------------------------------------------------------------------------
-
-    def load_preset(self, name: str, replace: bool = True, seed: int = 0) -> None:
-        """Generate preset ``name`` from ``seed``; replace the points or add to them.
-
-        One undoable edit; the view then fits all points. Names: "blobs",
-        "anisotropic", "unequal", "moons", "ring", "noise".
-        """
-        session = self.window.session
-        points = presets.generate(name, seed)
-        title = presets.PRESETS[name].title
-        if replace:
-            session.replace_points(points, f"Load Preset: {title}")
-        else:
-            session.add_points(points, f"Add Preset: {title}")
-        self.window.canvas.fit_view(session.points)
-        self.window.statusBar().showMessage(f"{title}, seed {seed}", 4000)
-
-    @Slot()
-    def _on_preset_triggered(self) -> None:
-        self.load_preset(
-            self.sender().data(), not self.preset_adds_action.isChecked(), self._preset_seed
-        )
-        self._preset_seed += 1  # the next pick draws new points
-
-    @Slot()
-    def _on_real_data_triggered(self) -> None:
-        with resource_path(self.sender().data()) as path:
-            points = read_points(path)
-        self.apply_session(SessionData(points), f"Open {path.name}")  # and Train
-
-    @Slot()
-    def paste_points(self) -> bool:
-        """Add the points in the clipboard's text (two columns) as one undoable edit."""
-        text = QGuiApplication.clipboard().text()
-        try:
-            points = points_from_text(text, "The clipboard")
-            if points.shape[0] == 0:
-                raise ValueError("The clipboard holds no points (two columns: x and y).")
-        except ValueError as error:
-            self.window.show_error(f"Could not paste points:\n{error}")
-            return False
-        self.window.session.add_points(points, f"Paste {points.shape[0]:,} Points")
-        return True
 
     # -- autosave --------------------------------------------------------------------------
 

@@ -8,7 +8,6 @@ window shows (see :mod:`app.worker`).
 
 from __future__ import annotations
 
-import html
 from pathlib import Path
 
 import numpy as np
@@ -28,31 +27,23 @@ from PySide6.QtWidgets import (
 
 from .canvas import Canvas
 from .controller import TrainingController
+from .datasets import DataSets
 from .density import DensityLayer
 from .documents import Documents
-from .geometry import log_prob_components
+from .exports import Exports
 from .insight import Insight
 from .model_selection import ModelSelection
-from .palette import component_color
 from .resources import app_icon
 from .samples import SampleLayer
 from .session import Session
 from .session_file import SessionData
 from .snapshot import ModelSnapshot
+from .status import StatusLine
 from .tools import CanvasTools
 from .widgets import action_button
 
 #: Clearing more points than this asks first.
 CONFIRM_CLEAR_ABOVE = 20
-
-_STATE_TEXT = {
-    "empty": "idle",
-    "incremental": "incremental update",
-    "refining": "refining",
-    "training": "training",
-    "converged": "converged",
-    "stopped": "done",
-}
 
 
 class MainWindow(QMainWindow):
@@ -85,7 +76,6 @@ class MainWindow(QMainWindow):
         self.canvas = Canvas(self)
         self.setCentralWidget(self.canvas)
         self._snapshot: ModelSnapshot | None = None
-        self._hover: tuple[float, float] | None = None  # cursor in data coordinates
         self._closed = False
         self.undo_stack = self.session.undo_stack
         self._build_actions()
@@ -100,8 +90,6 @@ class MainWindow(QMainWindow):
         self.controller.busy_changed.connect(self._on_busy_changed)
         self.controller.failed.connect(self._on_failed)
         self.canvas.point_clicked.connect(self._on_point_clicked)
-        self.canvas.hovered.connect(self._on_hovered)
-        self.canvas.left.connect(self._on_left)
         self.components_spin.valueChanged.connect(self._on_components_changed)
         self.epochs_spin.valueChanged.connect(self.controller.set_epochs)
         self.controller.refit_wanted.connect(self._on_refit_wanted)
@@ -205,28 +193,20 @@ class MainWindow(QMainWindow):
         help_menu.addAction(self.about_action)
 
     def _build_status_bar(self) -> None:
-        bar = self.statusBar()
-        # The cursor readout sits over the plot (it needs more room than the bar has left).
-        self.hover_label = self.canvas.readout
-        self.points_label = QLabel(self)
-        self.components_label = QLabel(self)
-        self.loglik_label = QLabel(self)
-        self.bic_label = QLabel(self)
-        self.state_label = QLabel(self)
-        self.collapse_label = QLabel(self)
-        self.collapse_label.setStyleSheet("color: rgb(190, 0, 0);")
-        bar.addPermanentWidget(self.collapse_label)
-        # Widths fixed for the longest text each shows, so the bar does not jitter or clip.
-        metrics = self.fontMetrics()
-        for label, longest in (
-            (self.points_label, "200,000 points"),
-            (self.components_label, "20 of 20 components"),
-            (self.loglik_label, "log-lik/point -1234.56"),
-            (self.bic_label, "BIC -1.23456e+06"),
-            (self.state_label, "training… pass 1000"),
+        self.status = StatusLine(self)
+        for name in (
+            "hover_label",
+            "points_label",
+            "components_label",
+            "loglik_label",
+            "bic_label",
+            "state_label",
+            "collapse_label",
         ):
-            label.setMinimumWidth(metrics.horizontalAdvance(longest) + 4)
-            bar.addPermanentWidget(label)
+            setattr(self, name, getattr(self.status, name))
+
+    def _update_status(self) -> None:
+        self.status.update()
 
     def _build_insight(self) -> None:
         """Trainers, covariance types, step by step, repair, the likelihood panel."""
@@ -357,19 +337,19 @@ class MainWindow(QMainWindow):
 
     def export_points(self, path: str | Path) -> bool:
         """Write the points to a CSV file (``x,y`` header, exact), atomically."""
-        return self.documents.export_points(path)
+        return self.exports.export_points(path)
 
     def save_file(self, path: str | Path) -> bool:
         """Write the points to a CSV file (kept for scripts: :meth:`export_points`)."""
-        return self.documents.export_points(path)
+        return self.exports.export_points(path)
 
     def export_model(self, path: str | Path) -> bool:
         """Write the fitted model as gmm_core's JSON (``GaussianMixture.from_dict`` reads it)."""
-        return self.documents.export_model(path)
+        return self.exports.export_model(path)
 
     def export_image(self, path: str | Path) -> bool:
         """Write the canvas as PNG or SVG (by suffix)."""
-        return self.documents.export_image(path)
+        return self.exports.export_image(path)
 
     def recent_files(self) -> list[str]:
         """The recently opened or saved files, newest first."""
@@ -377,11 +357,11 @@ class MainWindow(QMainWindow):
 
     def load_preset(self, name: str, replace: bool = True, seed: int = 0) -> None:
         """Generate preset ``name`` from ``seed``; replace the points or add to them."""
-        self.documents.load_preset(name, replace, seed)
+        self.data_sets.load_preset(name, replace, seed)
 
     def paste_points(self) -> bool:
         """Add the points in the clipboard's text (two columns) as one undoable edit."""
-        return self.documents.paste_points()
+        return self.data_sets.paste_points()
 
     @Slot()
     def _about(self) -> None:
@@ -465,8 +445,7 @@ class MainWindow(QMainWindow):
             return
         self._snapshot = snapshot
         self._update_status()
-        if self._hover is not None:
-            self._on_hovered(*self._hover)  # the model under a still cursor changed
+        self.status.refresh_readout()  # the model under a still cursor changed
         self.model_updated.emit(snapshot)
 
     @Slot(bool)
@@ -477,72 +456,6 @@ class MainWindow(QMainWindow):
     def _on_failed(self, message: str) -> None:
         self.statusBar().showMessage(f"Training failed: {message}", 8000)
         self._update_status()
-
-    @Slot(float, float)
-    def _on_hovered(self, x: float, y: float) -> None:
-        self._hover = (x, y)
-        snapshot = self._snapshot
-        # As many digits as one pixel resolves, at any scale.
-        pixel = self.canvas.view_extent() / max(1, self.canvas.width())
-        magnitude = max(abs(x), abs(y), pixel)
-        digits = int(np.clip(np.ceil(np.log10(magnitude / pixel)) + 1, 3, 15))
-        position = f"({x:.{digits}g}, {y:.{digits}g})"
-        if snapshot is None or snapshot.n_components == 0:
-            self.canvas.show_readout(position)
-            return
-        log_prob = log_prob_components(
-            np.array([[x, y]]), snapshot.weights, snapshot.means, snapshot.covariances
-        )[0]
-        top = np.max(log_prob)
-        log_density = top + np.log(np.sum(np.exp(log_prob - top)))
-        responsibilities = np.exp(log_prob - log_density)
-        k = int(np.argmax(responsibilities))
-        r, g, b = component_color(snapshot.colors[k])
-        self.canvas.show_readout(
-            f"{html.escape(position)} &nbsp; log density {log_density:.4g} &nbsp; "
-            f"<span style='color: rgb({r},{g},{b})'>&#9632;</span> component {k + 1} "
-            f"({100 * responsibilities[k]:.0f}%)"
-        )
-
-    @Slot()
-    def _on_left(self) -> None:
-        self._hover = None
-        self.canvas.show_readout("")
-
-    def _update_status(self) -> None:
-        snapshot = self._snapshot
-        n = len(self.session)
-        self.points_label.setText(f"{n:,} point{'s' if n != 1 else ''}")
-        asked = self.controller.n_components
-        have = snapshot.n_components if snapshot is not None else 0
-        self.components_label.setText(
-            f"{have} of {asked} components" if have != asked else f"{have} components"
-        )
-        if snapshot is not None and snapshot.n_points and np.isfinite(snapshot.mean_log_likelihood):
-            self.loglik_label.setText(f"log-lik/point {snapshot.mean_log_likelihood:.4g}")
-            self.bic_label.setText(f"BIC {snapshot.bic:.6g}")
-            self.bic_label.setToolTip("Bayesian information criterion (lower is better)")
-        else:
-            self.loglik_label.setText("log-lik/point –")
-            self.bic_label.setText("BIC –")
-        if self.controller.busy:
-            state = "training…"
-            if snapshot is not None and snapshot.n_iter:
-                state = f"training… pass {snapshot.n_iter}"
-        elif snapshot is None or snapshot.n_points == 0:
-            state = "idle"
-        else:
-            state = _STATE_TEXT.get(snapshot.state, snapshot.state)
-            if snapshot.state == "converged":
-                state = f"converged, {snapshot.n_iter} passes"
-        self.state_label.setText(state)
-        collapsed = snapshot.collapsed if snapshot is not None else ()
-        self.collapse_label.setText(
-            "collapsed: " + ", ".join(f"component {k + 1}" for k in collapsed) if collapsed else ""
-        )
-        self.collapse_label.setToolTip(
-            "Tiny weight, too few points or no width: Model > Repair Collapsed re-seeds them"
-        )
 
     # -- tools and documents (issue 10) --------------------------------------------------
 
@@ -558,21 +471,38 @@ class MainWindow(QMainWindow):
         for action in self.tool_actions.values():
             self.addAction(action)
         self.documents = Documents(self)
-        self.documents.add_to_menus(self.file_menu, self.edit_menu, self.quit_action)
-        for name in (
-            "open_action",
-            "example_action",
-            "save_action",
-            "new_action",
-            "save_as_action",
-            "export_points_action",
-            "export_model_action",
-            "export_image_action",
-            "paste_action",
-            "preset_adds_action",
-            "recent_menu",
+        self.exports = Exports(self)
+        self.data_sets = DataSets(self)
+        self.edit_menu.insertAction(self.edit_menu.actions()[2], self.data_sets.paste_action)
+        bar.insertMenu(bar.actions()[3], self.data_sets.data_menu)  # after Tools
+        documents = self.documents
+        menu = self.file_menu
+        menu.addActions([documents.new_action, documents.open_action])
+        menu.addMenu(documents.recent_menu)
+        menu.addAction(documents.example_action)
+        menu.addSeparator()
+        menu.addActions([documents.save_action, documents.save_as_action])
+        menu.addSeparator()
+        menu.addActions(self.exports.actions)
+        menu.addSeparator()
+        menu.addAction(self.quit_action)
+        for owner, names in (
+            (documents, ("open_action", "example_action", "save_action", "new_action")),
+            (documents, ("save_as_action", "recent_menu")),
+            (self.exports, ("export_points_action", "export_model_action")),
+            (self.exports, ("export_image_action",)),
+            (self.data_sets, ("paste_action", "preset_adds_action")),
         ):
-            setattr(self, name, getattr(self.documents, name))
+            for name in names:
+                setattr(self, name, getattr(owner, name))
+        for action in (
+            self.open_action,
+            self.save_action,
+            self.paste_action,
+            self.new_action,
+            self.save_as_action,
+        ):
+            self.addAction(action)  # shortcuts work without the menus too
         self.undo_stack.cleanChanged.connect(self._on_clean_changed)
         self.documents.restore_settings()
 

@@ -14,3 +14,14 @@ def action_button(action: QAction, parent: QWidget) -> QToolButton:
     button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
     button.setSizePolicy(QSizePolicy.Policy.Expanding, button.sizePolicy().verticalPolicy())
     return button
+
+
+def make_action(parent, text: str, slot, shortcut=None, tip: str | None = None) -> QAction:
+    """An action of ``parent`` that calls ``slot``, with an optional shortcut and tool tip."""
+    action = QAction(text, parent)
+    if shortcut is not None:
+        action.setShortcut(shortcut)
+    if tip is not None:
+        action.setToolTip(tip)
+    action.triggered.connect(slot)
+    return action
