@@ -12,16 +12,12 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
-    QFormLayout,
-    QLabel,
     QMainWindow,
     QMenu,
     QMessageBox,
-    QSpinBox,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -32,6 +28,7 @@ from .density import DensityLayer
 from .documents import Documents
 from .exports import Exports
 from .insight import Insight
+from .model_panel import ModelPanel
 from .model_selection import ModelSelection
 from .resources import app_icon
 from .samples import SampleLayer
@@ -40,7 +37,7 @@ from .session_file import SessionData
 from .snapshot import ModelSnapshot
 from .status import StatusLine
 from .tools import CanvasTools
-from .widgets import action_button
+from .widgets import make_action
 
 #: Clearing more points than this asks first.
 CONFIRM_CLEAR_ABOVE = 20
@@ -103,28 +100,31 @@ class MainWindow(QMainWindow):
     # -- construction --------------------------------------------------------------------
 
     def _build_actions(self) -> None:
-        self.quit_action = QAction("&Quit", self)
-        self.quit_action.setShortcut(QKeySequence("Ctrl+Q"))
-        self.quit_action.triggered.connect(self.close)
+        self.quit_action = make_action(self, "&Quit", self.close, QKeySequence("Ctrl+Q"))
 
         self.undo_action = self.session.undo_stack.createUndoAction(self, "&Undo")
         self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
         self.redo_action = self.session.undo_stack.createRedoAction(self, "&Redo")
         self.redo_action.setShortcut(QKeySequence.StandardKey.Redo)
 
-        self.train_action = QAction("&Train", self)
-        self.train_action.setToolTip("Refit from scratch on all points, with restarts")
-        self.train_action.setShortcut(QKeySequence("Ctrl+T"))
-        self.train_action.triggered.connect(self.train)
-        self.clear_action = QAction("&Clear", self)
-        self.clear_action.setToolTip("Forget all points and the model")
+        self.train_action = make_action(
+            self,
+            "&Train",
+            self.train,
+            QKeySequence("Ctrl+T"),
+            "Refit from scratch on all points, with restarts",
+        )
+        self.clear_action = make_action(
+            self, "&Clear", self._on_clear_triggered, tip="Forget all points and the model"
+        )
         self.clear_action.setShortcuts([QKeySequence(Qt.Key.Key_Delete), QKeySequence("Ctrl+L")])
-        self.clear_action.triggered.connect(self._on_clear_triggered)
-        self.fit_view_action = QAction("&Fit View to Points", self)
-        self.fit_view_action.setShortcut(QKeySequence("Ctrl+0"))
-        self.fit_view_action.triggered.connect(lambda: self.canvas.fit_view(self.points()))
-        self.about_action = QAction("&About GMM Playground", self)
-        self.about_action.triggered.connect(self._about)
+        self.fit_view_action = make_action(
+            self,
+            "&Fit View to Points",
+            lambda: self.canvas.fit_view(self.points()),
+            QKeySequence("Ctrl+0"),
+        )
+        self.about_action = make_action(self, "&About GMM Playground", self._about)
         for action in (
             self.quit_action,
             self.train_action,
@@ -136,49 +136,17 @@ class MainWindow(QMainWindow):
             self.addAction(action)  # shortcuts work without the menus too
 
     def _build_panel(self) -> None:
-        panel = QWidget(self)
-        layout = QVBoxLayout(panel)
-        form = QFormLayout()
-        self.components_spin = QSpinBox(panel)
-        self.components_spin.setRange(1, 20)
-        self.components_spin.setValue(self.controller.n_components)
-        self.components_spin.setToolTip("Number of mixture components (refits from scratch)")
-        self.epochs_spin = QSpinBox(panel)
-        self.epochs_spin.setRange(0, 1000)
-        self.epochs_spin.setValue(self.controller.epochs)
-        self.epochs_spin.setToolTip(
-            "Full EM passes over all points after each change (stops early when converged);"
-            " 0: incremental update only"
-        )
-        form.addRow("Components", self.components_spin)
-        form.addRow("Epochs", self.epochs_spin)
-        layout.addLayout(form)
-        self._panel_form, self._panel_layout = form, layout
-        for action in (self.train_action, self.clear_action):
-            layout.addWidget(action_button(action, panel))
-        help_text = QLabel(
-            "<p><b>Tools</b> (tool bar): <b>A</b>dd, <b>B</b>rush, <b>M</b>ove, "
-            "<b>E</b>rase, <b>J</b>itter<br><b>Middle drag</b> (or left drag with Add): "
-            "pan<br><b>Wheel</b>: zoom<br><b>Ctrl+Z</b>: undo<br><b>Delete</b>: clear<br>"
-            "<b>Data</b> menu: presets</p>"
-            "<p>Ellipses: 1, 2 and 3 standard deviations; the percentage is each "
-            "component's weight.</p>",
-            panel,
-        )
-        help_text.setWordWrap(True)
-        help_text.setStyleSheet("color: rgb(90, 90, 90);")
-        layout.addWidget(help_text)
-        layout.addStretch(1)
-        panel.setFixedWidth(200)
+        self.panel = ModelPanel(self.controller, (self.train_action, self.clear_action), self)
+        self._expose(self.panel, "components_spin", "epochs_spin")
         dock = QDockWidget("Model", self)
         dock.setObjectName("model-panel")
         dock.setFeatures(QDockWidget.DockWidgetFeature.NoDockWidgetFeatures)
-        dock.setWidget(panel)
+        dock.setWidget(self.panel)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
-        self.file_menu = bar.addMenu("&File")  # filled by Documents.add_to_menus
+        self.file_menu = bar.addMenu("&File")  # filled in _build_tools_and_files
         edit_menu = self.edit_menu = bar.addMenu("&Edit")
         edit_menu.addActions([self.undo_action, self.redo_action])
         edit_menu.addSeparator()
@@ -194,16 +162,13 @@ class MainWindow(QMainWindow):
 
     def _build_status_bar(self) -> None:
         self.status = StatusLine(self)
-        for name in (
-            "hover_label",
-            "points_label",
-            "components_label",
-            "loglik_label",
-            "bic_label",
-            "state_label",
-            "collapse_label",
-        ):
-            setattr(self, name, getattr(self.status, name))
+        self._expose(self.status, "hover_label", "points_label", "components_label")
+        self._expose(self.status, "loglik_label", "bic_label", "state_label", "collapse_label")
+
+    def _expose(self, owner, *names: str) -> None:
+        """Make ``owner``'s widgets and actions the window's too (the testing contract)."""
+        for name in names:
+            setattr(self, name, getattr(owner, name))
 
     def _update_status(self) -> None:
         self.status.update()
@@ -211,31 +176,20 @@ class MainWindow(QMainWindow):
     def _build_insight(self) -> None:
         """Trainers, covariance types, step by step, repair, the likelihood panel."""
         self.insight = Insight(self)
-        self.insight.add_to_panel(self._panel_form, self._panel_layout)
+        self.insight.add_to_panel(self.panel.form, self.panel.layout())
         self.insight.add_to_menu(self._model_menu, self._view_menu)
         self.density = DensityLayer(self)
-        self.density_action = self.density.density_action
+        self._expose(self.density, "density_action")
         self.samples = SampleLayer(self)
-        self.sample_action = self.samples.sample_action
-        self.keep_samples_action = self.samples.keep_samples_action
+        self._expose(self.samples, "sample_action", "keep_samples_action")
         self._view_menu.addAction(self.density_action)
         self._model_menu.addSeparator()
         self._model_menu.addActions([self.sample_action, self.keep_samples_action])
-        for name in (
-            "trainer_combo",
-            "covariance_combo",
-            "live_action",
-            "step_action",
-            "play_action",
-            "repair_action",
-            "likelihood_plot",
-            "soft_colors_action",
-            "equal_aspect_action",
-        ):
-            setattr(self, name, getattr(self.insight, name))
+        self._expose(self.insight, "trainer_combo", "covariance_combo", "likelihood_plot")
+        self._expose(self.insight, "live_action", "step_action", "play_action", "repair_action")
+        self._expose(self.insight, "soft_colors_action", "equal_aspect_action")
         self.model_selection = ModelSelection(self)
-        self.model_selection_action = self.model_selection.model_selection_action
-        self.apply_best_k_action = self.model_selection.apply_best_k_action
+        self._expose(self.model_selection, "model_selection_action", "apply_best_k_action")
         self._model_menu.addSeparator()
         self._model_menu.addActions([self.model_selection_action, self.apply_best_k_action])
 
@@ -486,15 +440,11 @@ class MainWindow(QMainWindow):
         menu.addActions(self.exports.actions)
         menu.addSeparator()
         menu.addAction(self.quit_action)
-        for owner, names in (
-            (documents, ("open_action", "example_action", "save_action", "new_action")),
-            (documents, ("save_as_action", "recent_menu")),
-            (self.exports, ("export_points_action", "export_model_action")),
-            (self.exports, ("export_image_action",)),
-            (self.data_sets, ("paste_action", "preset_adds_action")),
-        ):
-            for name in names:
-                setattr(self, name, getattr(owner, name))
+        self._expose(documents, "open_action", "example_action", "save_action", "new_action")
+        self._expose(documents, "save_as_action", "recent_menu")
+        self._expose(self.exports, "export_points_action", "export_model_action")
+        self._expose(self.exports, "export_image_action")
+        self._expose(self.data_sets, "paste_action", "preset_adds_action")
         for action in (
             self.open_action,
             self.save_action,
