@@ -13,10 +13,11 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QObject, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QComboBox, QDockWidget, QSpinBox, QToolButton
+from PySide6.QtWidgets import QComboBox, QDockWidget, QSpinBox
 
 from .likelihood_panel import LikelihoodPlot
 from .snapshot import COMPARE_ALL, COVARIANCE_TYPES, TRAINERS, ModelSnapshot
+from .widgets import action_button
 
 #: Pause between the two halves of one Step (E, then M), so that both are seen.
 STEP_HALF_MS = 350
@@ -121,14 +122,7 @@ class Insight(QObject):
         form.addRow("Covariance", self.covariance_combo)
         form.addRow("Play speed", self.speed_spin)
         for action in (self.live_action, self.step_action, self.play_action, self.repair_action):
-            button = QToolButton(self.window)
-            button.setDefaultAction(action)
-            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-            button.setSizePolicy(
-                button.sizePolicy().horizontalPolicy().Expanding,
-                button.sizePolicy().verticalPolicy(),
-            )
-            layout.addWidget(button)
+            layout.addWidget(action_button(action, self.window))
 
     def add_to_menu(self, menu, view_menu) -> None:
         """Add the learning actions to the Model menu, the view options to the View menu."""

@@ -20,35 +20,29 @@ This module imports torch: only the worker thread imports it, once it has starte
 from __future__ import annotations
 
 import dataclasses
-import os
 import threading
 import time
 from collections.abc import Callable, Generator, Iterator
 
 import numpy as np
-import torch
 
-from gmm_core import Cancelled, GaussianMixture, GradientGaussianMixture, kmeans_start
+from gmm_core import Cancelled, GaussianMixture, GradientGaussianMixture
 
-from .collapse import collapsed_components, worst_explained
-from .geometry import full_covariances, log_prob_components, typed_covariances
-from .snapshot import (
-    COMPARE_ALL,
-    TRAINERS,
-    ModelSnapshot,
-    ModelStart,
-    PaletteSlots,
-    SnapshotBuilder,
-    TrainingRequest,
+from .estimators import (
+    Estimator,
+    at_most_one_component_per_point,
+    e_step_view,
+    fresh_model,
+    gradient_epochs,
+    model_from,
+    reseeded_parameters,
 )
+from .snapshot import TRAINERS, ModelSnapshot, ModelStart, TrainingRequest
+from .snapshot_builder import PaletteSlots, SnapshotBuilder
 
 #: Rows per ``partial_fit`` call (and per labelling step) when many points arrive at
 #: once; cancellation is checked between chunks.
 CHUNK_ROWS = 20_000
-
-#: Fresh fits start from k-means on a random sample of at most this many points; EM
-#: passes then use all points.
-INIT_SAMPLE = 20_000
 
 #: Up to this many points, each update also tries a fresh k-means start (see
 #: :meth:`Trainer._try_fresh_start`).
@@ -57,36 +51,11 @@ FRESH_START_LIMIT = 5_000
 #: Passes of a Train restart at least, whatever the epochs spin box says.
 TRAIN_MIN_PASSES = 100
 
-#: torch threads of the worker thread: one core stays free for the GUI thread, and no
-#: OpenMP barrier waits on a thread the OS has descheduled.
-WORKER_TORCH_THREADS = max(1, (os.cpu_count() or 2) - 1)
-
-
-#: Adam steps of the gradient trainer per change: about this many point evaluations,
-#: within [GRADIENT_MIN_EPOCHS, GRADIENT_MAX_EPOCHS] (few points: many cheap steps;
-#: many points: fewer), and never fewer than the Epochs spin box asks for.
-GRADIENT_POINT_BUDGET = 100_000
-GRADIENT_MIN_EPOCHS = 10
-GRADIENT_MAX_EPOCHS = 200
-
 #: Step by step, a pass that changes the mean log-likelihood by less than this counts
 #: as converged (Play stops there).
 STEP_TOL = 1e-4
 
 ONLINE, BATCH, GRADIENT = TRAINERS
-
-
-def gradient_epochs(n_points: int, epochs: int) -> int:
-    """Adam steps after a change to ``n_points`` points (see :data:`GRADIENT_POINT_BUDGET`)."""
-    if epochs == 0:
-        return 1
-    adjusted = GRADIENT_POINT_BUDGET // max(1, n_points)
-    return int(max(epochs, np.clip(adjusted, GRADIENT_MIN_EPOCHS, GRADIENT_MAX_EPOCHS)))
-
-
-def configure_thread() -> None:
-    """Set the calling thread's torch thread count (a per-thread setting)."""
-    torch.set_num_threads(WORKER_TORCH_THREADS)
 
 
 class Trainer:
@@ -172,8 +141,8 @@ class Trainer:
     def steps(self, request: TrainingRequest) -> Iterator[None]:
         """:meth:`run` one pass at a time: yields after each pass (or Adam step).
 
-        :class:`Trainers` interleaves the trainers of "Compare all" with it, so that the
-        three learn at once.
+        :class:`app.trainers.Trainers` interleaves the trainers of "Compare all" with it,
+        so that the three learn at once.
         """
         if not request.points.flags.writeable:
             # gmm_core copies a read-only array on every call; one private copy per
@@ -277,7 +246,7 @@ class Trainer:
     ) -> Iterator[None]:
         """A k-means start on all points, then EM passes (a time budget if ``budget``)."""
         self.reset()
-        request = _at_most_one_component_per_point(request)
+        request = at_most_one_component_per_point(request)
         self.model = self._fresh_model(request, request.seed)  # reset stays on Cancelled
         self._generation = request.generation
         state, n_iter = yield from self._refine(
@@ -287,38 +256,10 @@ class Trainer:
 
     def _fresh_model(
         self, request: TrainingRequest, seed: int, *, gradient: bool | None = None
-    ) -> GaussianMixture | GradientGaussianMixture:
-        """An unfitted model started by a (cancellable) k-means on the request's points.
-
-        A :class:`gmm_core.GradientGaussianMixture` for the gradient trainer (or when
-        ``gradient`` says so), else a :class:`gmm_core.GaussianMixture`.
-        """
-        weights, means, covariances = kmeans_start(
-            request.points,
-            request.n_components,
-            reg_covar=request.reg_covar,
-            random_state=seed,
-            sample=INIT_SAMPLE,
-            cancelled=self.cancelled,
-        )
-        return self._model_from(request, seed, weights, means, covariances, gradient=gradient)
-
-    def _model_from(
-        self, request, seed, weights, means, covariances, *, gradient: bool | None = None
-    ) -> GaussianMixture | GradientGaussianMixture:
-        """An unfitted model that starts at the given parameters (full covariances)."""
+    ) -> Estimator:
+        """A k-means start (:func:`app.estimators.fresh_model`), gradient for this kind."""
         gradient = self.kind == GRADIENT if gradient is None else gradient
-        estimator = GradientGaussianMixture if gradient else GaussianMixture
-        return estimator(
-            request.n_components,
-            covariance_type=request.covariance_type,
-            reg_covar=request.reg_covar,
-            max_iter=max(1, request.epochs),
-            weights_init=weights,
-            means_init=means,
-            covariances_init=typed_covariances(covariances, request.covariance_type, weights),
-            random_state=seed,
-        )
+        return fresh_model(request, seed, gradient=gradient, cancelled=self.cancelled)
 
     def _refine(
         self,
@@ -384,7 +325,7 @@ class Trainer:
         """
         X = request.points
         n = X.shape[0]
-        request = _at_most_one_component_per_point(request)
+        request = at_most_one_component_per_point(request)
         passes = max(request.epochs, TRAIN_MIN_PASSES)
         if self.kind == GRADIENT:
             passes = max(passes, gradient_epochs(n, request.epochs))
@@ -439,32 +380,19 @@ class Trainer:
     def _repair(self, request: TrainingRequest) -> bool:
         """Re-seed the collapsed components at the worst-explained points.
 
-        Each collapsed component moves to one of the points the model explains worst
-        (lowest log-density), with the data's covariance divided by the number of
-        components and an equal share of weight; the others keep their parameters.
-        Returns False (nothing done) when there is no model or nothing is collapsed.
+        See :func:`app.estimators.reseeded_parameters`. Returns False (nothing done) when
+        there is no model or nothing is collapsed.
         """
         model = self.model
         X = request.points
         if model is None or getattr(model, "means_", None) is None or X.shape[0] < 2:
             return False
-        K = int(model.weights_.shape[0])
-        request = dataclasses.replace(request, n_components=K)
-        weights = np.array(model.weights_, dtype=np.float64)
-        means = np.array(model.means_, dtype=np.float64)
-        covariances = full_covariances(model.covariances_, model.covariance_type, K)
-        collapsed = list(collapsed_components(weights, covariances, X, request.reg_covar))
-        if not collapsed:
+        reseeded = reseeded_parameters(model, X, request.reg_covar)
+        if reseeded is None:
             return False
-        log_density = model.score_samples(X)  # [n]
-        seeds = worst_explained(log_density, len(collapsed))
-        spread = np.cov(X, rowvar=False, bias=True) / K + request.reg_covar * np.eye(2)
-        for k, i in zip(collapsed, seeds, strict=False):
-            means[k] = X[i]
-            covariances[k] = spread
-            weights[k] = 1.0 / K
-        weights /= weights.sum()
-        self.model = self._model_from(
+        weights, means, covariances = reseeded
+        request = dataclasses.replace(request, n_components=weights.shape[0])
+        self.model = model_from(
             request, request.seed, weights, means, covariances, gradient=self.kind == GRADIENT
         )
         self._generation, self._n_fitted = request.generation, X.shape[0]
@@ -483,7 +411,7 @@ class Trainer:
         """
         X = request.points
         n = X.shape[0]
-        request = _at_most_one_component_per_point(request)
+        request = at_most_one_component_per_point(request)
         model = self.model
         gradient = self.kind == GRADIENT
         kind = GradientGaussianMixture if gradient else GaussianMixture
@@ -493,22 +421,7 @@ class Trainer:
             self._generation = request.generation
         model = self.model
         if request.step == "e":
-            fitted = getattr(model, "means_", None) is not None
-            if fitted:
-                params = (model.weights_, model.means_, model.covariances_)
-            else:
-                params = (model.weights_init, model.means_init, model.covariances_init)
-            weights = np.asarray(params[0], dtype=np.float64)
-            covariances = full_covariances(params[2], request.covariance_type, weights.shape[0])
-            means = np.asarray(params[1], dtype=np.float64)
-            view = _Parameters(weights, means, params[2], request.covariance_type)
-
-            def label(points):
-                log_prob = log_prob_components(points, weights, means, covariances)  # [n, K]
-                top = log_prob.max(axis=1, keepdims=True)
-                log_density = top[:, 0] + np.log(np.exp(log_prob - top).sum(axis=1))
-                return log_prob.argmax(axis=1), float(np.sum(log_density))
-
+            view, label = e_step_view(model, request.covariance_type)
             self._snapshots.forget_points()
             snapshot = self._snapshots.build(
                 request, view, n, "e-step", self._passes, final=True, label=label
@@ -569,49 +482,3 @@ class Trainer:
             labels[start : start + CHUNK_ROWS] = self.model.predict(chunk)
             total += float(np.sum(self.model.score_samples(chunk)))
         return labels, total
-
-
-@dataclasses.dataclass(frozen=True)
-class _Parameters:
-    """Mixture parameters with the fitted-attribute names a snapshot reads."""
-
-    weights_: np.ndarray
-    means_: np.ndarray
-    covariances_: np.ndarray
-    covariance_type: str
-    lower_bound_: float = float("nan")
-
-
-def _at_most_one_component_per_point(request: TrainingRequest) -> TrainingRequest:
-    """The request with no more components than points (a batch fit needs as many)."""
-    n = request.points.shape[0]
-    if request.n_components <= n:
-        return request
-    return dataclasses.replace(request, n_components=max(1, n))
-
-
-class Trainers:
-    """One :class:`Trainer` per way of learning, sharing colours and the cancel flag.
-
-    The worker hands every request here: it goes to the trainer the request names, or
-    to all three for ``"Compare all"``, interleaved pass by pass (each emitting its own
-    snapshots), so that they learn at once.
-    """
-
-    def __init__(self, emit: Callable[[ModelSnapshot], None], cancelled: threading.Event):
-        self.cancelled = cancelled
-        palette = PaletteSlots()
-        self.trainers = {
-            kind: Trainer(emit, cancelled, kind=kind, palette=palette) for kind in TRAINERS
-        }
-
-    def run(self, request: TrainingRequest) -> None:
-        """Serve ``request`` with the trainer(s) it names."""
-        if request.trainer != COMPARE_ALL:
-            self.trainers[request.trainer].run(request)
-            return
-        running = [self.trainers[kind].steps(request) for kind in TRAINERS]
-        while running:
-            for steps in list(running):
-                if next(steps, StopIteration) is StopIteration:
-                    running.remove(steps)

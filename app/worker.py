@@ -2,9 +2,9 @@
 
 :class:`Mailbox` holds the newest request and the cancel flag; :class:`TrainingWorker`
 is the ``QObject`` that lives in the one long-lived worker ``QThread`` and hands each
-request to :class:`app.training.Trainers`. What to compute is decided there, not here.
+request to :class:`app.trainers.Trainers`. What to compute is decided there, not here.
 
-This module does not import torch: the worker imports :mod:`app.training` (and with it
+This module does not import torch: the worker imports :mod:`app.trainers` (and with it
 torch and gmm_core, about a second) in its own thread once the thread has started, so
 the window shows first. A request posted meanwhile waits in the mailbox.
 """
@@ -82,7 +82,7 @@ class TrainingWorker(QObject):
     def __init__(self, mailbox: Mailbox):
         super().__init__()
         self._mailbox = mailbox
-        self.trainer = None  # an app.training.Trainers once loaded
+        self.trainer = None  # an app.trainers.Trainers once loaded
 
     @Slot()
     def load(self) -> None:
@@ -91,10 +91,10 @@ class TrainingWorker(QObject):
         Runs in the worker thread when it starts: the import takes about a second, and
         here the window does not wait for it.
         """
-        from . import training  # deliberately late: see the module docstring
+        from . import trainers  # deliberately late: see the module docstring
 
-        training.configure_thread()
-        self.trainer = training.Trainers(self.snapshot_ready.emit, self._mailbox.cancelled)
+        trainers.configure_thread()
+        self.trainer = trainers.Trainers(self.snapshot_ready.emit, self._mailbox.cancelled)
         self.loaded.emit()
         self.process()
 

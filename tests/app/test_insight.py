@@ -297,7 +297,7 @@ def test_compare_all_interleaves_the_three_trainers():
 
     from app.controller import reg_covar_for
     from app.snapshot import TrainingRequest
-    from app.training import Trainers
+    from app.trainers import Trainers
 
     out = []
     request = TrainingRequest(0, _clusters(11), 0, 3, 20, reg_covar_for(20.0), trainer=COMPARE_ALL)

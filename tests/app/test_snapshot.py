@@ -10,7 +10,8 @@ from scipy.special import logsumexp
 from scipy.stats import multivariate_normal
 
 from app.controller import reg_covar_for
-from app.snapshot import SnapshotBuilder, TrainingRequest, n_parameters
+from app.snapshot import TrainingRequest, n_parameters
+from app.snapshot_builder import SnapshotBuilder
 
 from .conftest import three_clusters
 

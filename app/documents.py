@@ -1,0 +1,366 @@
+"""The window's documents: session files, tables, recent files, settings, autosave.
+
+:class:`Documents` builds the actions New, Open, Open Recent, the example, Save and Save As
+for a :class:`app.main_window.MainWindow`, and owns what they need: the window's file,
+the settings (recent files, the last folder, the window's geometry and spin boxes), the
+autosaver, and the hand-over of an opened session's saved model to the window (drawn at
+once, before any training). The window keeps its public names (``window.open_file``,
+``window.save_session``, ...) as thin delegates, and builds the menus. Every question
+goes through ``window.confirm``, ``window.ask_save_changes`` and ``window.show_error``.
+Nothing here imports torch or gmm_core.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QObject, Slot
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import QFileDialog, QMenu
+
+from . import appdata
+from .autosave import Autosaver
+from .io import read_points
+from .resources import resource_path
+from .session_file import (
+    SUFFIX,
+    SavedModel,
+    SessionData,
+    is_session_file,
+    read_session,
+    write_session,
+)
+from .snapshot import ModelSnapshot, ModelStart
+from .widgets import make_action
+
+#: Open Recent lists at most this many files.
+MAX_RECENT = 8
+
+_TABLE_FILTER = "Tables (*.csv *.tsv *.txt *.dat)"
+_OPEN_FILTER = f"Sessions and tables (*{SUFFIX} *.csv *.tsv *.txt *.dat);;Sessions (*{SUFFIX});;"
+
+
+class Documents(QObject):
+    """Session files, tables, recent files, settings and autosave of ``window``.
+
+    Attributes
+    ----------
+    file : Path or None
+        The session file that Save writes (None: Save asks for a name).
+    saved_snapshot : ModelSnapshot or None
+        While an opened session replaces the points: its saved model, which the window
+        draws instead of asking the worker (see :meth:`take_saved_snapshot`).
+    next_edit_trains : bool
+        While an opened table (no saved model) replaces the points: that edit asks for
+        Train, with restarts.
+    ignore_up_to : int
+        Snapshots of requests up to this id predate an opened model; the window drops them.
+    """
+
+    def __init__(self, window):
+        super().__init__(window)
+        self.window = window
+        self.settings = appdata.settings()
+        self.file: Path | None = None
+        self.saved_snapshot: ModelSnapshot | None = None
+        self.next_edit_trains = False
+        self.ignore_up_to = -1
+        self.autosaver: Autosaver | None = None
+        keys = QKeySequence.StandardKey
+        self.open_action = make_action(
+            window, "&Open…", self._open_dialog, keys.Open, "Open a session or a table of points"
+        )
+        self.example_action = make_action(
+            window,
+            "Open &Example: Old Faithful",
+            self.open_example,
+            tip="Eruption length and waiting time of 272 eruptions",
+        )
+        self.save_action = make_action(window, "&Save", self.save, keys.Save)
+        self.new_action = make_action(window, "&New", self.new_session, keys.New)
+        self.save_as_action = make_action(window, "Save &As…", self.save_as, keys.SaveAs)
+        self.recent_menu = QMenu("Open &Recent", window)
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+
+    # -- opening ---------------------------------------------------------------------------
+
+    def open_file(self, path: str | Path) -> bool:
+        """Open a session or a table of points (told apart by content), without asking.
+
+        A table replaces the points (undoable) and trains; a session also restores the
+        settings and view and shows its saved model at once, before any training. A bad
+        file shows a message and changes nothing.
+        """
+        path = Path(path)
+        try:
+            if is_session_file(path):
+                data = read_session(path)
+            else:
+                data = SessionData(points=read_points(path))
+        except (OSError, ValueError) as error:
+            self.window.show_error(f"Could not open {path.name}:\n{error}")
+            return False
+        self.apply_session(data, f"Open {path.name}")
+        if path.suffix == SUFFIX or data.model is not None or data.settings:
+            self._set_file(path)  # a session: Save writes it back
+        else:
+            self._set_file(None, title=path.name)  # a table: Save asks for a session name
+        self._add_recent(path)
+        return True
+
+    @Slot()
+    def open_example(self) -> bool:
+        """Open the Old Faithful data shipped in ``resources`` (works from a wheel too)."""
+        with resource_path("old_faithful.csv") as path:
+            return self.open_file(path)
+
+    @Slot()
+    def _open_dialog(self) -> None:
+        if not self.may_discard():
+            return
+        path, _ = QFileDialog.getOpenFileName(
+            self.window, "Open", self.last_dir(), _OPEN_FILTER + _TABLE_FILTER + ";;All files (*)"
+        )
+        if path:
+            self.open_file(path)
+
+    # -- sessions --------------------------------------------------------------------------
+
+    def session_data(self) -> SessionData:
+        """What a session file of the window holds now (points, settings, model)."""
+        window = self.window
+        session = window.session
+        (x0, x1), (y0, y1) = window.canvas.view_box.viewRange()
+        settings = {
+            "n_components": window.controller.n_components,
+            "epochs": window.controller.epochs,
+            "view": [float(x0), float(x1), float(y0), float(y1)],
+        }
+        model = None
+        snapshot = window.snapshot
+        if snapshot is not None and snapshot.n_components:
+            model = SavedModel.from_snapshot(snapshot)
+            if snapshot.generation != session.generation or (
+                snapshot.labels.shape[0] > len(session)
+            ):
+                # a model of other points: keep it, not its labels
+                model = SavedModel(**{**model.__dict__, "labels": np.zeros(0, np.int64)})
+        return SessionData(points=session.points, settings=settings, model=model)
+
+    def apply_session(self, data: SessionData, text: str) -> None:
+        """Show ``data``: points (one undoable edit), settings, view and saved model."""
+        window = self.window
+        controller = window.controller
+        settings = data.settings
+        n_components = settings.get("n_components")
+        spin = window.components_spin
+        if isinstance(n_components, int) and 1 <= n_components <= spin.maximum():
+            spin.blockSignals(True)
+            spin.setValue(n_components)
+            spin.blockSignals(False)
+            controller.n_components = n_components
+        epochs = settings.get("epochs")
+        if isinstance(epochs, int) and 0 <= epochs <= window.epochs_spin.maximum():
+            window.epochs_spin.setValue(epochs)
+        view = settings.get("view")
+        if (
+            isinstance(view, list)
+            and len(view) == 4
+            and all(isinstance(v, int | float) and np.isfinite(v) for v in view)
+            and view[1] > view[0]
+            and view[3] > view[2]
+        ):
+            window.canvas.view_box.setRange(xRange=view[:2], yRange=view[2:], padding=0)
+        else:
+            window.insight.view_for(data.points)  # independent scales for unlike spans
+            window.canvas.fit_view(data.points)
+        start = None
+        if data.model is not None:
+            generation = window.session.generation + 1  # replace_points starts a new one
+            self.ignore_up_to = controller.latest_request_id
+            self.saved_snapshot = data.model.snapshot(
+                data.points, controller.latest_request_id, generation
+            )
+            if data.model.gmm_core is not None:
+                # A model that labelled every point learnt them all; otherwise the worker
+                # relearns the points from its parameters (another generation).
+                learnt_all = data.model.labels.shape[0] == data.points.shape[0]
+                start = ModelStart(
+                    model=data.model.gmm_core,
+                    generation=generation if learnt_all else -1,
+                    n_points=data.points.shape[0] if learnt_all else 0,
+                    means=data.model.means,
+                    colors=data.model.colors,
+                )
+        else:
+            self.next_edit_trains = True  # one request for the file: Train, with restarts
+        controller.continue_from(start)
+        try:
+            window.session.replace_points(data.points, text)
+        finally:
+            self.next_edit_trains = False
+            self.saved_snapshot = None
+
+    def take_saved_snapshot(self) -> ModelSnapshot | None:
+        """The opened session's saved model, handed over once (then None)."""
+        snapshot, self.saved_snapshot = self.saved_snapshot, None
+        return snapshot
+
+    def save_session(self, path: str | Path) -> bool:
+        """Write the session to ``path`` (atomically); it becomes the window's file."""
+        path = Path(path)
+        try:
+            write_session(path, self.session_data())
+        except (OSError, ValueError) as error:
+            self.window.show_error(
+                f"Could not save {path.name}:\n{error}\nThe old file is unchanged."
+            )
+            return False
+        self._set_file(path)
+        self.window.undo_stack.setClean()
+        self._add_recent(path)
+        self.window.statusBar().showMessage(f"Saved {path.name}", 3000)
+        return True
+
+    @Slot()
+    def save(self) -> bool:
+        """Save to the window's session file, or ask for one."""
+        if self.file is not None:
+            return self.save_session(self.file)
+        return self.save_as()
+
+    @Slot()
+    def save_as(self) -> bool:
+        """Ask for a session file name and save there."""
+        start = Path(self.last_dir()) / ((self.file.stem if self.file else "untitled") + SUFFIX)
+        path, _ = QFileDialog.getSaveFileName(
+            self.window, "Save Session", str(start), f"Sessions (*{SUFFIX})"
+        )
+        if not path:
+            return False
+        path = Path(path)
+        if path.suffix != SUFFIX:
+            path = path.with_name(path.name + SUFFIX)
+        return self.save_session(path)
+
+    @Slot()
+    def new_session(self) -> bool:
+        """Start over with no points (asks about unsaved changes; undoable)."""
+        window = self.window
+        if not self.may_discard():
+            return False
+        if len(window.session):
+            window.session.replace_points(np.zeros((0, 2)), "New Session")
+        window.canvas.fit_view(window.session.points)
+        self._set_file(None)
+        window.undo_stack.setClean()
+        return True
+
+    def _set_file(self, path: Path | None, title: str | None = None) -> None:
+        self.file = path
+        name = title or (path.name if path is not None else None)
+        window = self.window
+        window.setWindowTitle(f"{name}[*] – GMM Playground" if name else "GMM Playground[*]")
+        window.setWindowModified(not window.undo_stack.isClean())
+
+    def has_unsaved_changes(self) -> bool:
+        """Whether the points changed since the last save (or start) and are not empty."""
+        if self.window.undo_stack.isClean():
+            return False
+        return len(self.window.session) > 0 or self.file is not None
+
+    def may_discard(self) -> bool:
+        """Whether unsaved changes may go (saved or discarded); False: cancelled."""
+        if not self.has_unsaved_changes():
+            return True
+        answer = self.window.ask_save_changes()
+        if answer == "save":
+            return self.save()
+        return answer == "discard"
+
+    # -- settings and recent files -----------------------------------------------------------
+
+    def restore_settings(self) -> None:
+        """Restore the window's geometry, spin boxes and tool options from the last run."""
+        settings, window = self.settings, self.window
+        geometry = settings.value("window/geometry")
+        if geometry is not None:
+            window.restoreGeometry(geometry)
+        window.components_spin.setValue(int(settings.value("model/components", 3)))
+        window.epochs_spin.setValue(int(settings.value("model/epochs", 20)))
+        window.tools.radius_spin.setValue(int(settings.value("tools/radius", 30)))
+        window.tools.intensity_spin.setValue(int(settings.value("tools/intensity", 10)))
+
+    def store_settings(self) -> None:
+        """Remember what :meth:`restore_settings` restores."""
+        settings, window = self.settings, self.window
+        settings.setValue("window/geometry", window.saveGeometry())
+        settings.setValue("model/components", window.components_spin.value())
+        settings.setValue("model/epochs", window.epochs_spin.value())
+        settings.setValue("tools/radius", window.tools.radius_spin.value())
+        settings.setValue("tools/intensity", window.tools.intensity_spin.value())
+        settings.sync()
+
+    def recent_files(self) -> list[str]:
+        """The recently opened or saved files, newest first."""
+        value = self.settings.value("files/recent", [])
+        if isinstance(value, str):
+            value = [value]
+        return [str(v) for v in (value or [])]
+
+    def _add_recent(self, path: Path) -> None:
+        try:
+            name = str(Path(path).resolve())
+        except OSError:
+            return
+        recent = [name] + [p for p in self.recent_files() if p != name]
+        self.settings.setValue("files/recent", recent[:MAX_RECENT])
+        self.settings.setValue("files/last_dir", str(Path(name).parent))
+
+    @Slot()
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        for name in self.recent_files():
+            action = self.recent_menu.addAction(name)
+            action.setData(name)
+            action.triggered.connect(self._on_recent_triggered)
+        if self.recent_menu.isEmpty():
+            self.recent_menu.addAction("(none)").setEnabled(False)
+
+    @Slot()
+    def _on_recent_triggered(self) -> None:
+        if self.may_discard():
+            self.open_file(self.sender().data())
+
+    def last_dir(self) -> str:
+        """The folder that file dialogs open in (the last file's)."""
+        return str(self.settings.value("files/last_dir", str(Path.home())))
+
+    # -- autosave --------------------------------------------------------------------------
+
+    def start_autosave(self, restore: bool | None) -> None:
+        """Offer the last run's autosave if it crashed, then autosave after each change."""
+        window = self.window
+        self.autosaver = Autosaver(appdata.data_dir(), self.session_data, window)
+        self.autosaver.failed.connect(self._on_autosave_failed)
+        autosave = self.autosaver.path
+        if autosave.exists() and self.autosaver.crashed_before():
+            if restore is None:
+                restore = window.confirm(
+                    "GMM Playground did not close cleanly last time. Restore the points "
+                    "and model it autosaved?"
+                )
+            if restore:
+                try:
+                    self.apply_session(read_session(autosave), "Restore Autosave")
+                except (OSError, ValueError) as error:
+                    window.show_error(f"Could not restore the autosave:\n{error}")
+        self.autosaver.mark_running()
+        window.session.changed.connect(self.autosaver.schedule)
+        window.components_spin.valueChanged.connect(self.autosaver.schedule)
+        window.epochs_spin.valueChanged.connect(self.autosaver.schedule)
+
+    @Slot(str)
+    def _on_autosave_failed(self, message: str) -> None:
+        self.window.statusBar().showMessage(f"Autosave failed: {message}", 8000)

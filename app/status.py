@@ -1,0 +1,141 @@
+"""The window's status line and the cursor readout over the plot.
+
+The status bar shows point and component counts, the fit, the training state and
+collapse warnings; the readout shows the cursor's position, the log density there and
+the component most responsible for it.
+
+:class:`StatusLine` reads the window's session, controller and drawn snapshot through
+their public names (``window.session``, ``window.controller``, ``window.snapshot``);
+nothing here imports torch or gmm_core.
+"""
+
+from __future__ import annotations
+
+import html
+
+import numpy as np
+from PySide6.QtCore import QObject, Slot
+from PySide6.QtWidgets import QLabel
+
+from .geometry import log_prob_components
+from .palette import component_color
+
+_STATE_TEXT = {
+    "empty": "idle",
+    "incremental": "incremental update",
+    "refining": "refining",
+    "training": "training",
+    "converged": "converged",
+    "stopped": "done",
+}
+
+
+class StatusLine(QObject):
+    """The status bar's labels of ``window`` and the canvas's cursor readout."""
+
+    def __init__(self, window):
+        super().__init__(window)
+        self.window = window
+        self.canvas = window.canvas
+        self._hover: tuple[float, float] | None = None  # cursor in data coordinates
+        bar = window.statusBar()
+        # The cursor readout sits over the plot (it needs more room than the bar has left).
+        self.hover_label = self.canvas.readout
+        self.points_label = QLabel(window)
+        self.components_label = QLabel(window)
+        self.loglik_label = QLabel(window)
+        self.bic_label = QLabel(window)
+        self.state_label = QLabel(window)
+        self.collapse_label = QLabel(window)
+        self.collapse_label.setStyleSheet("color: rgb(190, 0, 0);")
+        bar.addPermanentWidget(self.collapse_label)
+        # Widths fixed for the longest text each shows, so the bar does not jitter or clip.
+        metrics = window.fontMetrics()
+        for label, longest in (
+            (self.points_label, "200,000 points"),
+            (self.components_label, "20 of 20 components"),
+            (self.loglik_label, "log-lik/point -1234.56"),
+            (self.bic_label, "BIC -1.23456e+06"),
+            (self.state_label, "training… pass 1000"),
+        ):
+            label.setMinimumWidth(metrics.horizontalAdvance(longest) + 4)
+            bar.addPermanentWidget(label)
+        self.canvas.hovered.connect(self._on_hovered)
+        self.canvas.left.connect(self._on_left)
+
+    # -- the cursor readout ----------------------------------------------------------------
+
+    def refresh_readout(self) -> None:
+        """Describe the model under a still cursor again (the model changed)."""
+        if self._hover is not None:
+            self._on_hovered(*self._hover)
+
+    @Slot(float, float)
+    def _on_hovered(self, x: float, y: float) -> None:
+        self._hover = (x, y)
+        snapshot = self.window.snapshot
+        # As many digits as one pixel resolves, at any scale.
+        pixel = self.canvas.view_extent() / max(1, self.canvas.width())
+        magnitude = max(abs(x), abs(y), pixel)
+        digits = int(np.clip(np.ceil(np.log10(magnitude / pixel)) + 1, 3, 15))
+        position = f"({x:.{digits}g}, {y:.{digits}g})"
+        if snapshot is None or snapshot.n_components == 0:
+            self.canvas.show_readout(position)
+            return
+        log_prob = log_prob_components(
+            np.array([[x, y]]), snapshot.weights, snapshot.means, snapshot.covariances
+        )[0]
+        top = np.max(log_prob)
+        log_density = top + np.log(np.sum(np.exp(log_prob - top)))
+        responsibilities = np.exp(log_prob - log_density)
+        k = int(np.argmax(responsibilities))
+        r, g, b = component_color(snapshot.colors[k])
+        self.canvas.show_readout(
+            f"{html.escape(position)} &nbsp; log density {log_density:.4g} &nbsp; "
+            f"<span style='color: rgb({r},{g},{b})'>&#9632;</span> component {k + 1} "
+            f"({100 * responsibilities[k]:.0f}%)"
+        )
+
+    @Slot()
+    def _on_left(self) -> None:
+        self._hover = None
+        self.canvas.show_readout("")
+
+    # -- the status bar --------------------------------------------------------------------
+
+    def update(self) -> None:
+        """Show the window's current points, drawn model and training state."""
+        snapshot = self.window.snapshot
+        controller = self.window.controller
+        n = len(self.window.session)
+        self.points_label.setText(f"{n:,} point{'s' if n != 1 else ''}")
+        asked = controller.n_components
+        have = snapshot.n_components if snapshot is not None else 0
+        self.components_label.setText(
+            f"{have} of {asked} components" if have != asked else f"{have} components"
+        )
+        if snapshot is not None and snapshot.n_points and np.isfinite(snapshot.mean_log_likelihood):
+            self.loglik_label.setText(f"log-lik/point {snapshot.mean_log_likelihood:.4g}")
+            self.bic_label.setText(f"BIC {snapshot.bic:.6g}")
+            self.bic_label.setToolTip("Bayesian information criterion (lower is better)")
+        else:
+            self.loglik_label.setText("log-lik/point –")
+            self.bic_label.setText("BIC –")
+        if controller.busy:
+            state = "training…"
+            if snapshot is not None and snapshot.n_iter:
+                state = f"training… pass {snapshot.n_iter}"
+        elif snapshot is None or snapshot.n_points == 0:
+            state = "idle"
+        else:
+            state = _STATE_TEXT.get(snapshot.state, snapshot.state)
+            if snapshot.state == "converged":
+                state = f"converged, {snapshot.n_iter} passes"
+        self.state_label.setText(state)
+        collapsed = snapshot.collapsed if snapshot is not None else ()
+        self.collapse_label.setText(
+            "collapsed: " + ", ".join(f"component {k + 1}" for k in collapsed) if collapsed else ""
+        )
+        self.collapse_label.setToolTip(
+            "Tiny weight, too few points or no width: Model > Repair Collapsed re-seeds them"
+        )
