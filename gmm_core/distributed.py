@@ -165,9 +165,7 @@ def check_shards(
         None if array is None else array.dtype.str,
     )
     reports = group.gather(report)
-    for rank, (message, *_) in enumerate(reports):
-        if message is not None:
-            raise ValueError(f"Process {rank} of {group.size} refused its shard: {message}")
+    raise_first_error(group, [report[0] for report in reports])
     features = [report[1] for report in reports]
     if len(set(features)) > 1:
         listed = ", ".join(f"{d} on process {rank}" for rank, d in enumerate(features))
@@ -181,6 +179,25 @@ def check_shards(
     dtypes = {report[3] for report in reports if report[2] > 0}
     agreed = np.float32 if dtypes == {np.dtype(np.float32).str} else np.float64
     return array.astype(agreed, copy=False), rows
+
+
+def raise_first_error(group: ShardGroup, errors: list) -> None:
+    """Raise, on every process, the same ValueError for the first process that had one.
+
+    Parameters
+    ----------
+    group : ShardGroup
+    errors : list of (str or None)
+        Every process's error message (None: none), in rank order, as gathered.
+    """
+    for rank, message in enumerate(errors):
+        if message is not None:
+            raise ValueError(f"Process {rank} of {group.size} refused its shard: {message}")
+
+
+def agree_on_error(group: ShardGroup, error: str | None) -> None:
+    """A collective call: raise the same ValueError everywhere if any process had ``error``."""
+    raise_first_error(group, group.gather(error))
 
 
 def shared_seed(group: ShardGroup, generator: torch.Generator) -> torch.Generator:

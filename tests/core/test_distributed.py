@@ -9,6 +9,8 @@ import json
 import os
 import pickle
 import socket
+import subprocess
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -18,6 +20,8 @@ import torch.multiprocessing as mp
 from sklearn.base import clone
 
 from gmm_core import GaussianMixture
+from gmm_core.cli import main
+from gmm_core.shards import read_shard
 
 ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT = 90  # seconds for a whole two-process session
@@ -239,3 +243,86 @@ def test_distributed_is_a_hyper_parameter_that_is_not_saved():
 def test_distributed_without_a_process_group_says_what_to_do():
     with pytest.raises(ValueError, match="init_process_group"):
         GaussianMixture(2, distributed=True).fit(_data(2))
+
+
+# -- reading one process's slice of a file, and the command line ---------------------------
+
+
+def _write_csv(path: Path, X: np.ndarray) -> None:
+    with open(path, "w") as handle:
+        handle.write("x,y\n")
+        for i, row in enumerate(X):
+            if i == 5:
+                handle.write("# a comment\n\n")
+            handle.write(",".join(repr(float(v)) for v in row) + "\n")
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".npy"])
+def test_the_shards_of_a_file_are_the_whole_file_in_order(tmp_path, suffix):
+    X = _data(2, n=99)
+    path = tmp_path / f"points{suffix}"
+    _write_csv(path, X) if suffix == ".csv" else np.save(path, X)
+    for world in (1, 2, 3, 7, 64, 500):  # 500 processes: most CSV slices hold no line start
+        shards = [read_shard(path, rank, world) for rank in range(world)]
+        assert all(shard.shape[1] == 2 for shard in shards)
+        assert np.array_equal(np.concatenate(shards), X), world
+
+
+def test_parquet_is_refused_with_a_clear_error(tmp_path):
+    with pytest.raises(ValueError, match="Parquet is not supported yet"):
+        read_shard(tmp_path / "points.parquet")
+
+
+def _torchrun(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    """``torchrun --standalone --nproc-per-node 2 -m gmm_core ARGS``; killed at ``timeout``."""
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone"]
+    command += ["--nproc-per-node", str(WORLD), "-m", "gmm_core", *args]
+    env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1")
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True,
+    )  # fmt: skip
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, 9)  # torchrun and the processes it started
+        process.communicate()
+        raise AssertionError(f"torchrun still running after {timeout} s") from None
+    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
+
+
+def test_command_line_on_two_processes_writes_the_single_process_model(tmp_path):
+    X = _data(2)
+    data, out = tmp_path / "points.csv", tmp_path / "model.json"
+    _write_csv(data, X)
+    result = _torchrun("fit", str(data), "--components", "3", "--tol", "1e-6", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("Initialization 0") == 1  # progress from the first process only
+    assert "on 2 process(es)" in result.stdout
+    model = GaussianMixture.from_dict(json.loads(out.read_text()))
+    single = GaussianMixture(3, tol=1e-6, random_state=0).fit(X)
+    _assert_close(_state(model), single, X.std())
+
+
+def test_command_line_refuses_a_bad_slice_on_every_process(tmp_path):
+    X = _data(2)
+    X[1400, 1] = np.nan  # in the second process's slice
+    data = tmp_path / "points.npy"
+    np.save(data, X)
+    result = _torchrun("fit", str(data), "--components", "3", "--out", str(tmp_path / "m.json"))
+    assert result.returncode != 0
+    assert result.stderr.count("Process 1 of 2 refused its shard") == 1
+    assert not (tmp_path / "m.json").exists()
+
+
+def test_command_line_alone_fits_the_whole_file(tmp_path, capsys):
+    X = _data(3, seed=1)
+    data, out = tmp_path / "points.npy", tmp_path / "model.json"
+    np.save(data, X)
+    assert main(["fit", str(data), "--components", "3", "--out", str(out), "--quiet"]) == 0
+    model = GaussianMixture.from_dict(json.loads(out.read_text()))
+    single = GaussianMixture(3, random_state=0).fit(X)
+    np.testing.assert_array_equal(model.means_, single.means_)
+    assert capsys.readouterr().out == ""
+    assert main(["fit", str(tmp_path / "points.parquet"), "--components", "3"]) == 1
+    assert "Parquet is not supported yet" in capsys.readouterr().err
