@@ -98,6 +98,7 @@ def _session(rank: int, world: int, port: int, out: str) -> None:
         results["sampled_start"] = _state(start.fit(_shards(X3)[rank]))
         model = GaussianMixture(distributed=True, **options)
         results["sampled"] = _state(model.fit(_shards(X3)[rank]))
+        gmm_distributed.INIT_SAMPLE = 100_000
         # Bad shards: NaN on process 1, another dimension on process 0.
         for name, bad_rank, bad in (
             ("nan", 1, np.where(np.arange(X2.size).reshape(X2.shape) == 7, np.nan, X2)),
@@ -112,6 +113,12 @@ def _session(rank: int, world: int, port: int, out: str) -> None:
         # The group is still usable after a refusal.
         model = GaussianMixture(2, random_state=0, distributed=True).fit(_shards(X2)[rank])
         results["after"] = _state(model)
+        # An explicit process group, float32 data, and a warm start continuing it.
+        group = dist.new_group([0, 1])
+        shard = _shards(X2)[rank].astype(np.float32)
+        model = GaussianMixture(3, random_state=3, max_iter=5, warm_start=True, distributed=group)
+        results["group"] = _state(model.fit(shard))
+        results["warm"] = _state(model.fit(shard))
     finally:
         with open(os.path.join(out, f"{rank}.pkl"), "wb") as handle:
             pickle.dump(results, handle)
@@ -163,7 +170,9 @@ def _assert_close(state: dict, model, spread: float) -> None:
     assert state["lower_bound_"] == pytest.approx(model.lower_bound_, rel=1e-12)
 
 
-@pytest.mark.parametrize("scenario", ["kmeans", "given", "empty", "sampled_start", "sampled"])
+@pytest.mark.parametrize(
+    "scenario", ["kmeans", "given", "empty", "sampled_start", "sampled", "group", "warm"]
+)
 def test_every_process_holds_bitwise_identical_parameters(session, scenario):
     _assert_bitwise_equal(session[0][scenario], session[1][scenario])
 
@@ -226,6 +235,16 @@ def test_a_bad_shard_raises_the_same_error_on_every_process(session, scenario, w
 def test_the_group_still_trains_after_a_refused_shard(session):
     _assert_bitwise_equal(session[0]["after"], session[1]["after"])
     assert session[0]["after"]["n_samples_seen_"] == 1500
+
+
+def test_a_process_group_float32_data_and_a_warm_start(session):
+    X = _data(2).astype(np.float32)
+    single = GaussianMixture(3, random_state=3, max_iter=5, warm_start=True).fit(X)
+    assert session[0]["group"]["means_"].dtype == np.float32
+    np.testing.assert_allclose(session[0]["group"]["means_"], single.means_, rtol=1e-5)
+    single.fit(X)
+    np.testing.assert_allclose(session[0]["warm"]["means_"], single.means_, rtol=1e-5)
+    assert session[0]["warm"]["n_iter_"] == single.n_iter_
 
 
 def test_distributed_is_a_hyper_parameter_that_is_not_saved():
