@@ -101,6 +101,14 @@ class BaseMixture(FittedMixture):
     def _check_parameters(self) -> None:
         check_mixture_parameters(self)
 
+    def _new_generator(self) -> torch.Generator:
+        """The generator of a fit's random starts (the same on every process, if several)."""
+        return torch_generator(self.random_state)
+
+    def _total_rows(self, X: torch.Tensor) -> int:
+        """Rows trained on: ``X``'s, or all processes' together when training is shared."""
+        return X.shape[0]
+
     def _saved_extras(self) -> dict:
         """What :meth:`to_dict` adds for a fitted model beyond the shared entries."""
         return {}
@@ -172,7 +180,7 @@ class BaseMixture(FittedMixture):
         self.n_iter_ = 0
         self.lower_bounds_ = []
         self.lower_bound_ = lower_bound
-        self.n_samples_seen_ = X.shape[0]
+        self.n_samples_seen_ = self._total_rows(X)
         for n_iter in range(1, max_iter + 1):
             previous, lower_bound = lower_bound, self._one_pass(X)
             self.lower_bounds_.append(lower_bound)
@@ -218,7 +226,7 @@ class BaseMixture(FittedMixture):
         return self
 
     def _fit_loop(self, array: np.ndarray, data: torch.Tensor, warm: bool) -> None:
-        generator = torch_generator(self.random_state)
+        generator = self._new_generator()
         n_init = 1 if warm else self.n_init
         best = None
         for init in range(n_init):
@@ -266,7 +274,7 @@ class BaseMixture(FittedMixture):
         try:
             array, data = self._training_data(X, reset=not continuing)
             if not continuing:
-                self._start(array, data, torch_generator(self.random_state))
+                self._start(array, data, self._new_generator())
             yield from self._passes(data, max_iter, -np.inf)
         except ValueError:
             self._restore_state(saved)

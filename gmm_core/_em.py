@@ -169,6 +169,28 @@ def expectation_statistics(
     SufficientStatistics
         Counts (K,), means (K, D), covariances (K, D, D) and the summed log-likelihood.
     """
+    return statistics_from_sums(expectation_sums(X, params, sample_weight), params)
+
+
+@dataclass
+class ExpectationSums:
+    """The additive E-step sums of a set of points, centred at the current means.
+
+    Sums over disjoint sets of points add up exactly (up to rounding), which is what a
+    sum across processes (an all-reduce) needs; :func:`statistics_from_sums` turns them
+    into :class:`SufficientStatistics`.
+    """
+
+    counts: torch.Tensor  # [K] total responsibility
+    first: torch.Tensor  # [K, D] sum of r_nk (x_n - mu_k)
+    second: torch.Tensor  # [K, D, D] sum of r_nk (x_n - mu_k)(x_n - mu_k)^T
+    log_likelihood: torch.Tensor  # [] sum of log p(x_n)
+
+
+def expectation_sums(
+    X: torch.Tensor, params: GaussianParameters, sample_weight: torch.Tensor | None = None
+) -> ExpectationSums:
+    """The E-step's additive sums over the rows of ``X`` (which may have no rows)."""
     n_components, n_features = params.means.shape
     rows = chunk_rows(n_components, n_features)
     log_normalizers = params.log_normalizers()  # [K]
@@ -204,12 +226,18 @@ def expectation_statistics(
             weighted = diff * resp.T[:, :, None]  # [K, n, D]
             first += weighted.sum(1)
             second += weighted.transpose(1, 2) @ diff  # [K, D, D]
+    return ExpectationSums(counts, first, second, log_likelihood)
+
+
+def statistics_from_sums(sums: ExpectationSums, params: GaussianParameters) -> SufficientStatistics:
+    """Sufficient statistics from E-step sums centred at ``params.means``."""
+    counts = sums.counts
     # Divide as scikit-learn does, with 10 machine epsilons guarding empty components.
-    safe = counts + 10 * torch.finfo(X.dtype).eps  # [K]
-    shift = first / safe[:, None]  # [K, D]
+    safe = counts + 10 * torch.finfo(counts.dtype).eps  # [K]
+    shift = sums.first / safe[:, None]  # [K, D]
     means = params.means + shift
-    covariances = second / safe[:, None, None] - shift[:, :, None] * shift[:, None, :]
-    return SufficientStatistics(counts, means, covariances, float(log_likelihood))
+    covariances = sums.second / safe[:, None, None] - shift[:, :, None] * shift[:, None, :]
+    return SufficientStatistics(counts, means, covariances, float(sums.log_likelihood))
 
 
 def responsibility_statistics(X: torch.Tensor, resp: torch.Tensor) -> SufficientStatistics:

@@ -7,11 +7,18 @@ from typing import ClassVar
 
 import numpy as np
 import torch
+from sklearn.utils.validation import check_is_fitted
 
 from . import _covariance
+from . import distributed as _distributed
 from ._base import BaseMixture
 from ._covariance import COVARIANCE_TYPES
-from ._em import SufficientStatistics, expectation_statistics
+from ._em import (
+    SufficientStatistics,
+    expectation_sums,
+    score_samples,
+    statistics_from_sums,
+)
 from ._initialization import MixtureParameters, parameters_from_covariances
 from ._serialization import (
     json_array,
@@ -19,7 +26,13 @@ from ._serialization import (
     read_number,
     require_mapping,
 )
-from ._validation import check_data, check_positive_int, torch_dtype
+from ._validation import (
+    check_data,
+    check_enough_samples,
+    check_initial_parameters,
+    check_positive_int,
+    torch_dtype,
+)
 from .online import IncrementalEM
 
 
@@ -70,6 +83,13 @@ class GaussianMixture(BaseMixture):
     memory : int, optional
         Caps each component's running count in :meth:`partial_fit`, so that older points
         fade with a time constant of about ``memory`` points.
+    distributed : bool or torch.distributed ProcessGroup, default=False
+        True (the default process group) or a process group: every process of the group
+        calls :meth:`fit` with its own shard of the rows (possibly none) and they learn
+        one model together, ending with bitwise-identical parameters on every process
+        (see :mod:`gmm_core.distributed`). :meth:`score`, :meth:`bic` and :meth:`aic` then
+        answer for all shards together and must be called on every process;
+        :meth:`predict`, :meth:`score_samples` and :meth:`partial_fit` stay local.
 
     Attributes
     ----------
@@ -94,6 +114,7 @@ class GaussianMixture(BaseMixture):
     _PRIVATE_STATE: ClassVar[tuple[str, ...]] = ("_statistics", "_incremental")
 
     memory: int | None = None
+    distributed: bool | object = False
 
     def _check_parameters(self) -> None:
         super()._check_parameters()
@@ -110,7 +131,11 @@ class GaussianMixture(BaseMixture):
 
     def _one_pass(self, X: torch.Tensor) -> float:
         """One EM pass: E-step statistics, then the M-step; returns the mean log-likelihood."""
-        statistics = expectation_statistics(X, self._gaussian_parameters())
+        params = self._gaussian_parameters()
+        sums = expectation_sums(X, params)
+        if self._shard_rows is not None:  # every process's sums, in one all-reduce
+            sums = _distributed.shard_group(self.distributed).all_reduce_sums(sums)
+        statistics = statistics_from_sums(sums, params)
         kind = COVARIANCE_TYPES[self.covariance_type]
         counts = statistics.counts + 10 * torch.finfo(statistics.counts.dtype).eps
         covariances = kind.regularize(kind.reduce(statistics.covariances, counts), self.reg_covar)
@@ -121,7 +146,94 @@ class GaussianMixture(BaseMixture):
         )
         self._statistics = statistics
         self._incremental = None
-        return statistics.log_likelihood / X.shape[0]
+        return statistics.log_likelihood / self._total_rows(X)
+
+    # -- training on shards held by several processes -------------------------------------
+
+    _shard_rows = None  # rows of every process's shard during a distributed fit, else None
+
+    def _training_data(self, X, *, reset: bool) -> tuple[np.ndarray, torch.Tensor]:
+        group = _distributed.shard_group(self.distributed)
+        if group is None:
+            self._shard_rows = None
+            return super()._training_data(X, reset=reset)
+        array, rows = _distributed.check_shards(self, X, group, reset=reset)
+        fitted = None if reset else getattr(self, "means_", None)
+        dtype = torch_dtype(self.dtype, array.dtype if fitted is None else fitted.dtype)
+        self._shard_rows = rows
+        return array, self._to_tensor(array, dtype)
+
+    def _total_rows(self, X: torch.Tensor) -> int:
+        return X.shape[0] if self._shard_rows is None else sum(self._shard_rows)
+
+    def _new_generator(self) -> torch.Generator:
+        generator = super()._new_generator()
+        if self._shard_rows is None:
+            return generator
+        return _distributed.shared_seed(_distributed.shard_group(self.distributed), generator)
+
+    def _start(self, array: np.ndarray, data: torch.Tensor, generator) -> None:
+        if self._shard_rows is None:
+            return super()._start(array, data, generator)
+        check_enough_samples(np.empty((sum(self._shard_rows), 0)), self.n_components)
+        start = _distributed.shared_initial_parameters(
+            data,
+            self._shard_rows,
+            _distributed.shard_group(self.distributed),
+            self.n_components,
+            self.covariance_type,
+            self.init_params,
+            self.reg_covar,
+            check_initial_parameters(self, array.shape[1]),
+            generator,
+        )
+        self._initialize(data, start)
+        self.n_features_in_ = array.shape[1]
+
+    def _log_likelihood_and_rows(self, X) -> tuple[float, int]:
+        """Summed log-likelihood and rows of ``X``, over all shards when distributed."""
+        group = _distributed.shard_group(self.distributed)
+        if group is None:
+            data = self._fitted_data(X)
+            return float(score_samples(data, self._gaussian_parameters()).sum()), data.shape[0]
+        check_is_fitted(self)
+        array, rows = _distributed.check_shards(self, X, group, reset=False)
+        local = score_samples(self._to_tensor(array), self._gaussian_parameters()).sum()
+        return group.sum([float(local)])[0], sum(rows)
+
+    def score(self, X, y=None) -> float:
+        """Mean log-likelihood per sample of ``X`` (of all shards when ``distributed``)."""
+        if self.distributed is False:
+            return super().score(X)
+        total, rows = self._log_likelihood_and_rows(X)
+        return total / rows
+
+    def bic(self, X) -> float:
+        """Bayesian information criterion on ``X`` (all shards when ``distributed``)."""
+        if self.distributed is False:
+            return super().bic(X)
+        total, rows = self._log_likelihood_and_rows(X)
+        return -2 * total + self._n_parameters() * np.log(rows)
+
+    def aic(self, X) -> float:
+        """Akaike information criterion on ``X`` (all shards when ``distributed``)."""
+        if self.distributed is False:
+            return super().aic(X)
+        total, _ = self._log_likelihood_and_rows(X)
+        return -2 * total + 2 * self._n_parameters()
+
+    def __sklearn_clone__(self):
+        # A process group cannot be deep-copied: the clone shares it.
+        if isinstance(self.distributed, bool):
+            return super().__sklearn_clone__()
+        group = self.distributed
+        self.distributed = False
+        try:
+            clone = super().__sklearn_clone__()
+        finally:
+            self.distributed = group
+        clone.distributed = group
+        return clone
 
     # -- incremental EM ------------------------------------------------------------------
 

@@ -110,8 +110,11 @@ def _finite_or_none(value) -> float | None:
 
 
 def hyper_parameter_names(cls) -> list[str]:
-    """What ``to_dict`` saves of an estimator's arguments: all but ``device``."""
-    return [name for name in cls._get_param_names() if name != "device"]
+    """What ``to_dict`` saves of an estimator's arguments: all but ``device`` and ``distributed``.
+
+    Neither a device nor a process group belongs in a file: a model loads on the CPU, alone.
+    """
+    return [name for name in cls._get_param_names() if name not in ("device", "distributed")]
 
 
 def describe_model(model) -> dict:
