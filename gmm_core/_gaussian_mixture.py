@@ -19,7 +19,7 @@ from ._serialization import (
     read_number,
     require_mapping,
 )
-from ._validation import check_data, check_positive_int, torch_dtype
+from ._validation import check_data, check_positive_int, numpy_generator, torch_dtype
 from .online import IncrementalEM
 
 
@@ -173,7 +173,7 @@ class GaussianMixture(BaseMixture):
             covariance_type=self.covariance_type,
             reg_covar=self.reg_covar,
             memory=self.memory,
-            random_state=np.random.default_rng(self.random_state),
+            random_state=numpy_generator(self.random_state),
         )
         if not self.__sklearn_is_fitted__():
             return IncrementalEM(self.n_components, n_features, **options)

@@ -12,6 +12,7 @@ import numbers
 
 import numpy as np
 import torch
+from sklearn.utils import check_random_state as sklearn_check_random_state
 from sklearn.utils.validation import validate_data
 
 from ._covariance import COVARIANCE_TYPES, expand, is_positive_definite
@@ -77,6 +78,30 @@ def check_non_negative(value, name: str) -> float:
     return float(value)
 
 
+def check_random_state(value):
+    """Return ``random_state`` if scikit-learn's ``check_random_state`` accepts it, else raise.
+
+    None, an integer in [0, 2**32), a ``numpy.random.RandomState``, and (gmm_core's
+    extension) a ``numpy.random.Generator``. Checked without building a generator, so the
+    check costs nothing per ``partial_fit`` call. The message is scikit-learn's.
+    """
+    if value is None or isinstance(value, np.random.RandomState | np.random.Generator):
+        return value
+    if isinstance(value, numbers.Integral) and 0 <= value < 2**32:
+        return value
+    sklearn_check_random_state(value)  # raises scikit-learn's own error
+    raise ValueError(f"{value!r} cannot be used to seed a numpy.random.RandomState instance")
+
+
+def numpy_generator(random_state) -> np.random.Generator:
+    """A numpy Generator from a checked ``random_state`` (None, int, RandomState, Generator)."""
+    if isinstance(random_state, np.random.Generator):
+        return random_state
+    if isinstance(random_state, np.random.RandomState):
+        return np.random.default_rng(random_state.randint(2**31 - 1))
+    return np.random.default_rng(None if random_state is None else int(random_state))
+
+
 def check_choice(value, name: str, choices) -> str:
     """Return ``value`` if it is one of ``choices``, else raise listing them."""
     if not isinstance(value, str) or value not in choices:
@@ -96,6 +121,7 @@ def check_mixture_parameters(estimator) -> None:
     check_positive_int(estimator.verbose, "verbose", minimum=0)
     check_positive_int(estimator.verbose_interval, "verbose_interval")
     torch_dtype(estimator.dtype)
+    check_random_state(estimator.random_state)
     if estimator.precisions_init is not None and estimator.covariances_init is not None:
         raise ValueError("Give precisions_init or covariances_init, not both.")
 
