@@ -26,9 +26,11 @@ from ._serialization import describe_model, load_model
 from ._validation import (
     check_data,
     check_enough_samples,
+    check_finite_model,
     check_initial_parameters,
     check_mixture_parameters,
     check_positive_int,
+    check_spread,
     torch_dtype,
 )
 
@@ -127,6 +129,7 @@ class BaseMixture(FittedMixture):
     def _start(self, array: np.ndarray, data: torch.Tensor, generator) -> None:
         """A new start: initial parameters from ``init_params`` and what the user gave."""
         check_enough_samples(array, self.n_components)
+        check_spread(array, data.dtype)
         given = check_initial_parameters(self, array.shape[1])
         start = initial_parameters(
             data,
@@ -175,6 +178,7 @@ class BaseMixture(FittedMixture):
         self.n_samples_seen_ = X.shape[0]
         for n_iter in range(1, max_iter + 1):
             previous, lower_bound = lower_bound, self._one_pass(X)
+            check_finite_model(self)
             self.lower_bounds_.append(lower_bound)
             self.lower_bound_, self.n_iter_ = lower_bound, n_iter
             change = lower_bound - previous

@@ -19,7 +19,13 @@ from ._serialization import (
     read_number,
     require_mapping,
 )
-from ._validation import check_data, check_positive_int, numpy_generator, torch_dtype
+from ._validation import (
+    check_data,
+    check_finite_model,
+    check_positive_int,
+    numpy_generator,
+    torch_dtype,
+)
 from .online import IncrementalEM
 
 
@@ -161,6 +167,7 @@ class GaussianMixture(BaseMixture):
             self._incremental = engine
             dtype = torch_dtype(self.dtype, array.dtype if not fitted else self.means_.dtype)
             self._publish_incremental(engine, np.float32 if dtype == torch.float32 else np.float64)
+            check_finite_model(self)
         except Exception:
             # The engine may hold part of the refused update: the next call rebuilds it
             # from the restored parameters.
