@@ -8,6 +8,7 @@ change.
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -66,12 +67,20 @@ def check_positive_int(value, name: str, minimum: int = 1) -> int:
     return int(value)
 
 
+def _finite(value: numbers.Real) -> bool:
+    """Whether a real number is finite as a float (an int too large for one is not)."""
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:
+        return False
+
+
 def check_non_negative(value, name: str) -> float:
     """Return ``value`` as a float if it is a finite number >= 0, else raise."""
     if (
         isinstance(value, bool)
         or not isinstance(value, numbers.Real)
-        or not np.isfinite(value)
+        or not _finite(value)
         or value < 0
     ):
         raise ValueError(f"{name} must be a finite number >= 0, got {value!r}.")

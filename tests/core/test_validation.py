@@ -225,3 +225,13 @@ def test_sample_refuses_a_bad_random_state(fitted):
 def test_complex_data_refused(data, method):
     with pytest.raises(ValueError, match="Complex data not supported"):
         getattr(GaussianMixture(2), method)(data + 1j)
+
+
+@pytest.mark.parametrize("name", ["reg_covar", "tol"])
+def test_huge_but_finite_hyper_parameters_are_numbers(name):
+    """An int too large for a float is refused with a ValueError, not a TypeError."""
+    from gmm_core._validation import check_mixture_parameters
+
+    check_mixture_parameters(GaussianMixture(**{name: 1.7976931348623157e308}))
+    with pytest.raises(ValueError, match=name):
+        check_mixture_parameters(GaussianMixture(**{name: 10**400}))
