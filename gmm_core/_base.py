@@ -195,7 +195,9 @@ class BaseMixture(FittedMixture):
         parameters, and the convergence test compares with the previous ``lower_bound_``;
         otherwise ``n_init`` initialisations are trained and the one with the best lower
         bound is kept. ``max_iter=0`` returns the initialisation (``n_iter_ == 0``). A
-        refused call (a ``ValueError``) leaves the model as it was. EM that stops at
+        refused call (a ``ValueError``) leaves the model as it was; data too wide for
+        the dtype (variances that would overflow) and a pass that would leave a
+        non-finite parameter are refused. EM that stops at
         ``max_iter`` before converging warns with scikit-learn's ``ConvergenceWarning``
         (not with ``tol=0``, which asks for exactly ``max_iter`` passes).
 
@@ -343,7 +345,10 @@ class BaseMixture(FittedMixture):
         ------
         ValueError
             If the dictionary does not describe a saved model of this class, misses
-            entries, has entries of the wrong type or shape, or holds non-finite numbers.
+            entries, has entries of the wrong type, shape or range, holds non-finite
+            numbers, or has entries that disagree with each other: the precision factors
+            must be those of the covariances, and the saved statistics, incremental state
+            or gradient module must give the saved parameters (to rounding).
         """
         model = load_model(cls, data)
         if model.__sklearn_is_fitted__():

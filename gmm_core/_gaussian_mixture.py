@@ -61,6 +61,8 @@ class GaussianMixture(BaseMixture):
     precisions_init : array-like, optional
         Shape (K, D, D) for 'full', (D, D) for 'tied', (K, D) for 'diag', (K,) for 'spherical'.
     random_state : int, RandomState, numpy Generator or None
+        What scikit-learn's ``check_random_state`` accepts (an int in [0, 2**32)), or a
+        numpy Generator; anything else is a ``ValueError`` with scikit-learn's message.
     warm_start : bool, default=False
         Whether :meth:`fit` continues from the current parameters.
     verbose : int, default=0
@@ -139,7 +141,8 @@ class GaussianMixture(BaseMixture):
         weighted statistics are merged exactly into each component's running
         statistics. Works from nothing (components appear as far-away points arrive,
         up to ``n_components``) and after :meth:`fit`. A refused call leaves the model
-        as it was.
+        as it was; an update that would leave a non-finite parameter (points whose
+        spread overflows the dtype) is refused with a ``ValueError``.
 
         Parameters
         ----------
