@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+import sys
+
 import numpy as np
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
@@ -17,10 +20,18 @@ SETTINGS_DELAY_MS = 150
 
 
 def reg_covar_for(scale: float) -> float:
-    """A regulariser in squared data units for data of the given scale (a length)."""
+    """A regulariser in squared data units for data of the given scale (a length).
+
+    Never raises, never 0 or infinite: a scale whose square overflows (data of size
+    1e200) saturates at the largest float, and gmm_core then refuses the data with a
+    message the program shows; one whose square underflows (1e-200) stops at the
+    smallest normal float, so that such points still get a model.
+    """
     if not (scale > 0 and np.isfinite(scale)):
         scale = 1.0
-    return RELATIVE_REG_COVAR * scale**2
+    root = math.sqrt(RELATIVE_REG_COVAR) * float(scale)
+    reg = root * root  # a Python float: inf or 0 quietly where ** raises OverflowError
+    return min(max(reg, sys.float_info.min), sys.float_info.max)
 
 
 class TrainingController(QObject):

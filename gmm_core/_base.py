@@ -26,9 +26,11 @@ from ._serialization import describe_model, load_model
 from ._validation import (
     check_data,
     check_enough_samples,
+    check_finite_model,
     check_initial_parameters,
     check_mixture_parameters,
     check_positive_int,
+    check_spread,
     torch_dtype,
 )
 
@@ -135,6 +137,7 @@ class BaseMixture(FittedMixture):
     def _start(self, array: np.ndarray, data: torch.Tensor, generator) -> None:
         """A new start: initial parameters from ``init_params`` and what the user gave."""
         check_enough_samples(array, self.n_components)
+        check_spread(array, data.dtype)
         given = check_initial_parameters(self, array.shape[1])
         start = initial_parameters(
             data,
@@ -183,6 +186,7 @@ class BaseMixture(FittedMixture):
         self.n_samples_seen_ = self._total_rows(X)
         for n_iter in range(1, max_iter + 1):
             previous, lower_bound = lower_bound, self._one_pass(X)
+            check_finite_model(self)
             self.lower_bounds_.append(lower_bound)
             self.lower_bound_, self.n_iter_ = lower_bound, n_iter
             change = lower_bound - previous
@@ -199,7 +203,9 @@ class BaseMixture(FittedMixture):
         parameters, and the convergence test compares with the previous ``lower_bound_``;
         otherwise ``n_init`` initialisations are trained and the one with the best lower
         bound is kept. ``max_iter=0`` returns the initialisation (``n_iter_ == 0``). A
-        refused call (a ``ValueError``) leaves the model as it was. EM that stops at
+        refused call (a ``ValueError``) leaves the model as it was; data too wide for
+        the dtype (variances that would overflow) and a pass that would leave a
+        non-finite parameter are refused. EM that stops at
         ``max_iter`` before converging warns with scikit-learn's ``ConvergenceWarning``
         (not with ``tol=0``, which asks for exactly ``max_iter`` passes).
 
@@ -347,7 +353,10 @@ class BaseMixture(FittedMixture):
         ------
         ValueError
             If the dictionary does not describe a saved model of this class, misses
-            entries, has entries of the wrong type or shape, or holds non-finite numbers.
+            entries, has entries of the wrong type, shape or range, holds non-finite
+            numbers, or has entries that disagree with each other: the precision factors
+            must be those of the covariances, and the saved statistics, incremental state
+            or gradient module must give the saved parameters (to rounding).
         """
         model = load_model(cls, data)
         if model.__sklearn_is_fitted__():

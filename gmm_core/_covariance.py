@@ -70,7 +70,7 @@ def _eye(like, n_features: int):
 
 
 def _add_to_diagonal(matrices, value: float):
-    return matrices + value * _eye(matrices, matrices.shape[-1])
+    return matrices + float(value) * _eye(matrices, matrices.shape[-1])
 
 
 def _diagonal(matrices):
@@ -123,7 +123,7 @@ COVARIANCE_TYPES: dict[str, CovarianceType] = {
         n_parameters=lambda K, D: K * D,
         reduce=lambda full, nk: _diagonal(full),
         expand=lambda typed, K, D: _diag_embed(typed),
-        regularize=lambda typed, reg: typed + reg,
+        regularize=lambda typed, reg: typed + float(reg),
         select_precision_cholesky=lambda full, K: full.diagonal(0, -2, -1),
     ),
     "spherical": CovarianceType(
@@ -132,7 +132,7 @@ COVARIANCE_TYPES: dict[str, CovarianceType] = {
         n_parameters=lambda K, D: K,
         reduce=lambda full, nk: _diagonal(full).mean(-1),
         expand=lambda typed, K, D: typed[:, None, None] * _eye(typed, D),
-        regularize=lambda typed, reg: typed + reg,
+        regularize=lambda typed, reg: typed + float(reg),
         select_precision_cholesky=lambda full, K: full[:, 0, 0],
     ),
 }
@@ -224,9 +224,9 @@ def log_det_precision_cholesky(precisions_cholesky: torch.Tensor) -> torch.Tenso
     return torch.log(torch.diagonal(precisions_cholesky, dim1=-2, dim2=-1)).sum(-1)
 
 
-def is_positive_definite(matrices: torch.Tensor) -> bool:
-    """Whether every matrix of shape (..., D, D) is symmetric positive definite."""
-    symmetric = torch.allclose(matrices, matrices.transpose(-2, -1), rtol=1e-10, atol=0.0)
+def is_positive_definite(matrices: torch.Tensor, rtol: float = 1e-10) -> bool:
+    """Whether every matrix of shape (..., D, D) is symmetric (to ``rtol``) positive definite."""
+    symmetric = torch.allclose(matrices, matrices.transpose(-2, -1), rtol=rtol, atol=0.0)
     _, info = torch.linalg.cholesky_ex(matrices)
     return symmetric and not bool((info != 0).any())
 

@@ -21,6 +21,7 @@ from ._em import (
 )
 from ._initialization import MixtureParameters, parameters_from_covariances
 from ._serialization import (
+    check_matches,
     json_array,
     read_array,
     read_number,
@@ -29,8 +30,10 @@ from ._serialization import (
 from ._validation import (
     check_data,
     check_enough_samples,
+    check_finite_model,
     check_initial_parameters,
     check_positive_int,
+    numpy_generator,
     torch_dtype,
 )
 from .online import IncrementalEM
@@ -67,6 +70,8 @@ class GaussianMixture(BaseMixture):
     precisions_init : array-like, optional
         Shape (K, D, D) for 'full', (D, D) for 'tied', (K, D) for 'diag', (K,) for 'spherical'.
     random_state : int, RandomState, numpy Generator or None
+        What scikit-learn's ``check_random_state`` accepts (an int in [0, 2**32)), or a
+        numpy Generator; anything else is a ``ValueError`` with scikit-learn's message.
     warm_start : bool, default=False
         Whether :meth:`fit` continues from the current parameters.
     verbose : int, default=0
@@ -244,7 +249,8 @@ class GaussianMixture(BaseMixture):
         weighted statistics are merged exactly into each component's running
         statistics. Works from nothing (components appear as far-away points arrive,
         up to ``n_components``) and after :meth:`fit`. A refused call leaves the model
-        as it was.
+        as it was; an update that would leave a non-finite parameter (points whose
+        spread overflows the dtype) is refused with a ``ValueError``.
 
         Parameters
         ----------
@@ -273,6 +279,7 @@ class GaussianMixture(BaseMixture):
             self._incremental = engine
             dtype = torch_dtype(self.dtype, array.dtype if not fitted else self.means_.dtype)
             self._publish_incremental(engine, np.float32 if dtype == torch.float32 else np.float64)
+            check_finite_model(self)
         except Exception:
             # The engine may hold part of the refused update: the next call rebuilds it
             # from the restored parameters.
@@ -285,7 +292,7 @@ class GaussianMixture(BaseMixture):
             covariance_type=self.covariance_type,
             reg_covar=self.reg_covar,
             memory=self.memory,
-            random_state=np.random.default_rng(self.random_state),
+            random_state=numpy_generator(self.random_state),
         )
         if not self.__sklearn_is_fitted__():
             return IncrementalEM(self.n_components, n_features, **options)
@@ -343,20 +350,69 @@ class GaussianMixture(BaseMixture):
         }
 
     def _load_extras(self, data) -> None:
+        """Restore the statistics and the incremental state, refusing any that disagree.
+
+        Both determine the parameters: the parameters they give must be the saved ones
+        (to rounding), so that an altered entry cannot load into a model that scores as
+        saved but trains on from something else.
+        """
         K, D = self.means_.shape
+        dtype = str(self.means_.dtype)
         self._statistics = self._incremental = None
         statistics = data.get("statistics")
         if statistics is not None:
             name = "data['statistics']"
             require_mapping(statistics, name)
-            dtype = torch.float32 if self.means_.dtype == np.float32 else torch.float64
             shapes = (("counts", (K,)), ("means", (K, D)), ("covariances", (K, D, D)))
+            counts, means, covariances = (
+                read_array(statistics, key, shape, name=name) for key, shape in shapes
+            )
+            if (counts < 0).any() or not counts.sum() > 0:
+                raise ValueError(f"{name}['counts'] must be non-negative with a positive sum.")
+            kind = COVARIANCE_TYPES[self.covariance_type]
+            weighted = counts + 10 * np.finfo(self.means_.dtype).eps
+            as_tensor = torch.as_tensor
+            typed = kind.regularize(
+                kind.reduce(as_tensor(covariances), as_tensor(weighted)), self.reg_covar
+            )
+            for key, saved, rebuilt in (
+                ("weights", self.weights_, weighted / weighted.sum()),
+                ("means", self.means_, means),
+                ("covariances", self.covariances_, typed),
+            ):
+                check_matches(saved, rebuilt, f"data['parameters'][{key!r}]", name, dtype)
+            torch_type = torch.float32 if self.means_.dtype == np.float32 else torch.float64
             self._statistics = SufficientStatistics(
-                *(
-                    torch.as_tensor(read_array(statistics, key, shape, name=name), dtype=dtype)
-                    for key, shape in shapes
-                ),
+                *(as_tensor(array, dtype=torch_type) for array in (counts, means, covariances)),
                 read_number(statistics, "log_likelihood", name=name),
             )
         if data.get("incremental") is not None:
-            self._incremental = IncrementalEM.from_dict(data["incremental"])
+            engine = IncrementalEM.from_dict(data["incremental"])
+            name = "data['incremental']"
+            if (
+                engine.n_components != self.n_components
+                or engine.n_features != D
+                or engine.covariance_type != self.covariance_type
+                or engine.reg_covar != self.reg_covar
+                or engine.memory != self.memory
+            ):
+                raise ValueError(
+                    f"{name} has other settings (n_components, n_features, covariance_type, "
+                    "reg_covar or memory) than the model."
+                )
+            if int(engine.n_seen) != self.n_samples_seen_:
+                raise ValueError(f"{name}['n_seen'] does not match data['state'].")
+            kind = COVARIANCE_TYPES[self.covariance_type]
+            with np.errstate(all="ignore"):
+                published = (
+                    ("weights", self.weights_, engine.weights),
+                    ("means", self.means_, engine.means),
+                    ("covariances", self.covariances_, engine.covariances),
+                    ("precisions_cholesky", self.precisions_cholesky_, engine.precisions_cholesky),
+                )
+            for key, saved, rebuilt in published:
+                rebuilt = np.asarray(rebuilt, dtype=np.float64)
+                if key in ("covariances", "precisions_cholesky") and rebuilt.ndim == 3:
+                    rebuilt = kind.select_precision_cholesky(rebuilt, rebuilt.shape[0])
+                check_matches(saved, rebuilt, f"data['parameters'][{key!r}]", name, dtype)
+            self._incremental = engine

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar
 
+import numpy as np
 import torch
 from sklearn.utils.validation import check_is_fitted
 
@@ -23,6 +24,7 @@ from ._covariance import COVARIANCE_TYPES, SINGULAR_MESSAGE
 from ._gradient_module import GaussianMixtureModule
 from ._initialization import MixtureParameters, parameters_from_covariances
 from ._serialization import (
+    check_matches,
     json_array,
     read_array,
     read_number,
@@ -186,7 +188,13 @@ class GradientGaussianMixture(BaseMixture):
             )
         loss.backward()
         optimizer.step()
-        self._publish_module()
+        try:
+            self._publish_module()
+        except (ValueError, RuntimeError):  # torch.linalg.LinAlgError is a RuntimeError
+            raise ValueError(
+                "An Adam step made a covariance singular or non-finite; decrease lr or "
+                "increase reg_covar."
+            ) from None
         return -value
 
     def _publish_module(self) -> None:
@@ -238,6 +246,22 @@ class GradientGaussianMixture(BaseMixture):
                 f"data['parameters']['means'] has {K} components, expected {self.n_components}."
             )
         module = _read_module(require_key(data, "module", "data"), self, K, D)
+        # The module determines the parameters: they must be the saved ones (to rounding).
+        with torch.no_grad():
+            try:
+                rebuilt = parameters_from_covariances(
+                    self.covariance_type, module.weights, module.means, module.typed_covariances()
+                )
+            except (ValueError, RuntimeError):  # torch.linalg.LinAlgError is a RuntimeError
+                raise ValueError("data['module'] gives singular covariances.") from None
+        for key in ("weights", "means", "covariances", "precisions_cholesky"):
+            check_matches(
+                getattr(self, f"{key}_"),
+                getattr(rebuilt, key),
+                f"data['parameters'][{key!r}]",
+                "data['module']",
+                str(self.means_.dtype),
+            )
         optimizer = torch.optim.Adam(module.parameters(), lr=float(self.lr))
         _read_optimizer(require_key(data, "optimizer", "data"), module, optimizer)
         self._module, self._optimizer = module, optimizer
@@ -279,6 +303,11 @@ def _read_optimizer(state, module: GaussianMixtureModule, optimizer: torch.optim
     unknown = set(state) - set(parameters)
     if unknown:
         raise ValueError(f"{name} has unknown entries {sorted(unknown)}.")
+    # Adam's moments are averages of the same gradients: |m| <= bound * sqrt(v) always
+    # (Cauchy-Schwarz over the two exponential weightings), so an altered first moment,
+    # which would throw the next step anywhere, is refused.
+    beta1, beta2 = optimizer.param_groups[0]["betas"]
+    bound = (1 - beta1) / np.sqrt((1 - beta2) * (1 - beta1**2 / beta2))
     loaded = {}
     for index, (key, parameter) in enumerate(parameters.items()):
         if key not in state:
@@ -293,6 +322,10 @@ def _read_optimizer(state, module: GaussianMixtureModule, optimizer: torch.optim
         exp_avg_sq = read_array(entry, "exp_avg_sq", shape, name=where)
         if (exp_avg_sq < 0).any():
             raise ValueError(f"{where}['exp_avg_sq'] must be non-negative.")
+        if (np.abs(exp_avg) > bound * np.sqrt(exp_avg_sq) * (1 + 1e-6) + 1e-300).any():
+            raise ValueError(
+                f"{where}['exp_avg'] is larger than Adam's moments allow given 'exp_avg_sq'."
+            )
         loaded[index] = {
             # As Adam makes it: a CPU scalar of the default dtype, read with .item().
             "step": torch.tensor(float(step)),

@@ -16,12 +16,13 @@ from sklearn.utils.validation import check_is_fitted
 from . import _covariance
 from ._covariance import COVARIANCE_TYPES
 from ._em import GaussianParameters, log_responsibilities, score_samples
-from ._validation import check_data, check_positive_int, torch_dtype
+from ._validation import check_data, check_positive_int, check_random_state, torch_dtype
 
 
 def torch_generator(random_state) -> torch.Generator:
     """A CPU torch generator from ``random_state``: None, an int, a Generator or RandomState."""
     generator = torch.Generator(device="cpu")
+    check_random_state(random_state)
     if random_state is None:
         seed = int(np.random.SeedSequence().generate_state(1)[0])
     elif isinstance(random_state, np.random.Generator):

@@ -13,9 +13,12 @@ import numpy as np
 import torch
 
 from ._covariance import COVARIANCE_TYPES, expand, is_positive_definite
+from ._initialization import parameters_from_covariances
 from ._validation import DTYPES, as_numpy_nd
 
 FORMAT_VERSION = 1
+# Entries only a fitted model's dictionary has (besides 'parameters').
+FITTED_ENTRIES = ("state", "statistics", "incremental", "module", "optimizer")
 INIT_ARRAYS = ("weights_init", "means_init", "precisions_init", "covariances_init")
 
 
@@ -86,10 +89,44 @@ def read_number(data: Mapping, key: str, *, name: str, integer: bool = False):
     """A finite number from ``data[key]``; an int when ``integer``."""
     value = require_key(data, key, name)
     kind = numbers.Integral if integer else numbers.Real
-    if isinstance(value, bool) or not isinstance(value, kind) or not np.isfinite(value):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, kind)
+        or (integer and not -(2**63) < value < 2**63)
+        or not np.isfinite(float(value))
+    ):
         expected = "an integer" if integer else "a finite number"
         raise ValueError(f"{name}[{key!r}] must be {expected}, got {value!r}.")
     return int(value) if integer else float(value)
+
+
+def check_matches(saved: np.ndarray, rebuilt, entry: str, source: str, dtype="float64") -> None:
+    """Refuse a saved array that differs from what ``source`` rebuilds (beyond rounding).
+
+    Parameters
+    ----------
+    saved : ndarray
+        The array read from the dictionary.
+    rebuilt : ndarray or Tensor
+        The same quantity recomputed from other entries.
+    entry, source : str
+        Names for the message.
+    dtype : str
+        The model's dtype: float32 models are compared at float32's rounding.
+    """
+    if isinstance(rebuilt, torch.Tensor):
+        rebuilt = rebuilt.detach().cpu().double().numpy()
+    rebuilt = np.asarray(rebuilt, dtype=np.float64)
+    tol = 1e-4 if dtype == "float32" else 1e-7
+    with np.errstate(all="ignore"):
+        size = float(np.max(np.abs(rebuilt), initial=0.0))
+        close = (
+            saved.shape == rebuilt.shape
+            and np.isfinite(rebuilt).all()
+            and bool(np.all(np.abs(saved - rebuilt) <= tol * np.abs(rebuilt) + 1e-3 * tol * size))
+        )
+    if not close:
+        raise ValueError(f"{entry} does not match {source}; the dictionary was altered.")
 
 
 def check_type(data: Mapping, expected: str) -> None:
@@ -169,7 +206,7 @@ def _read_hyper_parameters(cls, data: Mapping) -> dict:
     if unknown:
         raise ValueError(f"Unknown hyper-parameters {sorted(unknown)}.")
     dtype = hyper.get("dtype")
-    if dtype is not None and dtype not in DTYPES:
+    if dtype is not None and (not isinstance(dtype, str) or dtype not in DTYPES):
         raise ValueError(f"dtype must be null, 'float64' or 'float32', got {dtype!r}.")
     hyper["dtype"] = None if dtype is None else DTYPES[dtype]
     for key in INIT_ARRAYS:
@@ -196,6 +233,11 @@ def load_model(cls, data):
     model._check_parameters()
     parameters = require_key(data, "parameters", "data")
     if parameters is None:
+        fitted = [key for key in FITTED_ENTRIES if data.get(key) is not None]
+        if fitted:
+            raise ValueError(
+                f"data['parameters'] is null, but the dictionary holds a fitted model's {fitted}."
+            )
         return model
     name = "data['parameters']"
     require_mapping(parameters, name)
@@ -209,17 +251,30 @@ def load_model(cls, data):
     factor = read_array(parameters, "precisions_cholesky", typed_shape, name=name)
     if (weights < 0).any() or not np.isclose(weights.sum(), 1.0, rtol=0, atol=1e-6):
         raise ValueError(f"{name}['weights'] must be non-negative and sum to 1.")
-    full = expand(model.covariance_type, torch.as_tensor(covariances), K, D)
-    if not is_positive_definite(full):
-        raise ValueError(f"{name}['covariances'] must be symmetric positive definite.")
     where = "data['state']"
+    dtype = require_mapping(require_key(data, "state", "data"), where).get("dtype", "float64")
+    if not isinstance(dtype, str) or dtype not in DTYPES:
+        raise ValueError(f"{where}['dtype'] must be 'float64' or 'float32', got {dtype!r}.")
+    full = expand(model.covariance_type, torch.as_tensor(covariances), K, D)
+    # float32 models were symmetric at float32's rounding.
+    if not is_positive_definite(full, rtol=1e-5 if dtype == "float32" else 1e-10):
+        raise ValueError(f"{name}['covariances'] must be symmetric positive definite.")
+    try:
+        rebuilt = parameters_from_covariances(
+            model.covariance_type,
+            torch.as_tensor(weights),
+            torch.as_tensor(means),
+            torch.as_tensor(covariances),
+        ).precisions_cholesky
+    except ValueError:
+        raise ValueError(f"{name}['covariances'] must be symmetric positive definite.") from None
+    check_matches(
+        factor, rebuilt, f"{name}['precisions_cholesky']", f"{name}['covariances']", dtype
+    )
     state = require_mapping(require_key(data, "state", "data"), where)
     converged = require_key(state, "converged", where)
     if not isinstance(converged, bool):
         raise ValueError(f"{where}['converged'] must be true or false, got {converged!r}.")
-    dtype = state.get("dtype", "float64")
-    if dtype not in DTYPES:
-        raise ValueError(f"{where}['dtype'] must be 'float64' or 'float32', got {dtype!r}.")
     bound = require_key(state, "lower_bound", where)
     bounds = (
         read_array(state, "lower_bounds", (None,), name=where) if "lower_bounds" in state else []
@@ -228,8 +283,11 @@ def load_model(cls, data):
     model.covariances_, model.precisions_cholesky_ = covariances.astype(dtype), factor.astype(dtype)
     model.converged_ = converged
     model.n_iter_ = read_number(state, "n_iter", name=where, integer=True)
+    model.n_samples_seen_ = read_number(state, "n_samples_seen", name=where, integer=True)
+    for key in ("n_iter", "n_samples_seen"):
+        if not 0 <= getattr(model, f"{key}_") < 2**63:
+            raise ValueError(f"{where}[{key!r}] must be an integer in [0, 2**63).")
     model.lower_bound_ = -np.inf if bound is None else read_number(state, "lower_bound", name=where)
     model.lower_bounds_ = [float(value) for value in bounds]
-    model.n_samples_seen_ = read_number(state, "n_samples_seen", name=where, integer=True)
     model.n_features_in_ = D
     return model

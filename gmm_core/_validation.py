@@ -8,10 +8,12 @@ change.
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
 import torch
+from sklearn.utils import check_random_state as sklearn_check_random_state
 from sklearn.utils.validation import validate_data
 
 from ._covariance import COVARIANCE_TYPES, expand, is_positive_definite
@@ -65,16 +67,48 @@ def check_positive_int(value, name: str, minimum: int = 1) -> int:
     return int(value)
 
 
+def _finite(value: numbers.Real) -> bool:
+    """Whether a real number is finite as a float (an int too large for one is not)."""
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:
+        return False
+
+
 def check_non_negative(value, name: str) -> float:
     """Return ``value`` as a float if it is a finite number >= 0, else raise."""
     if (
         isinstance(value, bool)
         or not isinstance(value, numbers.Real)
-        or not np.isfinite(value)
+        or not _finite(value)
         or value < 0
     ):
         raise ValueError(f"{name} must be a finite number >= 0, got {value!r}.")
     return float(value)
+
+
+def check_random_state(value):
+    """Return ``random_state`` if scikit-learn's ``check_random_state`` accepts it, else raise.
+
+    None, an integer in [0, 2**32), a ``numpy.random.RandomState``, and (gmm_core's
+    extension) a ``numpy.random.Generator``. Checked without building a generator, so the
+    check costs nothing per ``partial_fit`` call. The message is scikit-learn's.
+    """
+    if value is None or isinstance(value, np.random.RandomState | np.random.Generator):
+        return value
+    if isinstance(value, numbers.Integral) and 0 <= value < 2**32:
+        return value
+    sklearn_check_random_state(value)  # raises scikit-learn's own error
+    raise ValueError(f"{value!r} cannot be used to seed a numpy.random.RandomState instance")
+
+
+def numpy_generator(random_state) -> np.random.Generator:
+    """A numpy Generator from a checked ``random_state`` (None, int, RandomState, Generator)."""
+    if isinstance(random_state, np.random.Generator):
+        return random_state
+    if isinstance(random_state, np.random.RandomState):
+        return np.random.default_rng(random_state.randint(2**31 - 1))
+    return np.random.default_rng(None if random_state is None else int(random_state))
 
 
 def check_choice(value, name: str, choices) -> str:
@@ -96,6 +130,7 @@ def check_mixture_parameters(estimator) -> None:
     check_positive_int(estimator.verbose, "verbose", minimum=0)
     check_positive_int(estimator.verbose_interval, "verbose_interval")
     torch_dtype(estimator.dtype)
+    check_random_state(estimator.random_state)
     if estimator.precisions_init is not None and estimator.covariances_init is not None:
         raise ValueError("Give precisions_init or covariances_init, not both.")
 
@@ -171,6 +206,38 @@ def check_initial_parameters(estimator, n_features: int) -> dict:
             )
         given[name] = typed
     return given
+
+
+def check_spread(X: np.ndarray, dtype) -> None:
+    """Refuse data whose variances cannot be represented in ``dtype`` (float64 or float32).
+
+    A spread (largest minus smallest value in a column) of ``s`` gives variances up to
+    ``s**2 / 4`` and squared distances up to ``n_features * s**2``: beyond the dtype's
+    largest number, every fit would overflow to infinities and NaN.
+    """
+    if X.size == 0:
+        return
+    with np.errstate(over="ignore", invalid="ignore"):
+        spread = float(np.max(X.max(axis=0).astype(np.float64) - X.min(axis=0)))
+    limit = float(np.sqrt(float(np.finfo(np.dtype(str(dtype).removeprefix("torch."))).max)))
+    limit /= 2 * np.sqrt(X.shape[1])
+    if not spread <= limit:
+        raise ValueError(
+            f"The data spans {spread:.3g} in one column, too wide for {dtype} (at most "
+            f"{limit:.3g}): its variances would overflow. Divide the data by its scale before "
+            "fitting (then multiply the means by it and the covariances by its square)."
+        )
+
+
+def check_finite_model(model) -> None:
+    """Refuse a training step that left a non-finite parameter (overflow or underflow)."""
+    for name in ("weights_", "means_", "covariances_", "precisions_cholesky_"):
+        if not np.isfinite(getattr(model, name)).all():
+            raise ValueError(
+                f"Training gave non-finite {name} (the data's scale overflows "
+                f"{getattr(model, name).dtype} in this computation); divide the data by its "
+                "scale before fitting, and scale the model back."
+            )
 
 
 def check_enough_samples(X: np.ndarray, n_components: int) -> None:

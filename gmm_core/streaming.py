@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import itertools
+import numbers
 import os
 from collections.abc import Iterator, Sequence
 
@@ -45,29 +46,48 @@ def iter_csv_chunks(
     Raises
     ------
     ValueError
-        If a column name is not in the header, or a row is not numeric (the message names
-        the line).
+        If ``chunk_size`` is not a positive integer, the file is not text, a column name
+        is not in the header, or a row is not numeric or holds NaN or an infinity (the
+        message names the file and the line).
     """
-    if int(chunk_size) < 1:
+    chunk_size = _check_chunk_size(chunk_size)
+    try:
+        with open(path, newline="") as handle:
+            yield from _chunks(handle, path, chunk_size, usecols, delimiter)
+    except UnicodeDecodeError as error:
+        raise ValueError(
+            f"{os.fspath(path)}: not a text file of numbers ({error.reason} at byte {error.start})."
+        ) from None
+
+
+def _check_chunk_size(chunk_size) -> int:
+    if (
+        isinstance(chunk_size, bool)
+        or not isinstance(chunk_size, numbers.Integral)
+        or chunk_size < 1
+    ):
         raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}.")
-    with open(path, newline="") as handle:
-        lines = (
-            (number, line)
-            for number, line in enumerate(handle, start=1)
-            if line.strip() and not line.lstrip().startswith("#")
-        )
-        first = next(lines, None)
-        if first is None:
+    return int(chunk_size)
+
+
+def _chunks(handle, path, chunk_size: int, usecols, delimiter) -> Iterator[np.ndarray]:
+    lines = (
+        (number, line)
+        for number, line in enumerate(handle, start=1)
+        if line.strip() and not line.lstrip().startswith("#")
+    )
+    first = next(lines, None)
+    if first is None:
+        return
+    header = _header(first[1], delimiter)
+    columns = _column_indices(usecols, header, path)
+    if header is None:
+        lines = itertools.chain([first], lines)
+    while True:
+        block = list(itertools.islice(lines, chunk_size))
+        if not block:
             return
-        header = _header(first[1], delimiter)
-        columns = _column_indices(usecols, header, path)
-        if header is None:
-            lines = itertools.chain([first], lines)
-        while True:
-            block = list(itertools.islice(lines, int(chunk_size)))
-            if not block:
-                return
-            yield _parse(block, delimiter, columns, path)
+        yield _parse(block, delimiter, columns, path)
 
 
 def partial_fit_csv(
@@ -98,8 +118,12 @@ def partial_fit_csv(
     model
         The same object, after every chunk.
     """
+    n_rows = 0
     for chunk in iter_csv_chunks(path, chunk_size, usecols, delimiter):
         model.partial_fit(chunk)
+        n_rows += chunk.shape[0]
+    if n_rows == 0:
+        raise ValueError(f"{os.fspath(path)}: no rows of numbers (the file is empty or a header).")
     return model
 
 
@@ -137,4 +161,10 @@ def _parse(block, delimiter, columns, path) -> np.ndarray:
         raise ValueError(
             f"{os.fspath(path)}, lines {block[0][0]}-{block[-1][0]}: not a numeric table ({error})."
         ) from None
+    finite = np.isfinite(array).all(axis=1)
+    if not finite.all():
+        number, line = block[int(np.argmin(finite))]
+        raise ValueError(
+            f"{os.fspath(path)}, line {number}: NaN or infinite value ({line.strip()!r})."
+        )
     return array

@@ -51,6 +51,14 @@ def _number(d: dict, key: str, kind=numbers.Real, minimum=None):
     return value
 
 
+def _length(d: dict, key: str) -> int:
+    """The length of the list ``d[key]`` (0 when missing, which :func:`_array` refuses)."""
+    value = d.get(key, [])
+    if not isinstance(value, list):
+        raise ValueError(f"Incremental state {key!r} must be a list, got {type(value).__name__}.")
+    return len(value)
+
+
 def _generator(state) -> np.random.Generator:
     if not isinstance(state, dict) or state.get("bit_generator") not in _BIT_GENERATORS:
         raise ValueError(
@@ -64,7 +72,7 @@ def _generator(state) -> np.random.Generator:
         state = {**state, "state": inner}
     try:
         bit_generator.state = state
-    except (TypeError, ValueError, KeyError) as error:
+    except (TypeError, ValueError, KeyError, OverflowError) as error:
         raise ValueError(f"Incremental state 'random_state' is not valid ({error}).") from None
     return np.random.Generator(bit_generator)
 
@@ -81,7 +89,10 @@ def load(d: dict) -> tuple[OnlineState, np.random.Generator]:
         raise ValueError(f"Not a saved incremental state: expected format {FORMAT!r}.")
     n_components = _number(d, "n_components", numbers.Integral, 1)
     D = _number(d, "n_features", numbers.Integral, 1)
-    if d.get("covariance_type") not in COVARIANCE_TYPES:
+    if (
+        not isinstance(d.get("covariance_type"), str)
+        or d["covariance_type"] not in COVARIANCE_TYPES
+    ):
         raise ValueError(
             f"Incremental state 'covariance_type' must be one of {tuple(COVARIANCE_TYPES)}."
         )
@@ -96,7 +107,7 @@ def load(d: dict) -> tuple[OnlineState, np.random.Generator]:
         None if memory is None else int(memory),
     )
     random_state = _generator(d.get("random_state"))
-    counts = _array(d, "counts", (len(d.get("counts", ())),))
+    counts = _array(d, "counts", (_length(d, "counts"),))
     K = counts.shape[0]
     if K > n_components:
         raise ValueError(f"Incremental state has {K} components, more than n_components.")
@@ -108,7 +119,7 @@ def load(d: dict) -> tuple[OnlineState, np.random.Generator]:
     )
     if (running.counts < 0).any() or (frozen.counts < 0).any():
         raise ValueError("Incremental state counts must not be negative.")
-    rows = len(d.get("buffer_points", ()))
+    rows = _length(d, "buffer_points")
     buffer = RecentPoints.from_arrays(
         _array(d, "buffer_points", (rows, D)),
         _array(d, "buffer_weights", (rows, K)),

@@ -30,6 +30,15 @@ def test_regulariser_follows_the_scale():
     assert reg_covar_for(0.0) == reg_covar_for(np.nan) == pytest.approx(1e-6)
 
 
+@pytest.mark.parametrize("scale", [1e-300, 1e-200, 1e150, 1e160, 1e200, 1e308])
+def test_regulariser_is_finite_and_positive_at_any_scale(scale):
+    """Issue 8: squaring 1e200 raised OverflowError and the program exited."""
+    reg = reg_covar_for(scale)
+    assert 0 < reg < np.inf
+    if 1e-150 < scale < 1e150:
+        assert reg == pytest.approx(1e-6 * scale * scale)
+
+
 def test_request_carries_what_the_caller_passes(qtbot, controller):
     points = frozen_points(three_clusters(np.random.default_rng(24), n_per=10)[0])
     with qtbot.waitSignal(

@@ -171,9 +171,7 @@ class _HalfWriter:
 
 
 @pytest.mark.parametrize("kind", ["session", "csv", "bytes"])
-def test_a_write_failing_half_way_leaves_the_old_file_and_no_temporary(
-    tmp_path, monkeypatch, kind
-):
+def test_a_write_failing_half_way_leaves_the_old_file_and_no_temporary(tmp_path, monkeypatch, kind):
     path = tmp_path / f"target.{kind}"
     path.write_bytes(b"the old contents\n")
     real_fdopen = os.fdopen

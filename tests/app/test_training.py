@@ -7,6 +7,7 @@ import threading
 import numpy as np
 import pytest
 
+from app.controller import reg_covar_for
 from app.snapshot import TrainingRequest
 from app.training import Trainer
 
@@ -269,3 +270,29 @@ def test_a_cancelled_train_keeps_the_best_restart(clusters):
     assert trainer.n_fitted == 90
     found = np.min(np.linalg.norm(first.means_[:, None] - centres[None], axis=-1), axis=0)
     assert np.all(found < 0.5)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("train", [False, True])
+def test_points_too_wide_for_float64_are_a_value_error(train):
+    """Issue 8: such a file made the program exit; now the worker reports the message."""
+    points = np.array([[1e200, 2e200], [-1e200, 3e200], [5e199, 1e199]])
+    with pytest.raises(ValueError, match="too wide for torch.float64"):
+        Trainer([].append).run(request(points, reg_covar=reg_covar_for(3e200), train=train))
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("train", [False, True])
+@pytest.mark.parametrize("scale", [1e-200, 1e150])
+def test_tiny_and_huge_points_get_a_finite_model(train, scale):
+    """Issue 8: points around 1e-200 got 'covariances_init must be positive definite'."""
+    points = three_clusters(np.random.default_rng(3), n_per=10)[0] * scale
+    extent = float(np.ptp(points, axis=0).max())
+    out = []
+    Trainer(out.append).run(request(points, reg_covar=reg_covar_for(extent), train=train))
+    snapshot = out[-1]
+    for values in (snapshot.means, snapshot.covariances, snapshot.weights):
+        assert np.isfinite(values).all()
+    np.testing.assert_allclose(snapshot.weights.sum(), 1.0)
+    lo, hi = points.min(axis=0), points.max(axis=0)
+    assert ((snapshot.means >= lo) & (snapshot.means <= hi)).all()

@@ -125,3 +125,91 @@ def test_dictionaries_of_the_first_format_still_load(data):
     loaded = GaussianMixture.from_dict(described)
     np.testing.assert_array_equal(loaded.means_, np.array(described["parameters"]["means"]))
     assert loaded.lower_bounds_ == [] and loaded.means_.dtype == np.float64
+
+
+# -- issue 8: every entry checked, and checked against the entries it must agree with --
+
+
+def streamed(data, n_components=3, kind="full"):
+    model = GaussianMixture(n_components, covariance_type=kind, random_state=0)
+    for point in data[:80]:
+        model.partial_fit(point)
+    return json.loads(json.dumps(model.to_dict()))
+
+
+@pytest.mark.parametrize("kind", ["full", "tied", "diag", "spherical"])
+@pytest.mark.parametrize("factor", ["zero", "negative", "identity"])
+def test_precisions_cholesky_must_match_covariances(data, kind, factor):
+    saved = GaussianMixture(3, covariance_type=kind, random_state=0).fit(data).to_dict()
+    saved = json.loads(json.dumps(saved))
+    array = np.array(saved["parameters"]["precisions_cholesky"])
+    if factor == "zero":
+        array[...] = 0.0
+    elif factor == "negative":
+        array = -array
+    else:
+        array = (
+            np.broadcast_to(np.eye(2), array.shape) if kind in ("full", "tied") else 1 + 0 * array
+        )
+    saved["parameters"]["precisions_cholesky"] = np.asarray(array).tolist()
+    with pytest.raises(ValueError, match="precisions_cholesky'\\] does not match"):
+        GaussianMixture.from_dict(saved)
+
+
+@pytest.mark.parametrize(
+    "key, change",
+    [
+        ("counts", lambda v: [0.0, *v[1:]]),
+        ("counts", lambda v: [-1.0, *v[1:]]),
+        ("means", lambda v: [[1e308, 1e308], *v[1:]]),
+        ("covariances", lambda v: [[[1.0, 0.5], [0.0, 1.0]], *v[1:]]),
+        ("covariances", lambda v: [[[1.0, 2.0], [2.0, 1.0]], *v[1:]]),
+    ],
+)
+def test_incremental_statistics_must_give_the_saved_parameters(data, key, change):
+    saved = streamed(data)
+    saved["incremental"][key] = change(saved["incremental"][key])
+    with pytest.raises(ValueError, match="incremental|Incremental state"):
+        GaussianMixture.from_dict(saved)
+
+
+def test_incremental_state_with_other_component_count_refused(data):
+    saved = streamed(data)
+    saved["incremental"]["n_components"] = 7
+    with pytest.raises(ValueError, match="other settings"):
+        GaussianMixture.from_dict(saved)
+
+
+def test_em_statistics_must_give_the_saved_parameters(data):
+    saved = json.loads(json.dumps(GaussianMixture(3, random_state=0).fit(data).to_dict()))
+    saved["statistics"]["means"][0] = [1e308, 0.0]
+    with pytest.raises(ValueError, match="statistics"):
+        GaussianMixture.from_dict(saved)
+
+
+@pytest.mark.parametrize(
+    "key, value",
+    [("converged", "no"), ("n_samples_seen", 10**30), ("n_samples_seen", -5), ("n_iter", 1.5)],
+)
+def test_state_fields_of_the_wrong_type_refused(data, key, value):
+    saved = json.loads(json.dumps(GaussianMixture(3, random_state=0).fit(data).to_dict()))
+    saved["state"][key] = value
+    with pytest.raises(ValueError, match=key):
+        GaussianMixture.from_dict(saved)
+
+
+def test_null_parameters_with_a_fitted_state_refused(data):
+    saved = json.loads(json.dumps(GaussianMixture(3, random_state=0).fit(data).to_dict()))
+    saved["parameters"] = None
+    with pytest.raises(ValueError, match="parameters'\\] is null"):
+        GaussianMixture.from_dict(saved)
+
+
+@pytest.mark.parametrize("kind", ["full", "tied", "diag", "spherical"])
+@pytest.mark.parametrize("how", ["fit", "partial_fit"])
+def test_float32_models_round_trip(data, kind, how):
+    """float32 covariances are symmetric only at float32's rounding; they still load."""
+    model = GaussianMixture(3, covariance_type=kind, random_state=0)
+    getattr(model, how)(data.astype(np.float32) + 1e3)
+    loaded = GaussianMixture.from_dict(json.loads(json.dumps(model.to_dict())))
+    np.testing.assert_array_equal(loaded.score_samples(data), model.score_samples(data))

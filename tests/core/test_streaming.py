@@ -91,3 +91,39 @@ def test_unknown_column_name(tmp_path, points):
     path = write_csv(tmp_path / "points.csv", points[:10])
     with pytest.raises(ValueError, match="no column named 'z'"):
         partial_fit_csv(GaussianMixture(1), path, usecols=["x", "z"])
+
+
+# -- every refusal is a ValueError naming the file, and the line where there is one ----
+
+
+@pytest.mark.parametrize("bad", ["nan", "inf", "-inf"])
+def test_non_finite_row_names_file_and_line(tmp_path, bad):
+    path = tmp_path / "points.csv"
+    path.write_text(f"x,y\n1,2\n# note\n3,4\n{bad},5\n6,7\n")
+    with pytest.raises(ValueError, match=r"points\.csv, line 5: NaN or infinite"):
+        partial_fit_csv(GaussianMixture(1), path, chunk_size=2)
+
+
+@pytest.mark.parametrize("text", ["", "\n\n# only a comment\n", "x,y\n", "x,y\n\n"])
+def test_empty_or_header_only_file_refused(tmp_path, text):
+    path = tmp_path / "empty.csv"
+    path.write_text(text)
+    model = GaussianMixture(1)
+    with pytest.raises(ValueError, match=r"empty\.csv: no rows of numbers"):
+        partial_fit_csv(model, path)
+    assert not hasattr(model, "means_")
+
+
+def test_binary_file_refused_with_its_name(tmp_path):
+    path = tmp_path / "image.png"
+    path.write_bytes(b"1,2\n" + bytes(range(256)) * 8)
+    with pytest.raises(ValueError, match=r"image\.png: not a text file"):
+        partial_fit_csv(GaussianMixture(1), path)
+
+
+@pytest.mark.parametrize("chunk_size", [None, 0, -3, 1.5, "10", True])
+def test_bad_chunk_size_refused(tmp_path, chunk_size):
+    path = tmp_path / "ok.csv"
+    path.write_text("1,2\n3,4\n")
+    with pytest.raises(ValueError, match="chunk_size must be a positive integer"):
+        partial_fit_csv(GaussianMixture(1), path, chunk_size=chunk_size)

@@ -184,3 +184,54 @@ def test_dtype_follows_the_data_unless_given(data):
     assert GaussianMixture(2).partial_fit(data.astype(np.float32)).means_.dtype == np.float32
     with pytest.raises(ValueError, match="dtype must be"):
         GaussianMixture(2, dtype=torch.int32).fit(data)
+
+
+# -- random_state: exactly what scikit-learn's check_random_state accepts (issue 8) -------
+
+
+@pytest.mark.parametrize("bad", [1.5, "abc", -1, 2**32, [1, 2], True + 0.5])
+@pytest.mark.parametrize("method", ["fit", "partial_fit", "iter_fit"])
+def test_random_state_refused_as_scikit_learn_refuses_it(data, bad, method):
+    from sklearn.utils import check_random_state
+
+    with pytest.raises(ValueError) as sklearn_error:
+        check_random_state(bad)
+    model = GaussianMixture(2, random_state=bad)
+    with pytest.raises(ValueError) as ours:
+        if method == "iter_fit":
+            next(model.iter_fit(data))
+        else:
+            getattr(model, method)(data)
+    assert str(ours.value) == str(sklearn_error.value)
+    assert not hasattr(model, "means_")
+
+
+@pytest.mark.parametrize(
+    "good",
+    [None, 0, 2**32 - 1, np.int64(3), np.random.RandomState(0), np.random.default_rng(0)],
+)
+def test_random_state_accepted_as_scikit_learn_accepts_it(data, good):
+    GaussianMixture(2, random_state=good).fit(data)
+    GaussianMixture(2, random_state=good).partial_fit(data)
+
+
+def test_sample_refuses_a_bad_random_state(fitted):
+    fitted.random_state = 1.5
+    with pytest.raises(ValueError, match="cannot be used to seed"):
+        fitted.sample(3)
+
+
+@pytest.mark.parametrize("method", ["fit", "partial_fit"])
+def test_complex_data_refused(data, method):
+    with pytest.raises(ValueError, match="Complex data not supported"):
+        getattr(GaussianMixture(2), method)(data + 1j)
+
+
+@pytest.mark.parametrize("name", ["reg_covar", "tol"])
+def test_huge_but_finite_hyper_parameters_are_numbers(name):
+    """An int too large for a float is refused with a ValueError, not a TypeError."""
+    from gmm_core._validation import check_mixture_parameters
+
+    check_mixture_parameters(GaussianMixture(**{name: 1.7976931348623157e308}))
+    with pytest.raises(ValueError, match=name):
+        check_mixture_parameters(GaussianMixture(**{name: 10**400}))
