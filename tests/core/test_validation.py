@@ -235,3 +235,24 @@ def test_huge_but_finite_hyper_parameters_are_numbers(name):
     check_mixture_parameters(GaussianMixture(**{name: 1.7976931348623157e308}))
     with pytest.raises(ValueError, match=name):
         check_mixture_parameters(GaussianMixture(**{name: 10**400}))
+
+
+def test_plain_arrays_and_lists_are_learnt_alike_and_refused_alike():
+    # A fitted model takes a plain float array without scikit-learn's validate_data (the
+    # per-click cost); the answers and the refusals must not differ from a list's.
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(200, 2))
+    by_array = GaussianMixture(2, random_state=0).fit(X)
+    by_list = GaussianMixture(2, random_state=0).fit(X)
+    for point in rng.normal(size=(30, 2)):
+        by_array.partial_fit(point)
+        by_list.partial_fit(point.tolist())
+    np.testing.assert_array_equal(by_array.means_, by_list.means_)
+    np.testing.assert_array_equal(by_array.covariances_, by_list.covariances_)
+    for bad in (np.array([np.nan, 0.0]), np.array([[1.0, 2.0, 3.0]]), np.zeros((0, 2))):
+        before = by_array.means_.copy()
+        with pytest.raises(ValueError):
+            by_array.partial_fit(bad)
+        with pytest.raises(ValueError):
+            by_list.partial_fit(bad.tolist())
+        np.testing.assert_array_equal(by_array.means_, before)
