@@ -7,8 +7,8 @@ import gc
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QEvent, QPoint, QPointF, Qt, QThread
-from PySide6.QtGui import QMouseEvent
+from PySide6.QtCore import QEvent, QMimeData, QPoint, QPointF, Qt, QThread, QUrl
+from PySide6.QtGui import QDropEvent, QMouseEvent
 from PySide6.QtWidgets import QApplication
 
 # Generous: the suite runs on a shared two-core machine.
@@ -170,3 +170,17 @@ def axis_points(window) -> list[QPoint]:
         QPointF(rect.center().x(), rect.bottom() + 12),
     ]
     return [window.canvas.mapFromScene(p) for p in scene_points]
+
+
+def drop_file(window, path) -> None:
+    """Drop the file at ``path`` on the window, as a file manager does."""
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    event = QDropEvent(
+        QPointF(10, 10),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    window.dropEvent(event)

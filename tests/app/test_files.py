@@ -6,14 +6,13 @@ import json
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
-from PySide6.QtGui import QDropEvent, QGuiApplication, QImage
+from PySide6.QtGui import QGuiApplication, QImage
 
 from app import presets
 from app.autosave import AUTOSAVE_DELAY_MS
 from app.main_window import MainWindow
 
-from .conftest import WAIT_MS, click, set_view, three_clusters, wait_for_model
+from .conftest import WAIT_MS, click, drop_file, set_view, three_clusters, wait_for_model
 from .test_tools import line, stroke
 
 
@@ -272,17 +271,8 @@ def test_dropping_a_session_opens_it(qtbot, window, updates, tmp_path):
     path = tmp_path / "drop.gmmsession"
     window.save_session(path)
     window.add_points([[9.0, 9.0]])
-    mime = QMimeData()
-    mime.setUrls([QUrl.fromLocalFile(str(path))])
-    event = QDropEvent(
-        QPointF(10, 10),
-        Qt.DropAction.CopyAction,
-        mime,
-        Qt.MouseButton.LeftButton,
-        Qt.KeyboardModifier.NoModifier,
-    )
     window.ask_save_changes = lambda: "discard"
-    window.dropEvent(event)
+    drop_file(window, path)
     np.testing.assert_array_equal(window.points(), [[1.0, 2.0], [2.0, 1.0]])
 
 

@@ -13,6 +13,7 @@ from .conftest import (
     axis_points,
     click,
     drag,
+    drop_file,
     move,
     press_release,
     set_view,
@@ -403,20 +404,8 @@ def test_hover_position_keeps_its_digits_at_large_offsets(qtbot, window):
 
 
 def test_dropping_a_csv_file_opens_it(qtbot, window, updates, tmp_path):
-    from PySide6.QtCore import QMimeData, QUrl
-    from PySide6.QtGui import QDropEvent
-
     path = tmp_path / "dropped.csv"
     path.write_text("x,y\n0,0\n1,1\n5,5\n6,6\n")
-    mime = QMimeData()
-    mime.setUrls([QUrl.fromLocalFile(str(path))])
-    event = QDropEvent(
-        QPointF(10, 10),
-        Qt.DropAction.CopyAction,
-        mime,
-        Qt.MouseButton.LeftButton,
-        Qt.KeyboardModifier.NoModifier,
-    )
-    window.dropEvent(event)
+    drop_file(window, path)
     np.testing.assert_array_equal(window.points(), [[0, 0], [1, 1], [5, 5], [6, 6]])
     wait_for_model(qtbot, window, updates, lambda s: s.n_points == 4)
