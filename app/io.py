@@ -78,8 +78,7 @@ def points_from_text(text: str, name: str = "The text") -> np.ndarray:
         header_allowed = False
         if len(values) < 2:
             raise ValueError(
-                f"Line {number} of {name} has {len(values)} column(s); "
-                "two (x and y) are needed."
+                f"Line {number} of {name} has {len(values)} column(s); two (x and y) are needed."
             )
         rows.append(values)
     if not rows and header_columns >= 2:

@@ -282,7 +282,7 @@ def read_session(path: str | Path) -> SessionData:
 def parse_session(document) -> SessionData:
     """A :class:`SessionData` from a loaded JSON document; ValueError if it is not one."""
     if not isinstance(document, dict) or document.get("format") != FORMAT_NAME:
-        raise ValueError(f"not a GMM Playground session (no \"format\": \"{FORMAT_NAME}\").")
+        raise ValueError(f'not a GMM Playground session (no "format": "{FORMAT_NAME}").')
     version = document.get("version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise ValueError(f"the session version {version!r} is not a positive integer.")
@@ -294,7 +294,7 @@ def parse_session(document) -> SessionData:
     points = _decode(document.get("points"), "points", "<f8", (None, 2), MAX_POINTS)
     settings = document.get("settings", {})
     if not isinstance(settings, dict):
-        raise ValueError("\"settings\" must be an object.")
+        raise ValueError('"settings" must be an object.')
     model = _parse_model(document.get("model"), points.shape[0])
     return SessionData(points=points, settings=settings, model=model)
 
@@ -303,7 +303,7 @@ def _parse_model(entry, n_points: int) -> SavedModel | None:
     if entry is None:
         return None
     if not isinstance(entry, dict):
-        raise ValueError("\"model\" must be an object or null.")
+        raise ValueError('"model" must be an object or null.')
     weights = _decode(entry.get("weights"), "model weights", "<f8", (None,), MAX_COMPONENTS)
     k = weights.shape[0]
     if k == 0:
@@ -324,10 +324,10 @@ def _parse_model(entry, n_points: int) -> SavedModel | None:
     state = entry.get("state", "stopped")
     n_iter = entry.get("n_iter", 0)
     if not isinstance(state, str) or not isinstance(n_iter, int):
-        raise ValueError("the model's \"state\" must be text and \"n_iter\" an integer.")
+        raise ValueError('the model\'s "state" must be text and "n_iter" an integer.')
     gmm_core = entry.get("gmm_core")
     if gmm_core is not None and not isinstance(gmm_core, dict):
-        raise ValueError("the model's \"gmm_core\" entry must be an object or null.")
+        raise ValueError('the model\'s "gmm_core" entry must be an object or null.')
     return SavedModel(
         weights=weights,
         means=means,

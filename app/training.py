@@ -478,7 +478,9 @@ class Trainer:
         total = 0.0
         for start in range(0, X.shape[0], CHUNK_ROWS):
             self.check()
-            chunk = X[start : start + CHUNK_ROWS]
-            labels[start : start + CHUNK_ROWS] = self.model.predict(chunk)
-            total += float(np.sum(self.model.score_samples(chunk)))
+            chunk_labels, log_density = self.model.predict_with_log_density(
+                X[start : start + CHUNK_ROWS]
+            )
+            labels[start : start + CHUNK_ROWS] = chunk_labels
+            total += float(np.sum(log_density))
         return labels, total

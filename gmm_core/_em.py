@@ -118,9 +118,10 @@ def _mahalanobis_sq(X: torch.Tensor, params: GaussianParameters):
         dy = X[:, 1:2] - means[:, 1]  # [n, K]
         # y = (x - mu) @ U with U upper triangular: y0 = U00 dx, y1 = U01 dx + U11 dy
         y0 = dx * factor[:, 0, 0]
-        y1 = dx * factor[:, 0, 1] + dy * factor[:, 1, 1]
         if torch.is_grad_enabled() and (factor.requires_grad or means.requires_grad):
+            y1 = dx * factor[:, 0, 1] + dy * factor[:, 1, 1]
             return y0 * y0 + y1 * y1, (dx, dy)  # autograd needs y0 and y1 kept
+        y1 = (dx * factor[:, 0, 1]).add_(dy * factor[:, 1, 1])
         distance = y0.mul_(y0).add_(y1.mul_(y1))  # [n, K]
         return distance, (dx, dy)
     diff = X[None, :, :] - means[:, None, :]  # [K, n, D]
@@ -137,6 +138,24 @@ def score_samples(X: torch.Tensor, params: GaussianParameters) -> torch.Tensor:
         for start in range(0, X.shape[0], rows)
     ]
     return torch.cat(parts)
+
+
+def labels_and_log_density(
+    X: torch.Tensor, params: GaussianParameters
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The most probable component (n,) and the mixture log-density (n,) of every point.
+
+    One pass over the points for what :meth:`predict` and :meth:`score_samples` each
+    compute alone: the argmax of the weighted log-probabilities is the argmax of the
+    responsibilities.
+    """
+    rows = chunk_rows(*params.precisions_cholesky.shape[:2])
+    labels, log_density = [], []
+    for start in range(0, X.shape[0], rows):
+        log_prob = weighted_log_prob(X[start : start + rows], params)  # [n, K]
+        labels.append(log_prob.argmax(1))
+        log_density.append(torch.logsumexp(log_prob, dim=1))
+    return torch.cat(labels), torch.cat(log_density)
 
 
 def log_responsibilities(X: torch.Tensor, params: GaussianParameters) -> torch.Tensor:

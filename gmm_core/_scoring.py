@@ -15,7 +15,12 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import _covariance
 from ._covariance import COVARIANCE_TYPES
-from ._em import GaussianParameters, log_responsibilities, score_samples
+from ._em import (
+    GaussianParameters,
+    labels_and_log_density,
+    log_responsibilities,
+    score_samples,
+)
 from ._validation import check_data, check_positive_int, check_random_state, torch_dtype
 
 
@@ -106,8 +111,23 @@ class FittedMixture(DensityMixin, BaseEstimator):
 
     def predict(self, X) -> np.ndarray:
         """The most probable component of each sample, shape (n_samples,)."""
+        return self.predict_with_log_density(X)[0]
+
+    def predict_with_log_density(self, X) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`predict` and :meth:`score_samples` together, in one pass over ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+        log_density : ndarray of shape (n_samples,)
+        """
         data = self._fitted_data(X)
-        return log_responsibilities(data, self._gaussian_parameters()).argmax(1).cpu().numpy()
+        labels, log_density = labels_and_log_density(data, self._gaussian_parameters())
+        return labels.cpu().numpy(), log_density.cpu().numpy()
 
     def sample(self, n_samples: int = 1) -> tuple[np.ndarray, np.ndarray]:
         """Draw samples from the fitted mixture.

@@ -135,3 +135,16 @@ def test_tied_diag_spherical_stay_exact_far_from_origin():
         shifted = GaussianMixture(3, means_init=means + 1e4, **start, **options).fit(far)
         np.testing.assert_allclose(shifted.covariances_, at_origin.covariances_, atol=1e-9)
         np.testing.assert_allclose(shifted.means_ - 1e4, at_origin.means_, atol=1e-9)
+
+
+@pytest.mark.parametrize("covariance_type", ["full", "tied", "diag", "spherical"])
+def test_predict_with_log_density_equals_scikit_learn(covariance_type):
+    rng = np.random.default_rng(3)
+    X = np.concatenate([rng.normal(0, 1, (300, 3)), rng.normal(4, 0.5, (200, 3))])
+    ours = GaussianMixture(3, covariance_type=covariance_type, random_state=0).fit(X)
+    theirs = SklearnGaussianMixture(3, covariance_type=covariance_type)
+    for name in ("weights_", "means_", "covariances_", "precisions_cholesky_"):
+        setattr(theirs, name, getattr(ours, name))
+    labels, log_density = ours.predict_with_log_density(X)
+    np.testing.assert_array_equal(labels, theirs.predict(X))
+    np.testing.assert_allclose(log_density, theirs.score_samples(X), rtol=1e-12)
