@@ -78,8 +78,7 @@ def points_from_text(text: str, name: str = "The text") -> np.ndarray:
         header_allowed = False
         if len(values) < 2:
             raise ValueError(
-                f"Line {number} of {name} has {len(values)} column(s); "
-                "two (x and y) are needed."
+                f"Line {number} of {name} has {len(values)} column(s); two (x and y) are needed."
             )
         rows.append(values)
     if not rows and header_columns >= 2:
@@ -131,17 +130,26 @@ def _read_simple(text: str) -> np.ndarray | None:
     return np.ascontiguousarray(points, dtype=np.float64)
 
 
-def write_points(path: str | Path, points: np.ndarray) -> None:
-    """Write points (n, 2) as CSV with an ``x,y`` header, full precision, atomically.
+def write_points(path: str | Path, points: np.ndarray, columns=("x", "y")) -> None:
+    """Write points (n, D) as CSV with a header of the ``columns``' names, atomically.
 
     ``%.17g`` round-trips every float64 exactly; a failure leaves the old file intact.
     """
+    columns = tuple(columns)
+    points = np.asarray(points, dtype=np.float64).reshape(-1, len(columns))
     with atomic_write(path, "w", newline="\n") as file:
         np.savetxt(
             file,
-            np.asarray(points, dtype=np.float64).reshape(-1, 2),
+            points,
             delimiter=",",
-            header="x,y",
+            header=",".join(_csv_field(name) for name in columns),
             comments="",
             fmt="%.17g",
         )
+
+
+def _csv_field(name: str) -> str:
+    """``name`` as one CSV field: quoted when it holds a comma, a quote or a line break."""
+    if any(c in name for c in ',"\r\n') or name != name.strip():
+        return '"' + name.replace('"', '""') + '"'
+    return name

@@ -21,7 +21,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from .axes_picker import AxesPicker
 from .canvas import Canvas
+from .column_choice import choose_columns
 from .controller import TrainingController
 from .datasets import DataSets
 from .density import DensityLayer
@@ -51,10 +53,11 @@ class MainWindow(QMainWindow):
     """GMM Playground's window.
 
     The testing contract: ``canvas``, ``components_spin``, ``epochs_spin``,
-    ``train_action``, ``clear_action``, ``tool_actions``, ``undo_stack``, :meth:`points`,
-    :meth:`add_points`, :meth:`load_preset`, :meth:`open_file`, :meth:`save_session`,
-    :meth:`export_points`, :meth:`export_model`, :meth:`export_image`,
-    :attr:`model_updated`, :meth:`confirm` and :meth:`ask_save_changes`.
+    ``train_action``, ``clear_action``, ``tool_actions``, ``undo_stack``, ``x_combo``,
+    ``y_combo``, :meth:`points`, :meth:`add_points`, :meth:`load_preset`,
+    :meth:`open_file`, :meth:`save_session`, :meth:`export_points`,
+    :meth:`export_model`, :meth:`export_image`, :attr:`model_updated`, :meth:`confirm`,
+    :meth:`ask_save_changes` and :meth:`choose_columns`.
 
     Parameters
     ----------
@@ -202,12 +205,16 @@ class MainWindow(QMainWindow):
     # -- the testing contract --------------------------------------------------------------
 
     def points(self) -> np.ndarray:
-        """The current points, shape (n, 2) (a copy)."""
+        """The current points, shape (n, D) (a copy); ``session.columns`` names them."""
         return np.array(self.session.points)
 
     def add_points(self, xy) -> None:
-        """Add points, shape (n, 2), as one undoable edit."""
+        """Add points, shape (n, D) with the session's D, as one undoable edit."""
         self.session.add_points(xy)
+
+    def choose_columns(self, names: list[str]) -> list[str] | None:
+        """Ask which of a table's numeric columns to model (None: cancelled)."""
+        return choose_columns(names, self.documents.opening, self)
 
     def confirm(self, text: str) -> bool:
         """Ask a yes/no question; every question the window asks goes through here."""
@@ -251,13 +258,13 @@ class MainWindow(QMainWindow):
 
     # -- documents: files, data sets and exports (app.documents) ------------------------------
 
-    def open_file(self, path: str | Path) -> bool:
-        """Open a session or a table of points, without asking (see :class:`Documents`)."""
-        return self.documents.open_file(path)
+    def open_file(self, path: str | Path, columns: list[str] | None = None) -> bool:
+        """Open a session or a table of points (see :meth:`Documents.open_file`)."""
+        return self.documents.open_file(path, columns)
 
     def open_example(self) -> bool:
         """Open the Old Faithful data shipped in ``resources``."""
-        return self.documents.open_example()
+        return self.data_sets.open_example()
 
     def save_session(self, path: str | Path) -> bool:
         """Write the session to ``path`` (atomically); it becomes the window's file."""
@@ -296,7 +303,7 @@ class MainWindow(QMainWindow):
         return {buttons.Save: "save", buttons.Discard: "discard"}.get(answer, "cancel")
 
     def export_points(self, path: str | Path) -> bool:
-        """Write the points to a CSV file (``x,y`` header, exact), atomically."""
+        """Write the points to a CSV file (the columns' names as header, exact), atomically."""
         return self.exports.export_points(path)
 
     def save_file(self, path: str | Path) -> bool:
@@ -337,7 +344,8 @@ class MainWindow(QMainWindow):
 
     @Slot(float, float)
     def _on_point_clicked(self, x: float, y: float) -> None:
-        self.session.add_points(np.array([[x, y]]))
+        if self.session.n_features == 2:  # a click gives two coordinates
+            self.session.add_points(np.array([[x, y]]))
 
     @Slot()
     def _on_session_changed(self) -> None:
@@ -345,6 +353,9 @@ class MainWindow(QMainWindow):
         if saved is not None:  # an opened session: its model as saved, no training
             self._show_snapshot(saved)
             return
+        if self._snapshot is not None and not self._fits_columns(self._snapshot):
+            self._snapshot = None  # a model of other columns: not drawn, saved or exported
+            self.canvas.forget_model()
         if self.insight.live or len(self.session) == 0:
             self._request_model(train=self.documents.next_edit_trains)
         points = self.session.points
@@ -381,6 +392,10 @@ class MainWindow(QMainWindow):
             repair=repair,
         )
 
+    def _fits_columns(self, snapshot: ModelSnapshot) -> bool:
+        """Whether ``snapshot`` is a model of as many columns as the session has."""
+        return snapshot.n_components == 0 or snapshot.n_features == self.session.n_features
+
     def _snapshot_for(self, points: np.ndarray) -> ModelSnapshot | None:
         """The drawn snapshot if its points are a prefix of ``points``, else None."""
         snapshot = self._snapshot
@@ -394,8 +409,8 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _on_snapshot(self, snapshot: ModelSnapshot) -> None:
-        if snapshot.request_id <= self.documents.ignore_up_to:
-            return  # a model of the points before a session was opened
+        if snapshot.request_id <= self.documents.ignore_up_to or not self._fits_columns(snapshot):
+            return  # a model of the points before a session or table was opened
         # A snapshot of points that changed since (an undo in flight) is still the newest
         # model there is; the points drawn are always the session's.
         self.canvas.show_model(snapshot, self.session.points)
@@ -433,21 +448,25 @@ class MainWindow(QMainWindow):
         self.documents = Documents(self)
         self.exports = Exports(self)
         self.data_sets = DataSets(self)
+        self.axes = AxesPicker(self)
+        self._expose(self.axes, "x_combo", "y_combo")
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.axes.tool_bar)
         self.edit_menu.insertAction(self.edit_menu.actions()[2], self.data_sets.paste_action)
         bar.insertMenu(bar.actions()[3], self.data_sets.data_menu)  # after Tools
         documents = self.documents
         menu = self.file_menu
         menu.addActions([documents.new_action, documents.open_action])
         menu.addMenu(documents.recent_menu)
-        menu.addAction(documents.example_action)
+        menu.addMenu(self.data_sets.example_menu)
         menu.addSeparator()
         menu.addActions([documents.save_action, documents.save_as_action])
         menu.addSeparator()
         menu.addActions(self.exports.actions)
         menu.addSeparator()
         menu.addAction(self.quit_action)
-        self._expose(documents, "open_action", "example_action", "save_action", "new_action")
+        self._expose(documents, "open_action", "save_action", "new_action")
         self._expose(documents, "save_as_action", "recent_menu")
+        self._expose(self.data_sets, "example_action", "iris_action")
         self._expose(self.exports, "export_points_action", "export_model_action")
         self._expose(self.exports, "export_image_action")
         self._expose(self.data_sets, "paste_action", "preset_adds_action")

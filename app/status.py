@@ -73,7 +73,8 @@ class StatusLine(QObject):
     @Slot(float, float)
     def _on_hovered(self, x: float, y: float) -> None:
         self._hover = (x, y)
-        snapshot = self.window.snapshot
+        full = self.window.snapshot
+        snapshot = self.canvas.marginal(full)  # the model in the shown columns
         # As many digits as one pixel resolves, at any scale.
         pixel = self.canvas.view_extent() / max(1, self.canvas.width())
         magnitude = max(abs(x), abs(y), pixel)
@@ -90,8 +91,9 @@ class StatusLine(QObject):
         responsibilities = np.exp(log_prob - log_density)
         k = int(np.argmax(responsibilities))
         r, g, b = component_color(snapshot.colors[k])
+        density = "marginal log density" if full.n_features > 2 else "log density"
         self.canvas.show_readout(
-            f"{html.escape(position)} &nbsp; log density {log_density:.4g} &nbsp; "
+            f"{html.escape(position)} &nbsp; {density} {log_density:.4g} &nbsp; "
             f"<span style='color: rgb({r},{g},{b})'>&#9632;</span> component {k + 1} "
             f"({100 * responsibilities[k]:.0f}%)"
         )
