@@ -117,9 +117,10 @@ class AxesPicker(QObject):
         self.tool_bar.setVisible(many)
         window.tools.set_editable(not many)
         window.data_sets.paste_action.setEnabled(not many)
-        self.note.setText(
-            f"{d} columns: clicking adds no points (a click gives 2 of {d} coordinates); "
-            "editing tools are off"
+        self.note.setText(f"Clicking is off: {d} columns" if many else "")
+        self.note.setToolTip(
+            f"A click gives 2 of the {d} coordinates a point needs, so clicking and the "
+            "editing tools are off; Clear, Undo and File > Open still work"
             if many
             else ""
         )

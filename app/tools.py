@@ -160,8 +160,8 @@ class CanvasTools(QObject):
         self.finish_stroke()
         if not editable:
             self.set_tool("add")
-        for action in self.actions.values():
-            action.setEnabled(editable)
+        for widget in (*self.actions.values(), self.radius_spin, self.intensity_spin):
+            widget.setEnabled(editable)
         self.canvas.clicks_enabled = editable
         if editable:
             self.set_tool(self.tool)
