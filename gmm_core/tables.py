@@ -81,6 +81,7 @@ def read_table(
     on_bad_rows: str = "error",
     progress: Callable[[float], object] | None = None,
     cancelled: Callable[[], bool] | None = None,
+    separator: str | None = None,
 ) -> Table:
     """Read the chosen columns of a table file as one float64 array.
 
@@ -98,6 +99,8 @@ def read_table(
     cancelled : callable, optional
         Polled between blocks; once it returns True the read stops with
         :class:`gmm_core.Cancelled`.
+    separator : str, optional
+        For delimited text: this one-character separator instead of a sniffed one.
 
     Returns
     -------
@@ -113,7 +116,7 @@ def read_table(
     gmm_core.Cancelled
         When ``cancelled`` said so.
     """
-    reader = _open(path)
+    reader = _open(path, separator)
     chosen, names, bad = reader.prepare(columns, on_bad_rows)
     assembler = Assembler(reader.estimate_rows(), len(chosen))
     with reader.errors():
@@ -139,12 +142,13 @@ def iter_table(
     *,
     batch_rows: int = 65536,
     on_bad_rows: str = "error",
+    separator: str | None = None,
 ) -> Iterator[Table]:
     """Read a table file in batches, holding about one batch in memory at a time.
 
     Parameters
     ----------
-    path, columns, on_bad_rows
+    path, columns, on_bad_rows, separator
         As for :func:`read_table`.
     batch_rows : int
         Rows per batch; every batch but the last has exactly this many.
@@ -168,7 +172,7 @@ def iter_table(
         or batch_rows < 1
     ):
         raise ValueError(f"batch_rows must be a positive integer, got {batch_rows!r}.")
-    reader = _open(path)
+    reader = _open(path, separator)
     chosen, names, bad = reader.prepare(columns, on_bad_rows)
     return _batches(reader, chosen, names, bad, int(batch_rows))
 
@@ -223,6 +227,10 @@ def table_from_text(
 
 def _open(path, separator: str | None = None) -> _TableReader:
     name = os.fspath(path)
+    if separator is not None and (
+        not isinstance(separator, str) or len(separator) != 1 or separator in '"\r\n'
+    ):
+        raise ValueError(f"{name}: separator must be one character, got {separator!r}.")
     try:
         status = os.stat(name)
     except FileNotFoundError:
