@@ -66,7 +66,7 @@ class AxesPicker(QObject):
         """Fit the view to the shown columns (independent scales for unlike spans)."""
         window = self.window
         points = window.session.points
-        window.insight.view_for(window.canvas.shown_points(points))
+        window.insight.view_for(window.canvas.shown.points(points))
         window.canvas.fit_view(points)
 
     def _set_combos(self, x: int, y: int) -> None:

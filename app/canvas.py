@@ -21,7 +21,7 @@ from PySide6.QtWidgets import QGraphicsItem, QLabel
 from .likelihood_panel import TRAINER_STYLES
 from .palette import UNASSIGNED_COLOR, component_color
 from .plot_items import EllipsesItem, PointCloudItem, soft_groups
-from .projection import FIRST_PAIR, marginal_snapshot, project_points
+from .projection import ShownPair
 from .snapshot import ModelSnapshot
 
 #: The view a new canvas shows, in data units.
@@ -102,15 +102,6 @@ class Canvas(pg.PlotWidget):
         self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.hint.setStyleSheet("color: rgb(130, 130, 130); font-size: 18px;")
         self.hint.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
-        # What is under the cursor, over the plot's top-left corner: as wide as its text
-        # needs, so nothing is cut at any window width the plot fits in.
-        self.readout = QLabel(self)
-        self.readout.setTextFormat(Qt.TextFormat.RichText)
-        self.readout.setStyleSheet(
-            "background: rgba(255, 255, 255, 210); color: rgb(40, 40, 40); padding: 2px 4px;"
-        )
-        self.readout.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
-        self.readout.hide()
 
         # One threshold for both sides: below it a gesture is our click, above it
         # pyqtgraph's drag; pyqtgraph's other trigger (any movement once the button has
@@ -125,8 +116,7 @@ class Canvas(pg.PlotWidget):
         self.snapshot: ModelSnapshot | None = None
         self._drawn_grouped: np.ndarray | None = None  # the grouping points_item shows
         self.soft_colors = False  # points mix their components' colours
-        self.pair: tuple[int, int] = FIRST_PAIR  # the columns shown along x and y
-        self._marginal: tuple | None = None  # (snapshot, pair, its marginal there)
+        self.shown = ShownPair()  # the columns shown along x and y, and the model there
         self.clicks_enabled = True  # a click adds a point (off: points of D > 2 columns)
 
     # -- input ---------------------------------------------------------------------------
@@ -250,20 +240,6 @@ class Canvas(pg.PlotWidget):
         hint = self.__dict__.get("hint")  # resizeEvent runs inside PlotWidget.__init__
         if hint is not None:
             hint.setGeometry(0, 0, self.width(), self.height() // 2)
-        if self.__dict__.get("readout") is not None:
-            self.place_readout()
-
-    def show_readout(self, text: str) -> None:
-        """Show ``text`` (rich text) over the plot's top-left corner; empty hides it."""
-        self.readout.setText(text)
-        self.readout.setVisible(bool(text))
-        self.place_readout()
-
-    def place_readout(self) -> None:
-        """Put the readout inside the plot area's top-left corner, sized to its text."""
-        self.readout.adjustSize()
-        rect = self.mapFromScene(self.view_box.sceneBoundingRect()).boundingRect()
-        self.readout.move(rect.left() + 4, rect.top() + 4)
 
     # -- view ----------------------------------------------------------------------------
 
@@ -295,7 +271,7 @@ class Canvas(pg.PlotWidget):
 
     def fit_view(self, points: np.ndarray) -> None:
         """Show all ``points`` (n, D) with a margin (or the default view when there are none)."""
-        points = self.shown_points(points)
+        points = self.shown.points(points)
         if points.shape[0] == 0:
             self.view_box.setRange(xRange=DEFAULT_RANGE, yRange=DEFAULT_RANGE, padding=0)
             return
@@ -314,43 +290,30 @@ class Canvas(pg.PlotWidget):
 
     # -- the columns shown ---------------------------------------------------------------
 
+    @property
+    def pair(self) -> tuple[int, int]:
+        """The indices of the columns shown along x and y."""
+        return self.shown.pair
+
     def set_pair(self, pair: tuple[int, int], points: np.ndarray) -> None:
         """Show columns ``pair`` of ``points`` (n, D) and the model's marginal there.
 
         Redraws the drawn snapshots; nothing is refitted.
         """
-        self.pair = (int(pair[0]), int(pair[1]))
+        self.shown.pair = (int(pair[0]), int(pair[1]))
         self._drawn_grouped = None
         if self.snapshot is not None:
             self.show_model(self.snapshot, points)
         else:
             self.show_points(None, points)
         for trainer, snapshot in self.trainer_snapshots.items():
-            self.trainer_ellipses[trainer].set_snapshot(self.marginal(snapshot))
+            self.trainer_ellipses[trainer].set_snapshot(self.shown.marginal(snapshot))
         self.pair_changed.emit()
 
     def set_axis_names(self, x_name: str, y_name: str) -> None:
         """Label the axes with the shown columns' names."""
         self.plot_item.setLabel("bottom", x_name)
         self.plot_item.setLabel("left", y_name)
-
-    def _pair_of(self, n_features: int) -> tuple[int, int]:
-        """The shown pair, or the first two columns for data that lacks it."""
-        return self.pair if max(self.pair) < n_features else FIRST_PAIR
-
-    def shown_points(self, points: np.ndarray) -> np.ndarray:
-        """The shown columns of ``points`` (n, D), shape (n, 2)."""
-        return project_points(points, self._pair_of(points.shape[1]))
-
-    def marginal(self, snapshot: ModelSnapshot | None) -> ModelSnapshot | None:
-        """``snapshot`` as drawn: its marginal in the shown columns (the last one kept)."""
-        if snapshot is None:
-            return None
-        pair = self._pair_of(snapshot.n_features)
-        kept = self._marginal
-        if kept is None or kept[0] is not snapshot or kept[1] != pair:
-            kept = self._marginal = (snapshot, pair, marginal_snapshot(snapshot, pair))
-        return kept[2]
 
     # -- drawing -------------------------------------------------------------------------
 
@@ -367,10 +330,10 @@ class Canvas(pg.PlotWidget):
             full = snapshot.grouped_points  # [m, D]
             if full is not self._drawn_grouped:
                 self._drawn_grouped = full
-                shown = self.marginal(snapshot)
+                shown = self.shown.marginal(snapshot)
                 grouped, starts = shown.grouped_points, shown.group_starts  # [m, 2]
                 if self.soft_colors:
-                    pair = self._pair_of(snapshot.n_features)
+                    pair = self.shown.pair_for(snapshot.n_features)
                     groups = soft_groups(full, snapshot, pair)
                 else:
                     groups = [
@@ -383,7 +346,7 @@ class Canvas(pg.PlotWidget):
             self._drawn_grouped = None
             self.points_item.set_groups([])
         pending = points[drawn:] if drawn <= points.shape[0] else points[:0]
-        pending = self.shown_points(pending)
+        pending = self.shown.points(pending)
         if pending.shape[0] or self.pending_item.n_points:
             self.pending_item.set_groups([(pending, UNASSIGNED_COLOR)])
 
@@ -415,11 +378,11 @@ class Canvas(pg.PlotWidget):
         """
         if snapshot.trainer != self.primary_trainer:
             item = self._trainer_item(snapshot.trainer)
-            item.set_snapshot(self.marginal(snapshot))
+            item.set_snapshot(self.shown.marginal(snapshot))
             item.setVisible(True)
             self.trainer_snapshots[snapshot.trainer] = snapshot
             return
-        full, snapshot = snapshot, self.marginal(snapshot)
+        full, snapshot = snapshot, self.shown.marginal(snapshot)
         self.ellipses_item.set_snapshot(snapshot)
         collapsed = list(snapshot.collapsed)
         self.collapsed_item.setData(pos=snapshot.means[collapsed].reshape(-1, 2))

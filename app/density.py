@@ -122,7 +122,7 @@ class DensityLayer(QObject):
             self.image_item.setVisible(False)
             self.contour_item.setVisible(False)
             return
-        snapshot = self.window.canvas.marginal(snapshot)  # in the shown columns
+        snapshot = self.window.canvas.shown.marginal(snapshot)  # in the shown columns
         (x0, x1), (y0, y1) = self.window.canvas.view_box.viewRange()
         self.runner.post(
             DensityRequest(

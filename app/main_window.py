@@ -35,7 +35,6 @@ from .model_selection import ModelSelection
 from .resources import app_icon
 from .samples import SampleLayer
 from .session import Session
-from .session_file import SessionData
 from .snapshot import ModelSnapshot
 from .status import StatusLine
 from .tools import CanvasTools
@@ -175,7 +174,7 @@ class MainWindow(QMainWindow):
         self._expose(self.status, "loglik_label", "bic_label", "state_label", "collapse_label")
 
     def _expose(self, owner, *names: str) -> None:
-        """Make ``owner``'s widgets and actions the window's too (the testing contract)."""
+        """Make ``owner``'s widgets, actions and methods the window's too (the testing contract)."""
         for name in names:
             setattr(self, name, getattr(owner, name))
 
@@ -262,33 +261,9 @@ class MainWindow(QMainWindow):
         """Open a session or a table of points (see :meth:`Documents.open_file`)."""
         return self.documents.open_file(path, columns)
 
-    def open_example(self) -> bool:
-        """Open the Old Faithful data shipped in ``resources``."""
-        return self.data_sets.open_example()
-
     def save_session(self, path: str | Path) -> bool:
         """Write the session to ``path`` (atomically); it becomes the window's file."""
         return self.documents.save_session(path)
-
-    def save(self) -> bool:
-        """Save to the window's session file, or ask for one."""
-        return self.documents.save()
-
-    def save_as(self) -> bool:
-        """Ask for a session file name and save there."""
-        return self.documents.save_as()
-
-    def new_session(self) -> bool:
-        """Start over with no points (asks about unsaved changes; undoable)."""
-        return self.documents.new_session()
-
-    def session_data(self) -> SessionData:
-        """What a session file of the window holds now (points, settings, model)."""
-        return self.documents.session_data()
-
-    def has_unsaved_changes(self) -> bool:
-        """Whether the points changed since the last save (or start) and are not empty."""
-        return self.documents.has_unsaved_changes()
 
     def ask_save_changes(self) -> str:
         """Ask whether to save unsaved changes: ``"save"``, ``"discard"`` or ``"cancel"``."""
@@ -306,10 +281,6 @@ class MainWindow(QMainWindow):
         """Write the points to a CSV file (the columns' names as header, exact), atomically."""
         return self.exports.export_points(path)
 
-    def save_file(self, path: str | Path) -> bool:
-        """Write the points to a CSV file (kept for scripts: :meth:`export_points`)."""
-        return self.exports.export_points(path)
-
     def export_model(self, path: str | Path) -> bool:
         """Write the fitted model as gmm_core's JSON (``GaussianMixture.from_dict`` reads it)."""
         return self.exports.export_model(path)
@@ -318,17 +289,9 @@ class MainWindow(QMainWindow):
         """Write the canvas as PNG or SVG (by suffix)."""
         return self.exports.export_image(path)
 
-    def recent_files(self) -> list[str]:
-        """The recently opened or saved files, newest first."""
-        return self.documents.recent_files()
-
     def load_preset(self, name: str, replace: bool = True, seed: int = 0) -> None:
         """Generate preset ``name`` from ``seed``; replace the points or add to them."""
         self.data_sets.load_preset(name, replace, seed)
-
-    def paste_points(self) -> bool:
-        """Add the points in the clipboard's text (two columns) as one undoable edit."""
-        return self.data_sets.paste_points()
 
     @Slot()
     def _about(self) -> None:
@@ -467,6 +430,11 @@ class MainWindow(QMainWindow):
         self._expose(documents, "open_action", "save_action", "new_action")
         self._expose(documents, "save_as_action", "recent_menu")
         self._expose(self.data_sets, "example_action", "iris_action")
+        # Delegates of the documents and data sets (each documented there).
+        self._expose(documents, "save", "save_as", "new_session", "session_data")
+        self._expose(documents, "has_unsaved_changes", "recent_files")
+        self._expose(self.data_sets, "open_example", "paste_points")
+        self.save_file = self.exports.export_points  # the old name, kept for scripts
         self._expose(self.exports, "export_points_action", "export_model_action")
         self._expose(self.exports, "export_image_action")
         self._expose(self.data_sets, "paste_action", "preset_adds_action")

@@ -71,3 +71,32 @@ def marginal_snapshot(snapshot: ModelSnapshot, pair: tuple[int, int]) -> ModelSn
         grouped_points=frozen(grouped),
         grouped_bounds=bounds,
     )
+
+
+class ShownPair:
+    """The pair of columns a canvas shows, and the last marginal drawn there (kept).
+
+    Data or a model with fewer columns than the pair needs is shown in its first two.
+    """
+
+    def __init__(self):
+        self.pair: tuple[int, int] = FIRST_PAIR
+        self._kept: tuple | None = None  # (snapshot, pair, its marginal there)
+
+    def pair_for(self, n_features: int) -> tuple[int, int]:
+        """The shown pair, or the first two columns for data that lacks it."""
+        return self.pair if max(self.pair) < n_features else FIRST_PAIR
+
+    def points(self, points: np.ndarray) -> np.ndarray:
+        """The shown columns of ``points`` (n, D), shape (n, 2)."""
+        return project_points(points, self.pair_for(points.shape[1]))
+
+    def marginal(self, snapshot: ModelSnapshot | None) -> ModelSnapshot | None:
+        """``snapshot`` as drawn: its marginal in the shown columns (the last one kept)."""
+        if snapshot is None:
+            return None
+        pair = self.pair_for(snapshot.n_features)
+        kept = self._kept
+        if kept is None or kept[0] is not snapshot or kept[1] != pair:
+            kept = self._kept = (snapshot, pair, marginal_snapshot(snapshot, pair))
+        return kept[2]

@@ -73,7 +73,7 @@ class SampleLayer(QObject):
     @Slot()
     def _show(self) -> None:
         """Draw the samples in the shown columns."""
-        self.item.setData(pos=self.window.canvas.shown_points(self.samples))
+        self.item.setData(pos=self.window.canvas.shown.points(self.samples))
 
     @Slot()
     def keep(self) -> None:
