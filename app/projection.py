@@ -43,23 +43,23 @@ def marginal_parameters(
     return means[:, index], covariances[:, index[:, None], index[None, :]]
 
 
-def marginal_snapshot(snapshot: ModelSnapshot, pair: tuple[int, int]) -> ModelSnapshot:
+def marginal_snapshot(
+    snapshot: ModelSnapshot, pair: tuple[int, int], grouped: tuple | None = None
+) -> ModelSnapshot:
     """``snapshot`` as drawn in columns ``pair``: its mixture's marginal there.
 
     Means, covariances, ellipse outlines, grouped points and their bounds are those of
     the two columns; weights, colours, labels (from all D columns), scores and state are
     the snapshot's. Pair (0, 1) of a two-column snapshot is the snapshot itself.
+    ``grouped``, (points (m, 2), bounds), gives the grouped points already in ``pair``
+    (see :func:`shown_grouped`).
     """
     pair = (int(pair[0]), int(pair[1]))
     if snapshot.n_features == 2 and pair == FIRST_PAIR:
         return snapshot
     means, covariances = marginal_parameters(snapshot.means, snapshot.covariances, pair)
     x, y, connect, ring_component = ellipse_outlines(means, covariances)
-    grouped = project_points(snapshot.grouped_points, pair)
-    bounds = None
-    if grouped.shape[0]:
-        low, high = grouped.min(axis=0), grouped.max(axis=0)
-        bounds = (float(low[0]), float(low[1]), float(high[0]), float(high[1]))
+    grouped, bounds = grouped or shown_grouped(snapshot.grouped_points, pair)
     return dataclasses.replace(
         snapshot,
         means=frozen(means),
@@ -68,9 +68,18 @@ def marginal_snapshot(snapshot: ModelSnapshot, pair: tuple[int, int]) -> ModelSn
         outline_y=frozen(y),
         outline_connect=frozen(connect),
         ring_component=frozen(ring_component),
-        grouped_points=frozen(grouped),
+        grouped_points=grouped,
         grouped_bounds=bounds,
     )
+
+
+def shown_grouped(points: np.ndarray, pair: tuple[int, int]) -> tuple[np.ndarray, tuple | None]:
+    """Columns ``pair`` of ``points`` (m, D), read-only, and their (x0, y0, x1, y1) or None."""
+    shown = frozen(project_points(points, pair))
+    if not shown.shape[0]:
+        return shown, None
+    low, high = shown.min(axis=0), shown.max(axis=0)
+    return shown, (float(low[0]), float(low[1]), float(high[0]), float(high[1]))
 
 
 class ShownPair:
@@ -82,6 +91,8 @@ class ShownPair:
     def __init__(self):
         self.pair: tuple[int, int] = FIRST_PAIR
         self._kept: tuple | None = None  # (snapshot, pair, its marginal there)
+        # Progress snapshots of large data share one grouped array: projected once.
+        self._grouped: tuple | None = None  # (grouped (m, D), pair, shown_grouped of it)
 
     def pair_for(self, n_features: int) -> tuple[int, int]:
         """The shown pair, or the first two columns for data that lacks it."""
@@ -98,5 +109,10 @@ class ShownPair:
         pair = self.pair_for(snapshot.n_features)
         kept = self._kept
         if kept is None or kept[0] is not snapshot or kept[1] != pair:
-            kept = self._kept = (snapshot, pair, marginal_snapshot(snapshot, pair))
+            grouped = self._grouped
+            if grouped is None or grouped[0] is not snapshot.grouped_points or grouped[1] != pair:
+                shown = shown_grouped(snapshot.grouped_points, pair)
+                grouped = self._grouped = (snapshot.grouped_points, pair, shown)
+            marginal = marginal_snapshot(snapshot, pair, grouped[2])
+            kept = self._kept = (snapshot, pair, marginal)
         return kept[2]

@@ -233,3 +233,48 @@ def test_full_covariances_of_every_type_in_four_dimensions():
         full_covariances(spherical, "spherical", 3, n_features=4),
         np.stack([v * np.eye(4) for v in spherical]),
     )
+
+
+def test_the_marginal_is_the_sub_block_and_large_data_is_projected_once():
+    import dataclasses
+
+    from app.projection import ShownPair
+
+    rng = np.random.default_rng(6)
+    A = rng.normal(size=(3, 4, 4))
+    covariances = A @ np.swapaxes(A, 1, 2) + np.eye(4)
+    grouped = rng.normal(size=(1000, 4))
+    snapshot = ModelSnapshot(
+        0,
+        1000,
+        weights=np.full(3, 1 / 3),
+        means=CENTRES,
+        covariances=covariances,
+        colors=np.arange(3),
+        grouped_points=grouped,
+        group_starts=np.array([0, 400, 700, 1000]),
+    )
+    shown = ShownPair()
+    shown.pair = (3, 1)
+    marginal = shown.marginal(snapshot)
+    np.testing.assert_array_equal(marginal.means, CENTRES[:, [3, 1]])
+    for k in range(3):
+        expected = [
+            [covariances[k, 3, 3], covariances[k, 3, 1]],
+            [covariances[k, 1, 3], covariances[k, 1, 1]],
+        ]
+        np.testing.assert_array_equal(marginal.covariances[k], expected)
+    np.testing.assert_array_equal(marginal.grouped_points, grouped[:, [3, 1]])
+    assert marginal.grouped_bounds == (
+        grouped[:, 3].min(),
+        grouped[:, 1].min(),
+        grouped[:, 3].max(),
+        grouped[:, 1].max(),
+    )
+    assert marginal.weights is snapshot.weights and marginal.means.shape == (3, 2)
+    # a progress snapshot with the same grouping reuses its projection
+    later = dataclasses.replace(snapshot, request_id=1)
+    assert shown.marginal(later).grouped_points is marginal.grouped_points
+    # data of two columns in their own order is shown as it is
+    two = ModelSnapshot(0, 0, means=CENTRES[:, :2], covariances=covariances[:, :2, :2])
+    assert shown.marginal(two) is two
