@@ -70,6 +70,26 @@ class Whitespace:
         return self.raw.tell()
 
 
+class Window:
+    """The first ``length`` bytes of a binary stream from where it stands."""
+
+    def __init__(self, raw, length: int):
+        self.raw = raw
+        self.closed = False
+        self._left = length
+
+    def read(self, size: int = -1) -> bytes:
+        """Up to ``size`` bytes, never past the window's end."""
+        size = self._left if size < 0 else min(size, self._left)
+        data = self.raw.read(size) if size else b""
+        self._left -= len(data)
+        return data
+
+    def tell(self) -> int:
+        """The position in the raw file."""
+        return self.raw.tell()
+
+
 def _collapse(text: bytes) -> bytes:
     if b"#" in text:
         text = _COMMENT.sub(b"", text)
@@ -87,16 +107,44 @@ class LineCounter:
         Where the data begin: a byte offset and its 1-based line number.
     skipped : re.Pattern
         Lines that do not count (matched with ``re.M`` over a block of lines).
+    start : int, optional
+        Count from this byte offset, a line start after ``offset`` (a part of the file).
     """
 
-    def __init__(self, opener: Callable, offset: int, first_line: int, skipped: re.Pattern):
+    def __init__(
+        self,
+        opener: Callable,
+        offset: int,
+        first_line: int,
+        skipped: re.Pattern,
+        start: int | None = None,
+    ):
         self._opener = opener
-        self._start = (offset, first_line - 1, 0)  # (byte offset, lines before, rows before)
-        self._resume = self._start
+        self._offset, self._first_line = offset, first_line
+        self._begin = offset if start is None else start
+        self._start = None  # (byte offset, lines before, rows before), found on first use
+        self._resume = None
         self._skipped = skipped
+
+    def _lines_before(self, position: int) -> int:
+        """Lines before byte ``position`` (a line start): counted only when needed."""
+        lines = self._first_line - 1
+        with self._opener() as handle:
+            handle.seek(self._offset)
+            left = position - self._offset
+            while left > 0:
+                chunk = handle.read(min(left, 1 << 22))
+                if not chunk:
+                    break
+                lines += chunk.count(b"\n")
+                left -= len(chunk)
+        return lines
 
     def find(self, n: int) -> tuple[int, str]:
         """The n-th (1-based) counted line: (its line number, its text)."""
+        if self._start is None:
+            self._start = (self._begin, self._lines_before(self._begin), 0)
+            self._resume = self._start
         if self._resume[2] >= n:
             self._resume = self._start
         position, line, count = self._resume
@@ -138,24 +186,55 @@ class CsvSource:
         The file's size in bytes.
     layout : TextLayout
         What :func:`gmm_core._csv_sniff.sniff_text` found.
+    span : (int, int), optional
+        Read only the lines that start in this byte range (see :meth:`part`).
     """
 
-    def __init__(self, opener: Callable, size: int, layout: TextLayout):
+    def __init__(self, opener: Callable, size: int, layout: TextLayout, span=None):
         self.opener = opener
         self.size = size
         self.layout = layout
+        self.span = (layout.data_offset, size) if span is None else span
         n_columns = len(layout.columns)
         self._names = [f"c{j}" for j in range(n_columns)]
-        self._rows = LineCounter(
-            opener,
-            layout.data_offset,
-            layout.data_line,
-            _IGNORED if layout.separator == WHITESPACE and layout.collapse else _EMPTY,
-        )
-        self._data_rows = LineCounter(opener, layout.data_offset, layout.data_line, _IGNORED)
+        counted = _IGNORED if layout.separator == WHITESPACE and layout.collapse else _EMPTY
+        where = (opener, layout.data_offset, layout.data_line)
+        self._rows = LineCounter(*where, counted, self.span[0])
+        self._data_rows = LineCounter(*where, _IGNORED, self.span[0])
+
+    def part(self, index: int, count: int) -> CsvSource:
+        """The ``index``-th of ``count`` parts: the lines that start in its byte range.
+
+        Byte ranges split the file evenly; a line belongs to the part whose range holds its
+        first byte, so that the parts together are the whole file, in order.
+        """
+        begin = self.layout.data_offset
+        with self.opener() as handle:
+
+            def line_start(offset: int) -> int:
+                if offset <= begin:
+                    return begin
+                if offset >= self.size:
+                    return self.size
+                handle.seek(offset - 1)
+                while True:
+                    chunk = handle.read(1 << 16)
+                    newline = chunk.find(b"\n")
+                    if newline >= 0 or not chunk:
+                        return handle.tell() - len(chunk) + newline + 1 if chunk else self.size
+
+            start = line_start(self.size * index // count)
+            stop = line_start(self.size * (index + 1) // count)
+        return CsvSource(self.opener, self.size, self.layout, (start, max(start, stop)))
+
+    def estimate_rows(self) -> int:
+        """Rows this source will hand out, guessed from the sample (a little high)."""
+        return int((self.span[1] - self.span[0]) / max(self.layout.bytes_per_row, 1) * 1.05) + 64
 
     def blocks(self, chosen: list[int]) -> Iterator[Block]:
         """Blocks of the chosen columns (0-based positions), in file order."""
+        if self.span[1] <= self.span[0]:
+            return
         done = [0]  # rows handed out by the fast pass
         try:
             yield from self._fast_blocks(chosen, done)
@@ -168,8 +247,10 @@ class CsvSource:
 
     def _reader(self, chosen: list[int], exact: bool, handler):
         source = self.opener()
-        source.seek(self.layout.data_offset)
-        stream = Whitespace(source) if self.layout.collapse else source
+        start, stop = self.span
+        source.seek(start)
+        stream = source if stop >= self.size else Window(source, stop - start)
+        stream = Whitespace(stream) if self.layout.collapse else stream
         include = sorted(set(chosen) | ({0} if exact else set()))
         names = [self._names[j] for j in include]
         separator = " " if self.layout.separator == WHITESPACE else self.layout.separator
@@ -193,7 +274,8 @@ class CsvSource:
         return reader, stream
 
     def _fraction(self, stream) -> float:
-        return min(1.0, stream.tell() / max(self.size, 1))
+        start, stop = self.span
+        return min(1.0, (stream.tell() - start) / max(stop - start, 1))
 
     def _fast_blocks(self, chosen, done) -> Iterator[Block]:
         def handler(row):
