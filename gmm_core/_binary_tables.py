@@ -59,7 +59,8 @@ class ParquetSource:
     format = "parquet"
 
     def __init__(self, path: str):
-        self.file = pq.ParquetFile(path, memory_map=False)
+        # Buffered page by page: the whole column chunk is never held at once.
+        self.file = pq.ParquetFile(path, buffer_size=1 << 20, pre_buffer=False)
         schema = self.file.schema_arrow
         self.columns = list(schema.names)
         self.numeric = [j for j, item in enumerate(schema) if _numeric_type(item.type)]

@@ -24,7 +24,7 @@ from ._csv_sniff import NUMBER_PATTERN, WHITESPACE, TextLayout, is_ignored
 from ._table_types import Block
 
 #: Bytes pyarrow parses at a time.
-BLOCK_BYTES = 1 << 20
+BLOCK_BYTES = 1 << 18  # pyarrow reads about 40 blocks ahead: 10 MB
 _EMPTY = re.compile(rb"^\r?$", re.M)  # what pyarrow skips as an empty line
 _IGNORED = re.compile(rb"^[ \t\r]*(?:#.*)?$", re.M)  # blank, spaces only, or a comment
 _COMMENT = re.compile(rb"#[^\n]*")
@@ -122,12 +122,12 @@ class LineCounter:
         self._opener = opener
         self._offset, self._first_line = offset, first_line
         self._begin = offset if start is None else start
-        self._start = None  # (byte offset, lines before, rows before), found on first use
-        self._resume = None
+        self._base_line = None  # the line number at ``start``, counted on first use
+        self._resume = (self._begin, 0, 0)  # (byte offset, lines, counted lines) from start
         self._skipped = skipped
 
     def _lines_before(self, position: int) -> int:
-        """Lines before byte ``position`` (a line start): counted only when needed."""
+        """Lines before byte ``position`` (a line start)."""
         lines = self._first_line - 1
         with self._opener() as handle:
             handle.seek(self._offset)
@@ -142,11 +142,19 @@ class LineCounter:
 
     def find(self, n: int) -> tuple[int, str]:
         """The n-th (1-based) counted line: (its line number, its text)."""
-        if self._start is None:
-            self._start = (self._begin, self._lines_before(self._begin), 0)
-            self._resume = self._start
+        if self._base_line is None:
+            self._base_line = self._lines_before(self._begin)
+        lines, _, text = self._walk(n)
+        return self._base_line + lines, text.decode("utf-8", "replace").rstrip("\r")
+
+    def offset(self, n: int) -> int:
+        """The byte offset where the n-th (1-based) counted line starts (the end if none)."""
+        return self._walk(n)[1]
+
+    def _walk(self, n: int) -> tuple[int, int, bytes]:
+        """(lines up to and with the n-th counted line, its byte offset, its text)."""
         if self._resume[2] >= n:
-            self._resume = self._start
+            self._resume = (self._begin, 0, 0)
         position, line, count = self._resume
         with self._opener() as handle:
             handle.seek(position)
@@ -158,21 +166,23 @@ class LineCounter:
                 if cut < 0:
                     carry = text
                     continue
-                lines = text[:cut]
-                counted = lines.count(b"\n") + 1 - len(self._skipped.findall(lines))
+                block = text[:cut]
+                n_lines = block.count(b"\n") + 1
+                counted = n_lines - len(self._skipped.findall(block))
                 if count + counted < n and chunk:
-                    self._resume = (position + cut + 1, line + lines.count(b"\n") + 1,
-                                    count + counted)  # fmt: skip
-                    position, line, count = self._resume
+                    position, line, count = position + cut + 1, line + n_lines, count + counted
+                    self._resume = (position, line, count)
                     carry = text[cut + 1 :]
                     continue
-                for text_line in lines.split(b"\n"):
+                start = position
+                for text_line in block.split(b"\n"):
                     line += 1
                     if not self._skipped.fullmatch(text_line):
                         count += 1
                         if count == n:
-                            return line, text_line.decode("utf-8", "replace").rstrip("\r")
-                return line, ""  # past the end: cannot happen for a row that was read
+                            return line, start, text_line
+                    start += len(text_line) + 1
+                return line, start, b""  # past the end
 
 
 class CsvSource:
@@ -195,6 +205,7 @@ class CsvSource:
         self.size = size
         self.layout = layout
         self.span = (layout.data_offset, size) if span is None else span
+        self.progress_span = self.span
         n_columns = len(layout.columns)
         self._names = [f"c{j}" for j in range(n_columns)]
         counted = _IGNORED if layout.separator == WHITESPACE and layout.collapse else _EMPTY
@@ -241,7 +252,10 @@ class CsvSource:
             return
         except _Restart:
             pass
-        yield from self._exact_blocks(chosen, done[0])
+        resume = min(self._data_rows.offset(done[0] + 1), self.span[1])
+        rest = CsvSource(self.opener, self.size, self.layout, (resume, self.span[1]))
+        rest.progress_span = self.progress_span
+        yield from rest._exact_blocks(chosen)
 
     # -- the two passes ----------------------------------------------------------------------
 
@@ -269,13 +283,16 @@ class CsvSource:
                 column_types={name: pa.string() if exact else pa.float64() for name in names},
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
+                check_utf8=False,
             ),
         )
         return reader, stream
 
-    def _fraction(self, stream) -> float:
-        start, stop = self.span
-        return min(1.0, (stream.tell() - start) / max(stop - start, 1))
+    def _fraction(self, rows: int) -> float:
+        """The fraction of the span read, from rows parsed (pyarrow's reads run ahead)."""
+        start, stop = self.progress_span
+        done = self.span[0] - start + rows * self.layout.bytes_per_row
+        return min(1.0, done / max(stop - start, 1))
 
     def _fast_blocks(self, chosen, done) -> Iterator[Block]:
         def handler(row):
@@ -287,7 +304,7 @@ class CsvSource:
                 values = _float_columns(batch, [self._names[j] for j in chosen])
                 first = done[0]
                 done[0] += batch.num_rows
-                yield Block(values, self._fraction(stream), self._fast_locate(first))
+                yield Block(values, self._fraction(done[0]), self._fast_locate(first))
         except pa.ArrowInvalid:
             raise _Restart from None
 
@@ -297,7 +314,7 @@ class CsvSource:
 
         return locate
 
-    def _exact_blocks(self, chosen, skip: int) -> Iterator[Block]:
+    def _exact_blocks(self, chosen) -> Iterator[Block]:
         skipped_rows = array("q")  # pyarrow's row numbers of every row it skipped
         broken: list[tuple[int, str]] = []  # those that are not comments: (row number, text)
 
@@ -334,17 +351,13 @@ class CsvSource:
                 last = row_number(parsed - 1) if parsed else 0
                 news = [entry for entry in broken[reported:] if entry[0] <= last]
                 reported += len(news)
-                if parsed <= skip:
-                    continue
-                keep = rows >= skip
-                values, rows = values[keep], rows[keep]
                 places = [
                     int(np.searchsorted(rows, number - 1 - bisect_right(skipped_rows, number)))
                     for number, _ in news
                 ]
                 yield Block(
                     values,
-                    self._fraction(stream),
+                    self._fraction(parsed),
                     _exact_locate(locate, rows),
                     list(zip(places, news, strict=True)),
                 )
