@@ -158,8 +158,8 @@ def main() -> None:
     array = 16 * args.rows
     print()
     print(
-        "| reader | file | time (best of %d) | speed-up | peak added: numpy + pyarrow "
-        "| peak RSS added | result |" % args.repeat
+        f"| reader | file | time (best of {args.repeat}) | speed-up "
+        "| peak added: numpy + pyarrow | peak RSS added | result |"
     )
     print("|---|---|---|---|---|---|---|")
     reference = {"points.csv": "old program reader", "broken.csv": "old program reader, broken",

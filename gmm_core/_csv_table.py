@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from array import array
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterator
 
 import numpy as np
@@ -352,7 +352,7 @@ class CsvSource:
                 news = [entry for entry in broken[reported:] if entry[0] <= last]
                 reported += len(news)
                 places = [
-                    int(np.searchsorted(rows, number - 1 - bisect_right(skipped_rows, number)))
+                    int(np.searchsorted(rows, number - 1 - bisect_left(skipped_rows, number)))
                     for number, _ in news
                 ]
                 yield Block(
