@@ -134,7 +134,11 @@ def sniff_text(sample: bytes, separator: str | None = None) -> TextLayout | None
     has_header = _is_header(rows)
     data_rows = rows[1:] if has_header else rows
     counts = [len(row) for row in data_rows]
-    n_columns = max(set(counts), key=counts.count) if counts else len(rows[0])
+    n_columns = (
+        max(set(counts), key=lambda n: (counts.count(n), n == len(rows[0]), n == counts[0]))
+        if counts
+        else len(rows[0])
+    )
     names = [field.strip() for field in rows[0]] if has_header else []
     names = [
         names[j] if j < len(names) and names[j] else f"column {j + 1}" for j in range(n_columns)
