@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QGraphicsItem, QLabel
 from .likelihood_panel import TRAINER_STYLES
 from .palette import UNASSIGNED_COLOR, component_color
 from .plot_items import EllipsesItem, PointCloudItem, soft_groups
+from .projection import ShownPair
 from .snapshot import ModelSnapshot
 
 #: The view a new canvas shows, in data units.
@@ -39,6 +40,10 @@ class Canvas(pg.PlotWidget):
     to the same distance, so a gesture is a click or a drag, never both. The wheel and
     the right button (drag to zoom, click for the menu) are pyqtgraph's; clicks on the
     axes add nothing.
+
+    Points of D > 2 columns are shown in two of them (:attr:`pair`, see
+    :meth:`set_pair`), with the model's marginal there (:func:`app.projection
+    .marginal_snapshot`); with :attr:`clicks_enabled` off, a click adds nothing.
     """
 
     point_clicked = Signal(float, float)  # x, y in data coordinates
@@ -50,6 +55,7 @@ class Canvas(pg.PlotWidget):
     stroke_ended = Signal(float, float)  # x, y in data coordinates
     hovered = Signal(float, float)  # x, y in data coordinates, cursor over the plot area
     left = Signal()  # the cursor left the plot area
+    pair_changed = Signal()  # another pair of columns is shown (see set_pair)
 
     def __init__(self, parent=None):
         super().__init__(parent, background="w")
@@ -96,15 +102,6 @@ class Canvas(pg.PlotWidget):
         self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.hint.setStyleSheet("color: rgb(130, 130, 130); font-size: 18px;")
         self.hint.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
-        # What is under the cursor, over the plot's top-left corner: as wide as its text
-        # needs, so nothing is cut at any window width the plot fits in.
-        self.readout = QLabel(self)
-        self.readout.setTextFormat(Qt.TextFormat.RichText)
-        self.readout.setStyleSheet(
-            "background: rgba(255, 255, 255, 210); color: rgb(40, 40, 40); padding: 2px 4px;"
-        )
-        self.readout.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
-        self.readout.hide()
 
         # One threshold for both sides: below it a gesture is our click, above it
         # pyqtgraph's drag; pyqtgraph's other trigger (any movement once the button has
@@ -119,6 +116,8 @@ class Canvas(pg.PlotWidget):
         self.snapshot: ModelSnapshot | None = None
         self._drawn_grouped: np.ndarray | None = None  # the grouping points_item shows
         self.soft_colors = False  # points mix their components' colours
+        self.shown = ShownPair()  # the columns shown along x and y, and the model there
+        self.clicks_enabled = True  # a click adds a point (off: points of D > 2 columns)
 
     # -- input ---------------------------------------------------------------------------
 
@@ -167,6 +166,7 @@ class Canvas(pg.PlotWidget):
         super().mouseReleaseEvent(event)
         if (
             press is not None
+            and self.clicks_enabled
             and event.button() == Qt.MouseButton.LeftButton
             and self._near_press(event.position(), press)
         ):
@@ -240,20 +240,6 @@ class Canvas(pg.PlotWidget):
         hint = self.__dict__.get("hint")  # resizeEvent runs inside PlotWidget.__init__
         if hint is not None:
             hint.setGeometry(0, 0, self.width(), self.height() // 2)
-        if self.__dict__.get("readout") is not None:
-            self.place_readout()
-
-    def show_readout(self, text: str) -> None:
-        """Show ``text`` (rich text) over the plot's top-left corner; empty hides it."""
-        self.readout.setText(text)
-        self.readout.setVisible(bool(text))
-        self.place_readout()
-
-    def place_readout(self) -> None:
-        """Put the readout inside the plot area's top-left corner, sized to its text."""
-        self.readout.adjustSize()
-        rect = self.mapFromScene(self.view_box.sceneBoundingRect()).boundingRect()
-        self.readout.move(rect.left() + 4, rect.top() + 4)
 
     # -- view ----------------------------------------------------------------------------
 
@@ -284,7 +270,8 @@ class Canvas(pg.PlotWidget):
         return float(max(x1 - x0, y1 - y0))
 
     def fit_view(self, points: np.ndarray) -> None:
-        """Show all ``points`` with a margin (or the default view when there are none)."""
+        """Show all ``points`` (n, D) with a margin (or the default view when there are none)."""
+        points = self.shown.points(points)
         if points.shape[0] == 0:
             self.view_box.setRange(xRange=DEFAULT_RANGE, yRange=DEFAULT_RANGE, padding=0)
             return
@@ -301,36 +288,65 @@ class Canvas(pg.PlotWidget):
             padding=0.12,
         )
 
+    # -- the columns shown ---------------------------------------------------------------
+
+    @property
+    def pair(self) -> tuple[int, int]:
+        """The indices of the columns shown along x and y."""
+        return self.shown.pair
+
+    def set_pair(self, pair: tuple[int, int], points: np.ndarray) -> None:
+        """Show columns ``pair`` of ``points`` (n, D) and the model's marginal there.
+
+        Redraws the drawn snapshots; nothing is refitted.
+        """
+        self.shown.pair = (int(pair[0]), int(pair[1]))
+        self._drawn_grouped = None
+        if self.snapshot is not None:
+            self.show_model(self.snapshot, points)
+        else:
+            self.show_points(None, points)
+        for trainer, snapshot in self.trainer_snapshots.items():
+            self.trainer_ellipses[trainer].set_snapshot(self.shown.marginal(snapshot))
+        self.pair_changed.emit()
+
+    def set_axis_names(self, x_name: str, y_name: str) -> None:
+        """Label the axes with the shown columns' names."""
+        self.plot_item.setLabel("bottom", x_name)
+        self.plot_item.setLabel("left", y_name)
+
     # -- drawing -------------------------------------------------------------------------
 
     def show_points(self, snapshot: ModelSnapshot | None, points: np.ndarray) -> None:
-        """Draw points: learnt ones in their components' colours, the rest in grey.
+        """Draw points (n, D): learnt ones in their components' colours, the rest in grey.
 
-        The rest are points just added that the model has not answered for yet.
+        The rest are points just added that the model has not answered for yet. Soft
+        colours mix the components' colours by the points' responsibilities in all D
+        columns.
         """
         self.hint.setVisible(points.shape[0] == 0)
         drawn = 0
         if snapshot is not None and snapshot.grouped_points.shape[0]:
-            grouped, starts = snapshot.grouped_points, snapshot.group_starts
-            if grouped is not self._drawn_grouped and self.soft_colors:
-                self._drawn_grouped = grouped
-                self.points_item.set_groups(
-                    soft_groups(grouped, snapshot), bounds=snapshot.grouped_bounds
-                )
-            elif grouped is not self._drawn_grouped:
-                self._drawn_grouped = grouped
-                self.points_item.set_groups(
-                    [
+            full = snapshot.grouped_points  # [m, D]
+            if full is not self._drawn_grouped:
+                self._drawn_grouped = full
+                shown = self.shown.marginal(snapshot)
+                grouped, starts = shown.grouped_points, shown.group_starts  # [m, 2]
+                if self.soft_colors:
+                    pair = self.shown.pair_for(snapshot.n_features)
+                    groups = soft_groups(full, snapshot, pair)
+                else:
+                    groups = [
                         (grouped[starts[g] : starts[g + 1]], component_color(color))
-                        for g, color in enumerate(snapshot.group_colors)
-                    ],
-                    bounds=snapshot.grouped_bounds,
-                )
-            drawn = grouped.shape[0]
+                        for g, color in enumerate(shown.group_colors)
+                    ]
+                self.points_item.set_groups(groups, bounds=shown.grouped_bounds)
+            drawn = full.shape[0]
         elif self.points_item.n_points:
             self._drawn_grouped = None
             self.points_item.set_groups([])
         pending = points[drawn:] if drawn <= points.shape[0] else points[:0]
+        pending = self.shown.points(pending)
         if pending.shape[0] or self.pending_item.n_points:
             self.pending_item.set_groups([(pending, UNASSIGNED_COLOR)])
 
@@ -362,10 +378,11 @@ class Canvas(pg.PlotWidget):
         """
         if snapshot.trainer != self.primary_trainer:
             item = self._trainer_item(snapshot.trainer)
-            item.set_snapshot(snapshot)
+            item.set_snapshot(self.shown.marginal(snapshot))
             item.setVisible(True)
             self.trainer_snapshots[snapshot.trainer] = snapshot
             return
+        full, snapshot = snapshot, self.shown.marginal(snapshot)
         self.ellipses_item.set_snapshot(snapshot)
         collapsed = list(snapshot.collapsed)
         self.collapsed_item.setData(pos=snapshot.means[collapsed].reshape(-1, 2))
@@ -378,8 +395,17 @@ class Canvas(pg.PlotWidget):
         else:
             self.means_item.setData(pos=np.zeros((0, 2)))
         self._show_weights(snapshot)
-        self.show_points(snapshot, points)
-        self.snapshot = snapshot
+        self.show_points(full, points)
+        self.snapshot = full
+
+    def forget_model(self) -> None:
+        """Draw no model (the points now have other columns); points go grey."""
+        for trainer in list(self.trainer_snapshots):
+            self.trainer_ellipses[trainer].setVisible(False)
+        self.trainer_snapshots.clear()
+        self.snapshot = None
+        self.show_model(ModelSnapshot(-1, 0, trainer=self.primary_trainer), np.zeros((0, 2)))
+        self.snapshot = None
 
     def _mean_brush(self, slot: int) -> QBrush:
         brush = self._mean_brushes.get(int(slot))

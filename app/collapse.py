@@ -37,7 +37,11 @@ def data_spread(X: np.ndarray) -> float:
 
 
 def smallest_eigenvalues(covariances: np.ndarray) -> np.ndarray:
-    """Smallest eigenvalue of each symmetric 2x2 matrix, shape (K,), closed form."""
+    """Smallest eigenvalue of each symmetric (D, D) matrix, shape (K,) (closed form in 2-D)."""
+    if covariances.shape[-1] != 2:
+        if not np.isfinite(covariances).all():
+            return np.full(covariances.shape[0], np.nan)
+        return np.linalg.eigvalsh(covariances)[:, 0]
     a, b, c = covariances[:, 0, 0], covariances[:, 0, 1], covariances[:, 1, 1]
     return 0.5 * (a + c) - np.hypot(0.5 * (a - c), b)
 
@@ -50,8 +54,8 @@ def collapsed_components(
     Parameters
     ----------
     weights : ndarray of shape (K,)
-    covariances : ndarray of shape (K, 2, 2)
-    X : ndarray of shape (n, 2)
+    covariances : ndarray of shape (K, D, D)
+    X : ndarray of shape (n, D)
         The points the model learnt.
     reg_covar : float
         The regulariser the model was fitted with (unused by the test, kept so that a

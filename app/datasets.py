@@ -1,9 +1,11 @@
-"""The window's data sets: presets, the real data shipped in ``resources``, pasted points.
+"""The window's data sets: presets, the real data examples, pasted points.
 
-:class:`DataSets` builds the Data menu and Paste Points for a
+:class:`DataSets` builds the Data menu, File > Open Example and Paste Points for a
 :class:`app.main_window.MainWindow` and turns each into one undoable edit of the session
-(real data opens like a file, through :meth:`app.documents.Documents.apply_session`, and
-trains). Nothing here imports torch or gmm_core.
+(an example opens like a file, through :meth:`app.documents.Documents.open_file` or
+:meth:`app.documents.Documents.apply_session`, and trains): Old Faithful (shipped in
+``resources``) and Iris (as scikit-learn ships it). Nothing here imports torch or
+gmm_core.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QMenu
 
 from . import presets
-from .io import points_from_text, read_points
+from .column_names import default_column_names
+from .io import points_from_text
 from .resources import resource_path
 from .session_file import SessionData
 from .widgets import make_action
@@ -43,11 +46,22 @@ class DataSets(QObject):
             action.triggered.connect(self._on_preset_triggered)
         self.data_menu.addSeparator()
         self.data_menu.addAction(self.preset_adds_action)
+        self.example_action = make_action(
+            window,
+            presets.OLD_FAITHFUL_TITLE,
+            self.open_example,
+            tip="Eruption length and waiting time of 272 eruptions (2 columns)",
+        )
+        self.iris_action = make_action(
+            window,
+            presets.IRIS_TITLE,
+            self.open_iris,
+            tip="Sepal and petal length and width of 150 iris flowers (4 columns)",
+        )
+        self.example_menu = QMenu("Open &Example", window)
+        self.example_menu.addActions([self.example_action, self.iris_action])
         self.data_menu.addSeparator()
-        for title, file_name in presets.REAL_DATA.items():
-            action = self.data_menu.addAction(title)
-            action.setData(file_name)
-            action.triggered.connect(self._on_real_data_triggered)
+        self.data_menu.addActions([self.example_action, self.iris_action])
 
     def load_preset(self, name: str, replace: bool = True, seed: int = 0) -> None:
         """Generate preset ``name`` from ``seed``; replace the points or add to them.
@@ -58,8 +72,8 @@ class DataSets(QObject):
         session = self.window.session
         points = presets.generate(name, seed)
         title = presets.PRESETS[name].title
-        if replace:
-            session.replace_points(points, f"Load Preset: {title}")
+        if replace or session.n_features != 2:  # points of other columns are replaced
+            session.replace_points(points, f"Load Preset: {title}", default_column_names(2))
         else:
             session.add_points(points, f"Add Preset: {title}")
         self.window.canvas.fit_view(session.points)
@@ -73,16 +87,27 @@ class DataSets(QObject):
         self._preset_seed += 1  # the next pick draws new points
 
     @Slot()
-    def _on_real_data_triggered(self) -> None:
-        with resource_path(self.sender().data()) as path:
-            points = read_points(path)
-        self.window.documents.apply_session(SessionData(points), f"Open {path.name}")  # and Train
+    def open_example(self) -> bool:
+        """Open the Old Faithful data shipped in ``resources`` (works from a wheel too)."""
+        with resource_path(presets.OLD_FAITHFUL_FILE) as path:
+            return self.window.documents.open_file(path)
+
+    @Slot()
+    def open_iris(self) -> bool:
+        """Open Fisher's iris data (150 flowers, 4 measurements), and train."""
+        points, columns = presets.iris()
+        documents = self.window.documents
+        documents.apply_session(SessionData(points, columns=columns), "Open Iris")
+        documents.set_file(None, title="Iris")
+        return True
 
     @Slot()
     def paste_points(self) -> bool:
         """Add the points in the clipboard's text (two columns) as one undoable edit."""
         text = QGuiApplication.clipboard().text()
         try:
+            if self.window.session.n_features != 2:
+                raise ValueError("Pasted points have two columns (x and y): clear first.")
             points = points_from_text(text, "The clipboard")
             if points.shape[0] == 0:
                 raise ValueError("The clipboard holds no points (two columns: x and y).")

@@ -1,5 +1,7 @@
 """The density map: a heat map of the model's log-density under the points, with contours.
 
+With more than two columns, the density is the model's marginal in the shown pair.
+
 :class:`DensityLayer` owns the canvas items (an ``ImageItem`` under the points and all
 contour lines as one ``PlotCurveItem``) and a :class:`app.background.BackgroundRunner`
 that computes the grid off the GUI thread (:func:`app.analysis.log_density_grid`) for the
@@ -105,6 +107,7 @@ class DensityLayer(QObject):
         self._view_timer.setInterval(VIEW_DELAY_MS)
         self._view_timer.timeout.connect(self.refresh)
         view_box.sigRangeChanged.connect(self._on_view_changed)
+        window.canvas.pair_changed.connect(self._on_view_changed)
         window.model_updated.connect(self._on_model)
 
     @property
@@ -119,6 +122,7 @@ class DensityLayer(QObject):
             self.image_item.setVisible(False)
             self.contour_item.setVisible(False)
             return
+        snapshot = self.window.canvas.shown.marginal(snapshot)  # in the shown columns
         (x0, x1), (y0, y1) = self.window.canvas.view_box.viewRange()
         self.runner.post(
             DensityRequest(

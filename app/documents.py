@@ -1,6 +1,6 @@
 """The window's documents: session files, tables, recent files, settings, autosave.
 
-:class:`Documents` builds the actions New, Open, Open Recent, the example, Save and Save As
+:class:`Documents` builds the actions New, Open, Open Recent, Save and Save As
 for a :class:`app.main_window.MainWindow`, and owns what they need: the window's file,
 the settings (recent files, the last folder, the window's geometry and spin boxes), the
 autosaver, and the hand-over of an opened session's saved model to the window (drawn at
@@ -21,8 +21,7 @@ from PySide6.QtWidgets import QFileDialog, QMenu
 
 from . import appdata
 from .autosave import Autosaver
-from .io import read_points
-from .resources import resource_path
+from .column_names import default_column_names
 from .session_file import (
     SUFFIX,
     SavedModel,
@@ -32,13 +31,18 @@ from .session_file import (
     write_session,
 )
 from .snapshot import ModelSnapshot, ModelStart
+from .table_loading import load_table, numeric_columns
 from .widgets import make_action
 
 #: Open Recent lists at most this many files.
 MAX_RECENT = 8
 
-_TABLE_FILTER = "Tables (*.csv *.tsv *.txt *.dat)"
-_OPEN_FILTER = f"Sessions and tables (*{SUFFIX} *.csv *.tsv *.txt *.dat);;Sessions (*{SUFFIX});;"
+_TABLES = "*.csv *.tsv *.txt *.dat *.parquet *.pq *.feather *.arrow *.ipc *.npy"
+_TABLE_FILTER = f"Tables ({_TABLES})"
+_OPEN_FILTER = f"Sessions and tables (*{SUFFIX} {_TABLES});;Sessions (*{SUFFIX});;"
+
+#: How long the status bar tells how many rows an opened table skipped.
+SKIPPED_MESSAGE_MS = 20_000
 
 
 class Documents(QObject):
@@ -71,12 +75,7 @@ class Documents(QObject):
         self.open_action = make_action(
             window, "&Open…", self._open_dialog, keys.Open, "Open a session or a table of points"
         )
-        self.example_action = make_action(
-            window,
-            "Open &Example: Old Faithful",
-            self.open_example,
-            tip="Eruption length and waiting time of 272 eruptions",
-        )
+        self.opening = ""  # the name of the file being opened (for the column question)
         self.save_action = make_action(window, "&Save", self.save, keys.Save)
         self.new_action = make_action(window, "&New", self.new_session, keys.New)
         self.save_as_action = make_action(window, "Save &As…", self.save_as, keys.SaveAs)
@@ -85,35 +84,54 @@ class Documents(QObject):
 
     # -- opening ---------------------------------------------------------------------------
 
-    def open_file(self, path: str | Path) -> bool:
-        """Open a session or a table of points (told apart by content), without asking.
+    def open_file(self, path: str | Path, columns: list[str] | None = None) -> bool:
+        """Open a session or a table of points (told apart by content).
 
-        A table replaces the points (undoable) and trains; a session also restores the
-        settings and view and shows its saved model at once, before any training. A bad
-        file shows a message and changes nothing.
+        A table replaces the points (undoable) and trains, in ``columns`` (names); with
+        None, a table of more than two numeric columns asks which through
+        ``window.choose_columns`` (None there cancels: nothing changes). Rows with a
+        missing or non-finite value are skipped and the status bar says which. A session
+        also restores the settings and view and shows its saved model at once, before
+        any training. A bad file shows a message and changes nothing.
         """
         path = Path(path)
+        loaded = None
         try:
             if is_session_file(path):
                 data = read_session(path)
             else:
-                data = SessionData(points=read_points(path))
+                if columns is None:
+                    columns = self._ask_columns(path)
+                    if columns is False:
+                        return False  # cancelled
+                loaded = load_table(path, columns)
+                data = SessionData(points=loaded.points, columns=loaded.columns)
         except (OSError, ValueError) as error:
             self.window.show_error(f"Could not open {path.name}:\n{error}")
             return False
         self.apply_session(data, f"Open {path.name}")
+        if loaded is not None and loaded.n_skipped:
+            self.window.statusBar().showMessage(
+                f"{path.name}: {loaded.skipped_message()}", SKIPPED_MESSAGE_MS
+            )
         if path.suffix == SUFFIX or data.model is not None or data.settings:
-            self._set_file(path)  # a session: Save writes it back
+            self.set_file(path)  # a session: Save writes it back
         else:
-            self._set_file(None, title=path.name)  # a table: Save asks for a session name
+            self.set_file(None, title=path.name)  # a table: Save asks for a session name
         self._add_recent(path)
         return True
 
-    @Slot()
-    def open_example(self) -> bool:
-        """Open the Old Faithful data shipped in ``resources`` (works from a wheel too)."""
-        with resource_path("old_faithful.csv") as path:
-            return self.open_file(path)
+    def _ask_columns(self, path: Path) -> list[str] | None | bool:
+        """The columns to read: None (all: two, or none numeric), or False if cancelled."""
+        numeric = numeric_columns(path)
+        if len(numeric) <= 2:
+            return None  # two columns need no question; fewer are refused when read
+        self.opening = path.name
+        try:
+            chosen = self.window.choose_columns(list(numeric))
+        finally:
+            self.opening = ""
+        return False if chosen is None else list(chosen)
 
     @Slot()
     def _open_dialog(self) -> None:
@@ -136,6 +154,7 @@ class Documents(QObject):
             "n_components": window.controller.n_components,
             "epochs": window.controller.epochs,
             "view": [float(x0), float(x1), float(y0), float(y1)],
+            "axes": list(window.canvas.pair),
         }
         model = None
         snapshot = window.snapshot
@@ -146,10 +165,12 @@ class Documents(QObject):
             ):
                 # a model of other points: keep it, not its labels
                 model = SavedModel(**{**model.__dict__, "labels": np.zeros(0, np.int64)})
-        return SessionData(points=session.points, settings=settings, model=model)
+        return SessionData(
+            points=session.points, settings=settings, model=model, columns=session.columns
+        )
 
     def apply_session(self, data: SessionData, text: str) -> None:
-        """Show ``data``: points (one undoable edit), settings, view and saved model."""
+        """Show ``data``: points and columns (one undoable edit), settings, view, model."""
         window = self.window
         controller = window.controller
         settings = data.settings
@@ -163,18 +184,6 @@ class Documents(QObject):
         epochs = settings.get("epochs")
         if isinstance(epochs, int) and 0 <= epochs <= window.epochs_spin.maximum():
             window.epochs_spin.setValue(epochs)
-        view = settings.get("view")
-        if (
-            isinstance(view, list)
-            and len(view) == 4
-            and all(isinstance(v, int | float) and np.isfinite(v) for v in view)
-            and view[1] > view[0]
-            and view[3] > view[2]
-        ):
-            window.canvas.view_box.setRange(xRange=view[:2], yRange=view[2:], padding=0)
-        else:
-            window.insight.view_for(data.points)  # independent scales for unlike spans
-            window.canvas.fit_view(data.points)
         start = None
         if data.model is not None:
             generation = window.session.generation + 1  # replace_points starts a new one
@@ -197,10 +206,34 @@ class Documents(QObject):
             self.next_edit_trains = True  # one request for the file: Train, with restarts
         controller.continue_from(start)
         try:
-            window.session.replace_points(data.points, text)
+            window.session.replace_points(data.points, text, data.column_names())
         finally:
             self.next_edit_trains = False
             self.saved_snapshot = None
+        self._apply_view(data)
+
+    def _apply_view(self, data: SessionData) -> None:
+        """The shown columns and the view a session saved, or a view fitted to the points."""
+        window = self.window
+        axes, view = data.settings.get("axes"), data.settings.get("view")
+        d = data.points.shape[1]
+        if (
+            isinstance(axes, list)
+            and len(axes) == 2
+            and all(isinstance(a, int) and not isinstance(a, bool) and 0 <= a < d for a in axes)
+            and axes[0] != axes[1]
+        ):
+            window.axes.set_pair(axes[0], axes[1])
+        if (
+            isinstance(view, list)
+            and len(view) == 4
+            and all(isinstance(v, int | float) and np.isfinite(v) for v in view)
+            and view[1] > view[0]
+            and view[3] > view[2]
+        ):
+            window.canvas.view_box.setRange(xRange=view[:2], yRange=view[2:], padding=0)
+        else:
+            window.axes.fit_view()  # independent scales for unlike spans
 
     def take_saved_snapshot(self) -> ModelSnapshot | None:
         """The opened session's saved model, handed over once (then None)."""
@@ -217,7 +250,7 @@ class Documents(QObject):
                 f"Could not save {path.name}:\n{error}\nThe old file is unchanged."
             )
             return False
-        self._set_file(path)
+        self.set_file(path)
         self.window.undo_stack.setClean()
         self._add_recent(path)
         self.window.statusBar().showMessage(f"Saved {path.name}", 3000)
@@ -251,13 +284,14 @@ class Documents(QObject):
         if not self.may_discard():
             return False
         if len(window.session):
-            window.session.replace_points(np.zeros((0, 2)), "New Session")
+            window.session.replace_points(np.zeros((0, 2)), "New Session", default_column_names(2))
         window.canvas.fit_view(window.session.points)
-        self._set_file(None)
+        self.set_file(None)
         window.undo_stack.setClean()
         return True
 
-    def _set_file(self, path: Path | None, title: str | None = None) -> None:
+    def set_file(self, path: Path | None, title: str | None = None) -> None:
+        """Make ``path`` the file that Save writes (None: Save asks); ``title`` names the window."""
         self.file = path
         name = title or (path.name if path is not None else None)
         window = self.window

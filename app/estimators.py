@@ -95,18 +95,20 @@ def reseeded_parameters(
     Each collapsed component moves to one of the points the model explains worst
     (lowest log-density), with the data's covariance divided by the number of
     components and an equal share of weight; the others keep their parameters.
-    Returns (weights (K,), means (K, 2), full covariances (K, 2, 2)).
+    Returns (weights (K,), means (K, D), full covariances (K, D, D)).
     """
     K = int(model.weights_.shape[0])
     weights = np.array(model.weights_, dtype=np.float64)
     means = np.array(model.means_, dtype=np.float64)
-    covariances = full_covariances(model.covariances_, model.covariance_type, K)
+    covariances = full_covariances(
+        model.covariances_, model.covariance_type, K, n_features=X.shape[1]
+    )
     collapsed = list(collapsed_components(weights, covariances, X, reg_covar))
     if not collapsed:
         return None
     log_density = model.score_samples(X)  # [n]
     seeds = worst_explained(log_density, len(collapsed))
-    spread = np.cov(X, rowvar=False, bias=True) / K + reg_covar * np.eye(2)
+    spread = np.cov(X, rowvar=False, bias=True) / K + reg_covar * np.eye(X.shape[1])
     for k, i in zip(collapsed, seeds, strict=False):
         means[k] = X[i]
         covariances[k] = spread
@@ -140,8 +142,10 @@ def e_step_view(
     else:
         params = (model.weights_init, model.means_init, model.covariances_init)
     weights = np.asarray(params[0], dtype=np.float64)
-    covariances = full_covariances(params[2], covariance_type, weights.shape[0])
-    means = np.asarray(params[1], dtype=np.float64)
+    means = np.asarray(params[1], dtype=np.float64)  # [K, D]
+    covariances = full_covariances(
+        params[2], covariance_type, weights.shape[0], n_features=means.shape[1]
+    )
     view = Parameters(weights, means, params[2], covariance_type)
 
     def label(points):

@@ -41,9 +41,10 @@ class Exports(QObject):
         ]
 
     def export_points(self, path: str | Path) -> bool:
-        """Write the points to a CSV file (``x,y`` header, exact), atomically."""
+        """Write the points to a CSV file (all columns, their names as header), exactly."""
+        session = self.window.session
         try:
-            write_points(path, self.window.session.points)
+            write_points(path, session.points, session.columns)
         except OSError as error:
             self.window.show_error(f"Could not save {Path(path).name}:\n{error}")
             return False

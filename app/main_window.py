@@ -21,7 +21,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from .axes_picker import AxesPicker
 from .canvas import Canvas
+from .column_choice import choose_columns
 from .controller import TrainingController
 from .datasets import DataSets
 from .density import DensityLayer
@@ -33,7 +35,6 @@ from .model_selection import ModelSelection
 from .resources import app_icon
 from .samples import SampleLayer
 from .session import Session
-from .session_file import SessionData
 from .snapshot import ModelSnapshot
 from .status import StatusLine
 from .tools import CanvasTools
@@ -51,10 +52,11 @@ class MainWindow(QMainWindow):
     """GMM Playground's window.
 
     The testing contract: ``canvas``, ``components_spin``, ``epochs_spin``,
-    ``train_action``, ``clear_action``, ``tool_actions``, ``undo_stack``, :meth:`points`,
-    :meth:`add_points`, :meth:`load_preset`, :meth:`open_file`, :meth:`save_session`,
-    :meth:`export_points`, :meth:`export_model`, :meth:`export_image`,
-    :attr:`model_updated`, :meth:`confirm` and :meth:`ask_save_changes`.
+    ``train_action``, ``clear_action``, ``tool_actions``, ``undo_stack``, ``x_combo``,
+    ``y_combo``, :meth:`points`, :meth:`add_points`, :meth:`load_preset`,
+    :meth:`open_file`, :meth:`save_session`, :meth:`export_points`,
+    :meth:`export_model`, :meth:`export_image`, :attr:`model_updated`, :meth:`confirm`,
+    :meth:`ask_save_changes` and :meth:`choose_columns`.
 
     Parameters
     ----------
@@ -172,7 +174,7 @@ class MainWindow(QMainWindow):
         self._expose(self.status, "loglik_label", "bic_label", "state_label", "collapse_label")
 
     def _expose(self, owner, *names: str) -> None:
-        """Make ``owner``'s widgets and actions the window's too (the testing contract)."""
+        """Make ``owner``'s widgets, actions and methods the window's too (the testing contract)."""
         for name in names:
             setattr(self, name, getattr(owner, name))
 
@@ -202,12 +204,16 @@ class MainWindow(QMainWindow):
     # -- the testing contract --------------------------------------------------------------
 
     def points(self) -> np.ndarray:
-        """The current points, shape (n, 2) (a copy)."""
+        """The current points, shape (n, D) (a copy); ``session.columns`` names them."""
         return np.array(self.session.points)
 
     def add_points(self, xy) -> None:
-        """Add points, shape (n, 2), as one undoable edit."""
+        """Add points, shape (n, D) with the session's D, as one undoable edit."""
         self.session.add_points(xy)
+
+    def choose_columns(self, names: list[str]) -> list[str] | None:
+        """Ask which of a table's numeric columns to model (None: cancelled)."""
+        return choose_columns(names, self.documents.opening, self)
 
     def confirm(self, text: str) -> bool:
         """Ask a yes/no question; every question the window asks goes through here."""
@@ -251,37 +257,13 @@ class MainWindow(QMainWindow):
 
     # -- documents: files, data sets and exports (app.documents) ------------------------------
 
-    def open_file(self, path: str | Path) -> bool:
-        """Open a session or a table of points, without asking (see :class:`Documents`)."""
-        return self.documents.open_file(path)
-
-    def open_example(self) -> bool:
-        """Open the Old Faithful data shipped in ``resources``."""
-        return self.documents.open_example()
+    def open_file(self, path: str | Path, columns: list[str] | None = None) -> bool:
+        """Open a session or a table of points (see :meth:`Documents.open_file`)."""
+        return self.documents.open_file(path, columns)
 
     def save_session(self, path: str | Path) -> bool:
         """Write the session to ``path`` (atomically); it becomes the window's file."""
         return self.documents.save_session(path)
-
-    def save(self) -> bool:
-        """Save to the window's session file, or ask for one."""
-        return self.documents.save()
-
-    def save_as(self) -> bool:
-        """Ask for a session file name and save there."""
-        return self.documents.save_as()
-
-    def new_session(self) -> bool:
-        """Start over with no points (asks about unsaved changes; undoable)."""
-        return self.documents.new_session()
-
-    def session_data(self) -> SessionData:
-        """What a session file of the window holds now (points, settings, model)."""
-        return self.documents.session_data()
-
-    def has_unsaved_changes(self) -> bool:
-        """Whether the points changed since the last save (or start) and are not empty."""
-        return self.documents.has_unsaved_changes()
 
     def ask_save_changes(self) -> str:
         """Ask whether to save unsaved changes: ``"save"``, ``"discard"`` or ``"cancel"``."""
@@ -296,11 +278,7 @@ class MainWindow(QMainWindow):
         return {buttons.Save: "save", buttons.Discard: "discard"}.get(answer, "cancel")
 
     def export_points(self, path: str | Path) -> bool:
-        """Write the points to a CSV file (``x,y`` header, exact), atomically."""
-        return self.exports.export_points(path)
-
-    def save_file(self, path: str | Path) -> bool:
-        """Write the points to a CSV file (kept for scripts: :meth:`export_points`)."""
+        """Write the points to a CSV file (the columns' names as header, exact), atomically."""
         return self.exports.export_points(path)
 
     def export_model(self, path: str | Path) -> bool:
@@ -311,17 +289,9 @@ class MainWindow(QMainWindow):
         """Write the canvas as PNG or SVG (by suffix)."""
         return self.exports.export_image(path)
 
-    def recent_files(self) -> list[str]:
-        """The recently opened or saved files, newest first."""
-        return self.documents.recent_files()
-
     def load_preset(self, name: str, replace: bool = True, seed: int = 0) -> None:
         """Generate preset ``name`` from ``seed``; replace the points or add to them."""
         self.data_sets.load_preset(name, replace, seed)
-
-    def paste_points(self) -> bool:
-        """Add the points in the clipboard's text (two columns) as one undoable edit."""
-        return self.data_sets.paste_points()
 
     @Slot()
     def _about(self) -> None:
@@ -337,7 +307,8 @@ class MainWindow(QMainWindow):
 
     @Slot(float, float)
     def _on_point_clicked(self, x: float, y: float) -> None:
-        self.session.add_points(np.array([[x, y]]))
+        if self.session.n_features == 2:  # a click gives two coordinates
+            self.session.add_points(np.array([[x, y]]))
 
     @Slot()
     def _on_session_changed(self) -> None:
@@ -345,6 +316,9 @@ class MainWindow(QMainWindow):
         if saved is not None:  # an opened session: its model as saved, no training
             self._show_snapshot(saved)
             return
+        if self._snapshot is not None and not self._fits_columns(self._snapshot):
+            self._snapshot = None  # a model of other columns: not drawn, saved or exported
+            self.canvas.forget_model()
         if self.insight.live or len(self.session) == 0:
             self._request_model(train=self.documents.next_edit_trains)
         points = self.session.points
@@ -381,6 +355,10 @@ class MainWindow(QMainWindow):
             repair=repair,
         )
 
+    def _fits_columns(self, snapshot: ModelSnapshot) -> bool:
+        """Whether ``snapshot`` is a model of as many columns as the session has."""
+        return snapshot.n_components == 0 or snapshot.n_features == self.session.n_features
+
     def _snapshot_for(self, points: np.ndarray) -> ModelSnapshot | None:
         """The drawn snapshot if its points are a prefix of ``points``, else None."""
         snapshot = self._snapshot
@@ -394,8 +372,8 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _on_snapshot(self, snapshot: ModelSnapshot) -> None:
-        if snapshot.request_id <= self.documents.ignore_up_to:
-            return  # a model of the points before a session was opened
+        if snapshot.request_id <= self.documents.ignore_up_to or not self._fits_columns(snapshot):
+            return  # a model of the points before a session or table was opened
         # A snapshot of points that changed since (an undo in flight) is still the newest
         # model there is; the points drawn are always the session's.
         self.canvas.show_model(snapshot, self.session.points)
@@ -433,21 +411,30 @@ class MainWindow(QMainWindow):
         self.documents = Documents(self)
         self.exports = Exports(self)
         self.data_sets = DataSets(self)
+        self.axes = AxesPicker(self)
+        self._expose(self.axes, "x_combo", "y_combo")
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.axes.tool_bar)
         self.edit_menu.insertAction(self.edit_menu.actions()[2], self.data_sets.paste_action)
         bar.insertMenu(bar.actions()[3], self.data_sets.data_menu)  # after Tools
         documents = self.documents
         menu = self.file_menu
         menu.addActions([documents.new_action, documents.open_action])
         menu.addMenu(documents.recent_menu)
-        menu.addAction(documents.example_action)
+        menu.addMenu(self.data_sets.example_menu)
         menu.addSeparator()
         menu.addActions([documents.save_action, documents.save_as_action])
         menu.addSeparator()
         menu.addActions(self.exports.actions)
         menu.addSeparator()
         menu.addAction(self.quit_action)
-        self._expose(documents, "open_action", "example_action", "save_action", "new_action")
+        self._expose(documents, "open_action", "save_action", "new_action")
         self._expose(documents, "save_as_action", "recent_menu")
+        self._expose(self.data_sets, "example_action", "iris_action")
+        # Delegates of the documents and data sets (each documented there).
+        self._expose(documents, "save", "save_as", "new_session", "session_data")
+        self._expose(documents, "has_unsaved_changes", "recent_files")
+        self._expose(self.data_sets, "open_example", "paste_points")
+        self.save_file = self.exports.export_points  # the old name, kept for scripts
         self._expose(self.exports, "export_points_action", "export_model_action")
         self._expose(self.exports, "export_image_action")
         self._expose(self.data_sets, "paste_action", "preset_adds_action")

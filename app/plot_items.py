@@ -26,6 +26,7 @@ from PySide6.QtWidgets import QGraphicsItem
 
 from .geometry import SIGMA_LEVELS, responsibilities
 from .palette import component_color
+from .projection import FIRST_PAIR, project_points
 from .snapshot import ModelSnapshot
 
 #: Up to this many points, each is a round anti-aliased sprite; above, a square dot.
@@ -155,9 +156,16 @@ class PointCloudItem(pg.GraphicsObject):
 SOFT_COLOR_LEVELS = 32
 
 
-def soft_groups(points: np.ndarray, snapshot: ModelSnapshot) -> list:
-    """Points grouped by their mixed colour: each component's colour by responsibility."""
+def soft_groups(
+    points: np.ndarray, snapshot: ModelSnapshot, pair: tuple[int, int] = FIRST_PAIR
+) -> list:
+    """Points grouped by their mixed colour: each component's colour by responsibility.
+
+    Responsibilities are those in all D columns of ``points`` (n, D) under ``snapshot``;
+    each group's points are returned in columns ``pair``, shape (m, 2).
+    """
     resp = responsibilities(points, snapshot.weights, snapshot.means, snapshot.covariances)
+    points = project_points(points, pair)
     palette = np.array([component_color(slot) for slot in snapshot.colors], dtype=np.float64)
     step = 255.0 / (SOFT_COLOR_LEVELS - 1)
     mixed = np.rint(resp @ palette / step).astype(np.int64)  # [n, 3] quantised

@@ -84,8 +84,25 @@ PRESETS: dict[str, Preset] = {
     "noise": Preset("Uniform Noise", noise),
 }
 
-#: Real data sets shipped in ``resources``: menu title -> file name.
-REAL_DATA = {"Old Faithful (eruptions, waiting)": "old_faithful.csv"}
+#: Old Faithful, shipped in ``resources``: its file and its menu title.
+OLD_FAITHFUL_FILE = "old_faithful.csv"
+OLD_FAITHFUL_TITLE = "Old Faithful (eruptions, waiting)"
+
+#: Fisher's iris data, as scikit-learn ships it: its menu title.
+IRIS_TITLE = "Iris (4 measurements of 150 flowers)"
+
+
+def iris() -> tuple[np.ndarray, tuple[str, ...]]:
+    """Fisher's iris data: points (150, 4) and the measurements' names.
+
+    Read from the copy scikit-learn ships (no network); scikit-learn is imported here,
+    on first use.
+    """
+    from sklearn.datasets import load_iris
+
+    data = load_iris()
+    points = np.ascontiguousarray(data.data, dtype=np.float64)
+    return points, tuple(str(name) for name in data.feature_names)
 
 
 def generate(name: str, seed: int = 0) -> np.ndarray:

@@ -19,7 +19,7 @@ DEFAULT_SAMPLES = 200
 
 
 def sample_mixture(snapshot: ModelSnapshot, n: int, seed: int = 0) -> np.ndarray:
-    """``n`` points drawn from the snapshot's mixture, shape (n, 2)."""
+    """``n`` points drawn from the snapshot's mixture, shape (n, D)."""
     rng = np.random.default_rng(seed)
     weights = np.clip(snapshot.weights, 0, None)
     counts = rng.multinomial(n, weights / weights.sum())
@@ -28,7 +28,7 @@ def sample_mixture(snapshot: ModelSnapshot, n: int, seed: int = 0) -> np.ndarray
         for mean, cov, c in zip(snapshot.means, snapshot.covariances, counts, strict=True)
         if c
     ]
-    return np.concatenate(parts) if parts else np.zeros((0, 2))
+    return np.concatenate(parts) if parts else np.zeros((0, snapshot.n_features))
 
 
 class SampleLayer(QObject):
@@ -54,6 +54,7 @@ class SampleLayer(QObject):
         self.item.setZValue(1.5)  # over the points, under the ellipses
         window.canvas.view_box.addItem(self.item, ignoreBounds=True)
         window.session.changed.connect(self.clear)
+        window.canvas.pair_changed.connect(self._show)
 
     @Slot()
     def draw(self, n: int | None = None) -> np.ndarray:
@@ -65,9 +66,14 @@ class SampleLayer(QObject):
         n = n or max(len(self.window.session), DEFAULT_SAMPLES)
         self.samples = sample_mixture(snapshot, n, self._seed)
         self._seed += 1
-        self.item.setData(pos=self.samples)
+        self._show()
         self.keep_samples_action.setEnabled(True)
         return self.samples
+
+    @Slot()
+    def _show(self) -> None:
+        """Draw the samples in the shown columns."""
+        self.item.setData(pos=self.window.canvas.shown.points(self.samples))
 
     @Slot()
     def keep(self) -> None:

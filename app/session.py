@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
+from .column_names import checked_column_names, default_column_names
 from .snapshot import frozen
 
 
 class Session(QObject):
     """Points plus undo stack; every edit is a ``QUndoCommand``.
 
+    The points have D >= 2 named columns: two (``x``, ``y``) for points clicked onto
+    the canvas, as many as were chosen for an opened table. Only replacing the points
+    (open, clear, undo of either) changes the columns; appends and strokes keep them.
     The points array is replaced, never mutated, on every edit, so an array handed out
     (to the worker thread, for example) stays valid. Appends keep the generation; any
     other edit (undo of an add, clear, open) starts a new one, which tells the worker that
@@ -19,10 +25,12 @@ class Session(QObject):
     """
 
     changed = Signal()  # the points changed (an edit, its undo or its redo)
+    columns_changed = Signal()  # the columns changed (emitted just before ``changed``)
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
         self._points = frozen(np.zeros((0, 2)))
+        self._columns = default_column_names(2)
         self._low = np.full(2, np.inf)  # bounding box, kept up to date edit by edit
         self._high = np.full(2, -np.inf)
         self._generation = 0
@@ -32,8 +40,18 @@ class Session(QObject):
 
     @property
     def points(self) -> np.ndarray:
-        """The current points, read-only, shape (n, 2)."""
+        """The current points, read-only, shape (n, D)."""
         return self._points
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The name of each of the D columns."""
+        return self._columns
+
+    @property
+    def n_features(self) -> int:
+        """D, the number of columns (2 for points clicked onto the canvas)."""
+        return len(self._columns)
 
     @property
     def generation(self) -> int:
@@ -57,29 +75,52 @@ class Session(QObject):
 
         Parameters
         ----------
-        xy : array-like of shape (n, 2) or (2,)
+        xy : array-like of shape (n, D) or (D,)
+            As many columns as the points have.
         text : str, optional
             The edit's name in the undo history.
 
         Raises
         ------
         ValueError
-            If ``xy`` is not finite numbers of shape (n, 2).
+            If ``xy`` is not finite numbers of shape (n, D).
         """
-        array = as_points(xy)
+        array = as_points(xy, self.n_features)
         if array.shape[0] == 0:
             return
         if text is None:
             text = "Add Point" if array.shape[0] == 1 else f"Add {array.shape[0]:,} Points"
         self.undo_stack.push(_AppendCommand(self, array, text))
 
-    def replace_points(self, xy, text: str = "Replace Points") -> None:
-        """Replace all points as one undoable edit (open a file, clear)."""
-        self.undo_stack.push(_ReplaceCommand(self, as_points(xy), text))
+    def replace_points(
+        self, xy, text: str = "Replace Points", columns: Sequence[str] | None = None
+    ) -> None:
+        """Replace all points as one undoable edit (open a file, clear).
+
+        Parameters
+        ----------
+        xy : array-like of shape (n, D), D >= 2
+        text : str
+            The edit's name in the undo history.
+        columns : sequence of str, optional
+            The D columns' names; by default the current ones when D is unchanged, else
+            :func:`app.column_names.default_column_names`.
+
+        Raises
+        ------
+        ValueError
+            If ``xy`` is not finite numbers in at least two columns, or ``columns`` does
+            not name each column.
+        """
+        array = as_points(xy, None)
+        if columns is None and array.shape[1] == self.n_features:
+            columns = self._columns
+        columns = checked_column_names(columns, array.shape[1])
+        self.undo_stack.push(_ReplaceCommand(self, array, columns, text))
 
     def clear(self) -> None:
-        """Remove all points as one undoable edit."""
-        self.replace_points(np.zeros((0, 2)), "Clear")
+        """Remove all points as one undoable edit (back to two columns, x and y)."""
+        self.replace_points(np.zeros((0, 2)), "Clear", default_column_names(2))
 
     # -- strokes: live edits that become one undoable command -----------------------------
 
@@ -100,14 +141,14 @@ class Session(QObject):
 
     def stroke_append(self, xy) -> None:
         """Append points within the stroke (the model learns them incrementally)."""
-        array = as_points(xy)
+        array = as_points(xy, self.n_features)
         if array.shape[0]:
             self._append(array)
 
     def stroke_set(self, xy) -> None:
         """Replace all points within the stroke (move, erase, jitter)."""
         self._stroke_appends = False
-        self._set(as_points(xy))
+        self._set(as_points(xy, self.n_features))
 
     def end_stroke(self, text: str) -> bool:
         """End the stroke; push it as one command named ``text`` if it changed anything."""
@@ -140,26 +181,36 @@ class Session(QObject):
         self._high = np.maximum(self._high, array.max(axis=0))
         self.changed.emit()
 
-    def _set(self, array: np.ndarray) -> None:
+    def _set(self, array: np.ndarray, columns: tuple[str, ...] | None = None) -> None:
         self._points = array if not array.flags.writeable else frozen(array)
+        d = array.shape[1]
         if array.shape[0]:
             self._low, self._high = array.min(axis=0), array.max(axis=0)
         else:
-            self._low, self._high = np.full(2, np.inf), np.full(2, -np.inf)
+            self._low, self._high = np.full(d, np.inf), np.full(d, -np.inf)
         self._generation += 1
+        if columns is not None and columns != self._columns:
+            self._columns = columns
+            self.columns_changed.emit()
         self.changed.emit()
 
 
-def as_points(xy) -> np.ndarray:
-    """``xy`` as a read-only float64 array of shape (n, 2), or ValueError."""
+def as_points(xy, n_features: int | None = 2) -> np.ndarray:
+    """``xy`` as a read-only float64 array of shape (n, D), or ValueError.
+
+    ``n_features`` is D; None takes any D >= 2 (a single point then needs shape (1, D)).
+    """
     try:
         array = np.array(xy, dtype=np.float64)
     except (TypeError, ValueError):
-        raise ValueError("Points must be numbers, in pairs (x, y).") from None
-    if array.ndim == 1 and array.shape[0] == 2:
+        raise ValueError("Points must be numbers, in rows of equal length.") from None
+    if array.ndim == 1 and array.shape[0] == (n_features or 2):
         array = array[None, :]
-    if array.ndim != 2 or array.shape[1] != 2:
-        raise ValueError(f"Points must have shape (n, 2), got {array.shape}.")
+    if n_features is None:
+        if array.ndim != 2 or array.shape[1] < 2:
+            raise ValueError(f"Points must have shape (n, D) with D >= 2, got {array.shape}.")
+    elif array.ndim != 2 or array.shape[1] != n_features:
+        raise ValueError(f"Points must have shape (n, {n_features}), got {array.shape}.")
     if not np.isfinite(array).all():
         raise ValueError("Points must be finite numbers (no NaN or infinity).")
     array.setflags(write=False)
@@ -182,18 +233,19 @@ class _AppendCommand(QUndoCommand):
 
 
 class _ReplaceCommand(QUndoCommand):
-    def __init__(self, session: Session, array: np.ndarray, text: str):
+    def __init__(self, session: Session, array: np.ndarray, columns: tuple[str, ...], text):
         super().__init__(text)
         self._session = session
         self._array = array
-        self._previous = session.points
+        self._columns = columns
+        self._previous = (session.points, session.columns)
 
     def redo(self) -> None:
-        self._previous = self._session.points
-        self._session._set(self._array)
+        self._previous = (self._session.points, self._session.columns)
+        self._session._set(self._array, self._columns)
 
     def undo(self) -> None:
-        self._session._set(self._previous)
+        self._session._set(*self._previous)
 
 
 class _StrokeCommand(QUndoCommand):

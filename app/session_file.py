@@ -1,16 +1,19 @@
 """Session files (``.gmmsession``): points, settings and the fitted model, in JSON.
 
-The layout (format ``"gmm-playground-session"``, version 1)::
+The layout (format ``"gmm-playground-session"``, version 1 for points in two columns,
+2 for more, which older programs refuse with a request to update)::
 
     {"format": "gmm-playground-session", "version": 1,
-     "points": {"dtype": "<f8", "shape": [n, 2], "base64": "..."},
+     "points": {"dtype": "<f8", "shape": [n, D], "base64": "..."},
+     "columns": ["x", "y"],
      "settings": {"n_components": 3, "epochs": 20, "view": [x0, x1, y0, y1], ...},
      "model": null | {"weights": <array>, "means": <array>, "covariances": <array>,
                       "colors": <array>, "labels": <array>, "n_points": m,
                       "mean_log_likelihood": x, "bic": x, "n_iter": i, "state": "...",
                       "gmm_core": null | GaussianMixture.to_dict()}}
 
-Arrays are ``{"dtype", "shape", "base64"}``: the raw little-endian bytes, so float64
+``"columns"`` names the D columns (absent in files of older programs: ``x`` and
+``y``). Arrays are ``{"dtype", "shape", "base64"}``: the raw little-endian bytes, so float64
 values come back to the last bit, and 1,000,000 points encode in milliseconds (nested
 JSON lists would take seconds). Nothing in a file is ever executed or unpickled; every
 entry is checked, and a bad file raises :class:`ValueError` with a message for a person.
@@ -29,11 +32,12 @@ from pathlib import Path
 import numpy as np
 
 from .atomic import atomic_write
+from .column_names import checked_column_names
 from .geometry import ellipse_outlines, group_by_label
 from .snapshot import ModelSnapshot, frozen
 
 FORMAT_NAME = "gmm-playground-session"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 SUFFIX = ".gmmsession"
 
 #: Session files larger than this are refused (about 9 million points).
@@ -44,6 +48,9 @@ MAX_POINTS = 10_000_000
 
 #: At most this many components in a saved model.
 MAX_COMPONENTS = 100
+
+#: At most this many columns.
+MAX_COLUMNS = 1000
 
 _DTYPES = {"<f8": np.float64, "<i8": np.int64}
 _CHUNK = 3 * 2**18  # base64 works in 3-byte groups: chunks encode independently
@@ -57,8 +64,8 @@ class SavedModel:
     Attributes
     ----------
     weights : ndarray of shape (K,)
-    means : ndarray of shape (K, 2)
-    covariances : ndarray of shape (K, 2, 2)
+    means : ndarray of shape (K, D)
+    covariances : ndarray of shape (K, D, D)
     colors : ndarray of shape (K,)
         Palette slot of each component.
     labels : ndarray of shape (m,)
@@ -110,7 +117,9 @@ class SavedModel:
         if m:
             low, high = X.min(axis=0), X.max(axis=0)
             bounds = (float(low[0]), float(low[1]), float(high[0]), float(high[1]))
-        x, y, connect, ring_component = ellipse_outlines(self.means, self.covariances)
+        x, y, connect, ring_component = ellipse_outlines(
+            self.means[:, :2], self.covariances[:, :2, :2]
+        )
         return ModelSnapshot(
             request_id=request_id,
             n_points=m,
@@ -143,16 +152,23 @@ class SessionData:
 
     Attributes
     ----------
-    points : ndarray of shape (n, 2), float64
+    points : ndarray of shape (n, D), float64, D >= 2
     settings : dict
         JSON values: ``n_components``, ``epochs``, ``view`` ([x0, x1, y0, y1]) and any
         setting a later version of the window adds (unknown ones are kept, not used).
     model : SavedModel or None
+    columns : tuple of str or None
+        The D columns' names; None: :func:`app.column_names.default_column_names`.
     """
 
     points: np.ndarray
     settings: dict = field(default_factory=dict)
     model: SavedModel | None = None
+    columns: tuple[str, ...] | None = None
+
+    def column_names(self) -> tuple[str, ...]:
+        """The D columns' names (the defaults when none are given)."""
+        return checked_column_names(self.columns, self.points.shape[1])
 
 
 # -- writing ---------------------------------------------------------------------------
@@ -184,11 +200,14 @@ def session_text(session: SessionData) -> str:
 
 def session_chunks(session: SessionData):
     """The JSON text of ``session`` as ASCII byte strings, piece by piece."""
-    points = np.ascontiguousarray(session.points, dtype="<f8").reshape(-1, 2)
+    points = np.ascontiguousarray(session.points, dtype="<f8")
+    columns = session.column_names()
     document = {
         "format": FORMAT_NAME,
-        "version": FORMAT_VERSION,
+        # Two columns stay version 1, which every older program reads.
+        "version": 1 if points.shape[1] == 2 else FORMAT_VERSION,
         "points": {"dtype": "<f8", "shape": list(points.shape), "base64": _MARKER},
+        "columns": list(columns),
         "settings": session.settings,
         "model": None,
     }
@@ -291,15 +310,24 @@ def parse_session(document) -> SessionData:
             f"the session was written by a newer GMM Playground (format version "
             f"{version}; this program reads up to {FORMAT_VERSION}): update the program."
         )
-    points = _decode(document.get("points"), "points", "<f8", (None, 2), MAX_POINTS)
+    shape = (None, 2) if version == 1 else (None, None)
+    points = _decode(document.get("points"), "points", "<f8", shape, MAX_POINTS)
+    d = points.shape[1]
+    if not 2 <= d <= MAX_COLUMNS:
+        raise ValueError(f"the points have {d} columns; 2 to {MAX_COLUMNS} are possible.")
+    columns = document.get("columns")
+    if columns is not None:
+        if not isinstance(columns, list):
+            raise ValueError('"columns" must be a list of names.')
+        columns = checked_column_names(columns, d)
     settings = document.get("settings", {})
     if not isinstance(settings, dict):
         raise ValueError('"settings" must be an object.')
-    model = _parse_model(document.get("model"), points.shape[0])
-    return SessionData(points=points, settings=settings, model=model)
+    model = _parse_model(document.get("model"), points.shape[0], d)
+    return SessionData(points=points, settings=settings, model=model, columns=columns)
 
 
-def _parse_model(entry, n_points: int) -> SavedModel | None:
+def _parse_model(entry, n_points: int, d: int) -> SavedModel | None:
     if entry is None:
         return None
     if not isinstance(entry, dict):
@@ -308,8 +336,8 @@ def _parse_model(entry, n_points: int) -> SavedModel | None:
     k = weights.shape[0]
     if k == 0:
         raise ValueError("the model has no components.")
-    means = _decode(entry.get("means"), "model means", "<f8", (k, 2))
-    covariances = _decode(entry.get("covariances"), "model covariances", "<f8", (k, 2, 2))
+    means = _decode(entry.get("means"), "model means", "<f8", (k, d))
+    covariances = _decode(entry.get("covariances"), "model covariances", "<f8", (k, d, d))
     colors = _decode(entry.get("colors"), "model colors", "<i8", (k,))
     labels = _decode(entry.get("labels"), "model labels", "<i8", (None,), n_points)
     if (weights < 0).any() or not np.isclose(weights.sum(), 1.0, atol=1e-6):
@@ -318,8 +346,7 @@ def _parse_model(entry, n_points: int) -> SavedModel | None:
         raise ValueError("the model's colours must be distinct small integers.")
     if labels.shape[0] and (labels.min() < 0 or labels.max() >= k):
         raise ValueError("the model's labels must be component numbers.")
-    det = covariances[:, 0, 0] * covariances[:, 1, 1] - covariances[:, 0, 1] ** 2
-    if (covariances[:, 0, 0] <= 0).any() or (det <= 0).any():
+    if not _positive_definite(covariances):
         raise ValueError("the model's covariances must be positive definite.")
     state = entry.get("state", "stopped")
     n_iter = entry.get("n_iter", 0)
@@ -340,6 +367,15 @@ def _parse_model(entry, n_points: int) -> SavedModel | None:
         state=state,
         gmm_core=gmm_core,
     )
+
+
+def _positive_definite(covariances: np.ndarray) -> bool:
+    """Whether every (D, D) matrix is positive definite (its lower triangle read)."""
+    try:
+        np.linalg.cholesky(covariances)
+    except np.linalg.LinAlgError:
+        return False
+    return True
 
 
 def _number(value) -> float:

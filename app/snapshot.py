@@ -27,8 +27,9 @@ class TrainingRequest:
     ----------
     request_id : int
         Increases with every request; snapshots carry it back.
-    points : ndarray of shape (n, 2)
-        All current points, read-only (the session never mutates an array it handed out).
+    points : ndarray of shape (n, D)
+        All current points, read-only (the session never mutates an array it handed out);
+        the model is fitted in all D dimensions.
     generation : int
         The session's edit generation: it changes on every edit that is not an append,
         so the worker knows whether its model saw a prefix of ``points``.
@@ -85,7 +86,7 @@ class ModelStart:
         The session generation of the points the model was fitted to.
     n_points : int
         The model has learnt the first ``n_points`` points of that generation.
-    means : ndarray of shape (K, 2)
+    means : ndarray of shape (K, D)
         The drawn means, in palette-slot order, and ``colors`` (K,) their slots: the
         next snapshot keeps each component's colour.
     colors : ndarray of shape (K,)
@@ -159,22 +160,25 @@ class ModelSnapshot:
     generation : int
         The session generation of those points.
     weights : ndarray of shape (K,)
-    means : ndarray of shape (K, 2)
-    covariances : ndarray of shape (K, 2, 2)
+    means : ndarray of shape (K, D)
+        In all D dimensions of the points.
+    covariances : ndarray of shape (K, D, D)
     colors : ndarray of shape (K,)
         Palette slot of each component, stable from one snapshot to the next.
     outline_x, outline_y, outline_connect : ndarray of shape (M,)
-        The 1, 2 and 3 standard-deviation ellipses of every component, end to end.
+        The 1, 2 and 3 standard-deviation ellipses of every component, end to end, in
+        the first two columns (:func:`app.projection.marginal_snapshot` draws another
+        pair).
     ring_component : ndarray of shape (R,)
         Component of each ring in the outline (rings have equal vertex counts).
     labels : ndarray of shape (m,)
         Most responsible component of each of the first ``m`` points (``m == n_points``,
         except in progress snapshots of large data, which keep the last grouping and
         leave the points added since to be drawn as pending).
-    grouped_points : ndarray of shape (m, 2)
+    grouped_points : ndarray of shape (m, D)
         Those points sorted by label; ``group_starts`` (G + 1,) delimits each group and
-        ``group_colors`` (G,) gives its palette slot; ``grouped_bounds`` is their
-        (x_min, y_min, x_max, y_max), None when there are none.
+        ``group_colors`` (G,) gives its palette slot; ``grouped_bounds`` is the
+        (x_min, y_min, x_max, y_max) of their first two columns, None when there are none.
     mean_log_likelihood : float
         Mean log-likelihood per point (nan when not known).
     bic : float
@@ -188,7 +192,7 @@ class ModelSnapshot:
     trainer : str
         The trainer that made this model (one of :data:`TRAINERS`).
     covariance_type : str
-        The model's covariance type; ``covariances`` are always full (K, 2, 2) matrices,
+        The model's covariance type; ``covariances`` are always full (K, D, D) matrices,
         of that type's form (one matrix for tied, diagonal for diag, multiples of the
         identity for spherical).
     log_likelihood : float
@@ -238,6 +242,11 @@ class ModelSnapshot:
             f"n_points={self.n_points}, "
             f"n_components={self.n_components}, state={self.state!r}, final={self.final})"
         )
+
+    @property
+    def n_features(self) -> int:
+        """D, the number of columns the model was fitted in."""
+        return int(self.means.shape[1])
 
     @property
     def n_components(self) -> int:

@@ -42,13 +42,14 @@ class PointsLayer:
         Palette slot of each point: survives a renumbering of the components.
     slots : ndarray of shape (K,)
         Palette slot of each component in the order ``labels`` uses.
-    grouped : ndarray of shape (m, 2)
+    grouped : ndarray of shape (m, D)
         The points sorted by component; group ``g`` is ``grouped[starts[g]:starts[g + 1]]``
         and has palette slot ``group_colors[g]``.
     starts : ndarray of shape (G + 1,)
     group_colors : ndarray of shape (G,)
     bounds : tuple of 4 floats or None
-        (x_min, y_min, x_max, y_max) of the points; None when there are none.
+        (x_min, y_min, x_max, y_max) of the points' first two columns; None when there
+        are none.
     mean_log_likelihood : float
         Of the ``m`` points under the model that labelled them.
     """
@@ -81,10 +82,15 @@ class PaletteSlots:
     def reset(self) -> None:
         """Forget the slots: the next model takes the first colours."""
         self.slots = np.zeros(0, dtype=np.int64)  # palette slot per drawn component
-        self.means = np.zeros((0, 2))  # [K, 2] the drawn means, in slot order
+        self.means = np.zeros((0, 2))  # [K, D] the drawn means, in slot order
 
     def assign(self, means: np.ndarray, scale: float) -> np.ndarray:
-        """Slots for ``means`` (K, 2), each keeping the colour of the nearest old mean."""
+        """Slots for ``means`` (K, D), each keeping the colour of the nearest old mean.
+
+        Means of another dimension (other columns) match nothing: the first colours.
+        """
+        if self.means.shape[1] != means.shape[1]:
+            self.reset()
         return match_slots(self.means, self.slots, means, scale)
 
     def remember(self, means: np.ndarray, slots: np.ndarray) -> None:
@@ -125,9 +131,10 @@ class SnapshotBuilder:
         self.palette.reset()
 
     def keep_colors(self, means: np.ndarray, slots: np.ndarray) -> None:
-        """Match the next model's components to these drawn ``means`` (K, 2) and ``slots``."""
-        self._slot_means = np.array(means, dtype=np.float64).reshape(-1, 2)
-        self._slots = np.array(slots, dtype=np.int64)
+        """Match the next model's components to these drawn ``means`` (K, D) and ``slots``."""
+        slots = np.array(slots, dtype=np.int64)
+        means = np.array(means, dtype=np.float64).reshape(slots.shape[0], -1)
+        self.palette.remember(means, slots)
 
     def forget_points(self) -> None:
         """Do not reuse the last points layer (the points or the model were replaced)."""
@@ -163,7 +170,8 @@ class SnapshotBuilder:
         request : TrainingRequest
             The request being served.
         model : GaussianMixture
-            Fitted: ``weights_``, ``means_``, ``covariances_``, ``lower_bound_`` are read.
+            Fitted: ``weights_``, ``means_``, ``covariances_``, ``lower_bound_`` are read;
+            fitted in as many dimensions as ``request.points`` has columns.
         n_points : int
             The model has learnt ``request.points[:n_points]``.
         state : str
@@ -177,11 +185,13 @@ class SnapshotBuilder:
             :data:`LabelFunction`); called at most once.
         """
         X = request.points[:n_points]
-        n = X.shape[0]
+        n, d = X.shape
         weights = np.array(model.weights_, dtype=np.float64)  # [K]
-        means = np.array(model.means_, dtype=np.float64).reshape(-1, 2)  # [K, 2]
+        means = np.array(model.means_, dtype=np.float64).reshape(-1, d)  # [K, D]
         covariance_type = getattr(model, "covariance_type", "full")
-        covariances = full_covariances(model.covariances_, covariance_type, weights.shape[0])
+        covariances = full_covariances(  # [K, D, D]
+            model.covariances_, covariance_type, weights.shape[0], n_features=d
+        )
         # Stable colours: each component keeps the slot of the nearest old component;
         # the snapshot lists components in slot order.
         scale = max(data_extent(X), np.sqrt(request.reg_covar) * 1e3)
@@ -203,10 +213,10 @@ class SnapshotBuilder:
             mean_ll = float(getattr(model, "lower_bound_", np.nan))
         bic = float("nan")
         if n and np.isfinite(mean_ll):
-            n_free = n_parameters(weights.shape[0], 2, covariance_type)
+            n_free = n_parameters(weights.shape[0], d, covariance_type)
             bic = -2.0 * mean_ll * n + n_free * np.log(n)
         collapsed = collapsed_components(weights, covariances, X, request.reg_covar)
-        x, y, connect, ring_component = ellipse_outlines(means, covariances)
+        x, y, connect, ring_component = ellipse_outlines(means[:, :2], covariances[:, :2, :2])
         return ModelSnapshot(
             request_id=request.request_id,
             generation=request.generation,

@@ -14,7 +14,7 @@ from __future__ import annotations
 import html
 
 import numpy as np
-from PySide6.QtCore import QObject, Slot
+from PySide6.QtCore import QObject, Qt, Slot
 from PySide6.QtWidgets import QLabel
 
 from .geometry import log_prob_components
@@ -39,8 +39,16 @@ class StatusLine(QObject):
         self.canvas = window.canvas
         self._hover: tuple[float, float] | None = None  # cursor in data coordinates
         bar = window.statusBar()
-        # The cursor readout sits over the plot (it needs more room than the bar has left).
-        self.hover_label = self.canvas.readout
+        # The cursor readout sits over the plot's top-left corner (it needs more room than
+        # the bar has left), as wide as its text needs, so nothing is cut at any width.
+        self.hover_label = QLabel(self.canvas)
+        self.hover_label.setTextFormat(Qt.TextFormat.RichText)
+        self.hover_label.setStyleSheet(
+            "background: rgba(255, 255, 255, 210); color: rgb(40, 40, 40); padding: 2px 4px;"
+        )
+        self.hover_label.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.hover_label.hide()
+        self.canvas.view_box.sigResized.connect(self._place_readout)
         self.points_label = QLabel(window)
         self.components_label = QLabel(window)
         self.loglik_label = QLabel(window)
@@ -65,6 +73,19 @@ class StatusLine(QObject):
 
     # -- the cursor readout ----------------------------------------------------------------
 
+    def show_readout(self, text: str) -> None:
+        """Show ``text`` (rich text) over the plot's top-left corner; empty hides it."""
+        self.hover_label.setText(text)
+        self.hover_label.setVisible(bool(text))
+        self._place_readout()
+
+    @Slot()
+    def _place_readout(self) -> None:
+        canvas = self.canvas
+        self.hover_label.adjustSize()
+        rect = canvas.mapFromScene(canvas.view_box.sceneBoundingRect()).boundingRect()
+        self.hover_label.move(rect.left() + 4, rect.top() + 4)
+
     def refresh_readout(self) -> None:
         """Describe the model under a still cursor again (the model changed)."""
         if self._hover is not None:
@@ -73,14 +94,15 @@ class StatusLine(QObject):
     @Slot(float, float)
     def _on_hovered(self, x: float, y: float) -> None:
         self._hover = (x, y)
-        snapshot = self.window.snapshot
+        full = self.window.snapshot
+        snapshot = self.canvas.shown.marginal(full)  # the model in the shown columns
         # As many digits as one pixel resolves, at any scale.
         pixel = self.canvas.view_extent() / max(1, self.canvas.width())
         magnitude = max(abs(x), abs(y), pixel)
         digits = int(np.clip(np.ceil(np.log10(magnitude / pixel)) + 1, 3, 15))
         position = f"({x:.{digits}g}, {y:.{digits}g})"
         if snapshot is None or snapshot.n_components == 0:
-            self.canvas.show_readout(position)
+            self.show_readout(position)
             return
         log_prob = log_prob_components(
             np.array([[x, y]]), snapshot.weights, snapshot.means, snapshot.covariances
@@ -90,8 +112,9 @@ class StatusLine(QObject):
         responsibilities = np.exp(log_prob - log_density)
         k = int(np.argmax(responsibilities))
         r, g, b = component_color(snapshot.colors[k])
-        self.canvas.show_readout(
-            f"{html.escape(position)} &nbsp; log density {log_density:.4g} &nbsp; "
+        density = "marginal log density" if full.n_features > 2 else "log density"
+        self.show_readout(
+            f"{html.escape(position)} &nbsp; {density} {log_density:.4g} &nbsp; "
             f"<span style='color: rgb({r},{g},{b})'>&#9632;</span> component {k + 1} "
             f"({100 * responsibilities[k]:.0f}%)"
         )
@@ -99,7 +122,7 @@ class StatusLine(QObject):
     @Slot()
     def _on_left(self) -> None:
         self._hover = None
-        self.canvas.show_readout("")
+        self.show_readout("")
 
     # -- the status bar --------------------------------------------------------------------
 

@@ -151,6 +151,28 @@ class CanvasTools(QObject):
         if name != "move":
             self._set_selection(np.zeros(0, dtype=np.int64))
 
+    def set_editable(self, editable: bool) -> None:
+        """Enable the tools and the canvas's clicks, or disable them (plain arrow cursor).
+
+        Off for points of more than two columns, whose other coordinates a click
+        cannot give; Add is then the current tool again.
+        """
+        self.finish_stroke()
+        if not editable:
+            self.set_tool("add")
+        for widget in (*self.actions.values(), self.radius_spin, self.intensity_spin):
+            widget.setEnabled(editable)
+        self.canvas.clicks_enabled = editable
+        if editable:
+            self.set_tool(self.tool)
+        else:
+            self.canvas.viewport().setCursor(Qt.CursorShape.ArrowCursor)
+
+    @property
+    def editable(self) -> bool:
+        """Whether the tools and the canvas's clicks are on."""
+        return self.canvas.clicks_enabled
+
     @Slot(QAction)
     def _on_tool_triggered(self, action: QAction) -> None:
         self.set_tool(action.data())

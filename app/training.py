@@ -149,8 +149,11 @@ class Trainer:
             # request (~1 ms for 200,000 points) serves them all.
             request = dataclasses.replace(request, points=request.points.copy())
         model = self.model
-        if model is not None and model.covariance_type != request.covariance_type:
-            self.reset()  # another covariance type: start afresh
+        if model is not None and (
+            model.covariance_type != request.covariance_type
+            or getattr(model, "n_features_in_", request.points.shape[1]) != request.points.shape[1]
+        ):
+            self.reset()  # another covariance type, or other columns: start afresh
         if request.start is not None:
             self._adopt(request.start)
         try:
