@@ -343,5 +343,6 @@ def test_command_line_alone_fits_the_whole_file(tmp_path, capsys):
     single = GaussianMixture(3, random_state=0).fit(X)
     np.testing.assert_array_equal(model.means_, single.means_)
     assert capsys.readouterr().out == ""
-    assert main(["fit", str(tmp_path / "points.parquet"), "--components", "3"]) == 1
-    assert "Parquet is not supported yet" in capsys.readouterr().err
+    assert main(["fit", str(tmp_path / "missing.npy"), "--components", "3"]) == 1
+    error = capsys.readouterr().err
+    assert "missing.npy" in error and error.count("\n") == 1
