@@ -12,12 +12,8 @@ from typing import TextIO
 
 import numpy as np
 
+from ..tables import describe_table, iter_table, read_table
 from .errors import CommandError
-
-try:
-    from ..tables import describe_table, iter_table, read_table
-except ImportError:  # until gmm_core.tables lands (branch h9-tables)
-    from ._interim_tables import describe_table, iter_table, read_table
 
 __all__ = [
     "SkippedRows",

@@ -27,7 +27,8 @@ class Progress:
     @contextmanager
     def fraction(self, description: str) -> Iterator[Callable[[float], None]]:
         """A bar in percent; yields the callable that reports a fraction in [0, 1]."""
-        with self._bar(total=100, desc=description, unit="%") as bar:
+        layout = "{desc}: {percentage:3.0f}%|{bar}| {elapsed}<{remaining}"
+        with self._bar(total=100, desc=description, bar_format=layout) as bar:
 
             def report(fraction: float) -> None:
                 done = round(100 * min(max(fraction, 0.0), 1.0))
