@@ -13,6 +13,11 @@ from .errors import USAGE, CommandError
 
 PROG = "gmm-core"
 BATCH_ROWS = 65536  # rows per batch when a file is read in batches
+# The estimator's choices, spelled here so that checking them does not load torch;
+# tests/core/test_cli.py holds them equal to _covariance.COVARIANCE_TYPES and
+# _validation.INIT_PARAMS.
+COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
+INIT_PARAMS = ("kmeans", "k-means++", "random", "random_from_data")
 
 
 class Parser(argparse.ArgumentParser):
@@ -133,7 +138,7 @@ def _add_fit(commands) -> None:
         help="number of components, or a range such as 1:10 (each fitted, lowest BIC kept)",
     )
     fit.add_argument(
-        "--covariance-type", default="full", help="full (default), tied, diag or spherical"
+        "--covariance-type", default="full", choices=COVARIANCE_TYPES, help="default: full"
     )
     _add_reading(fit, "to model (default: every numeric column)")
     fit.add_argument(
@@ -142,7 +147,7 @@ def _add_fit(commands) -> None:
     fit.add_argument("--tol", type=non_negative_number, help="convergence threshold")
     fit.add_argument("--n-init", type=positive_int, help="starts per K; the best is kept")
     fit.add_argument("--reg-covar", type=non_negative_number, help="added to covariances")
-    fit.add_argument("--init-params", help="kmeans (default), k-means++, random, random_from_data")
+    fit.add_argument("--init-params", choices=INIT_PARAMS, help="default: kmeans")
     fit.add_argument("--random-state", type=seed, default=0, help="seed (default 0)")
     fit.add_argument("--device", type=device, default="cpu", help="cpu (default) or cuda")
     fit.add_argument(
