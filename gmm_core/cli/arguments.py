@@ -117,7 +117,9 @@ def _add_reading(command: argparse.ArgumentParser, what: str) -> None:
         "default) or is left out and counted on stderr (skip)",
     )
     command.add_argument(
-        "--quiet", action="store_true", help="no progress bar and no summary on stderr/stdout"
+        "--quiet",
+        action="store_true",
+        help="no progress bar and no table (errors and skipped rows are still told)",
     )
 
 
@@ -141,28 +143,36 @@ def _add_fit(commands) -> None:
         "--covariance-type", default="full", choices=COVARIANCE_TYPES, help="default: full"
     )
     _add_reading(fit, "to model (default: every numeric column)")
+    fit.add_argument("--max-iter", type=count, metavar="N", help="EM passes per start")
+    fit.add_argument("--tol", type=non_negative_number, metavar="X", help="convergence threshold")
+    fit.add_argument("--n-init", type=positive_int, metavar="N", help="starts per K; best kept")
     fit.add_argument(
-        "--max-iter", type=count, help="EM passes per start (default as GaussianMixture)"
+        "--reg-covar", type=non_negative_number, metavar="X", help="added to variances"
     )
-    fit.add_argument("--tol", type=non_negative_number, help="convergence threshold")
-    fit.add_argument("--n-init", type=positive_int, help="starts per K; the best is kept")
-    fit.add_argument("--reg-covar", type=non_negative_number, help="added to covariances")
     fit.add_argument("--init-params", choices=INIT_PARAMS, help="default: kmeans")
-    fit.add_argument("--random-state", type=seed, default=0, help="seed (default 0)")
-    fit.add_argument("--device", type=device, default="cpu", help="cpu (default) or cuda")
+    fit.add_argument("--random-state", type=seed, default=0, metavar="SEED", help="default: 0")
+    fit.add_argument("--device", type=device, default="cpu", metavar="{cpu,cuda,cuda:N}")
     fit.add_argument(
         "--stream",
         action="store_true",
         help="learn the file batch by batch with partial_fit, in memory bounded by a batch",
     )
     fit.add_argument(
-        "--batch-rows", type=positive_int, default=BATCH_ROWS, help="rows per batch (--stream)"
+        "--batch-rows",
+        type=positive_int,
+        default=BATCH_ROWS,
+        metavar="N",
+        help=f"rows per batch with --stream (default: {BATCH_ROWS})",
     )
     fit.add_argument("--out", metavar="MODEL.json", help="write the chosen model here as JSON")
     fit.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
     fit.add_argument("--backend", default="gloo", help="torch.distributed backend under torchrun")
     fit.add_argument(
-        "--timeout", type=non_negative_number, default=600, help="seconds a process may wait"
+        "--timeout",
+        type=non_negative_number,
+        default=600,
+        metavar="SECONDS",
+        help="how long a process waits for the others under torchrun",
     )
     fit.set_defaults(command="fit")
 
@@ -204,9 +214,10 @@ def _add_sample(commands) -> None:
     )
     sample.add_argument("model", help="a model JSON file written by 'gmm-core fit --out'")
     sample.add_argument("n", type=positive_int, metavar="N", help="number of rows")
-    sample.add_argument("--random-state", type=seed, help="seed (default: fresh each run)")
+    sample.add_argument(
+        "--random-state", type=seed, metavar="SEED", help="default: fresh randomness each run"
+    )
     sample.add_argument("--out", metavar="FILE.csv", help="write here instead of stdout")
-    sample.add_argument("--quiet", action="store_true", help="nothing on stderr but errors")
     sample.set_defaults(command="sample")
 
 

@@ -97,6 +97,7 @@ def _fit_whole(args, options, progress, skipped):
         table = read_table(args.data, args.columns, on_bad_rows=args.on_bad_rows, progress=report)
     skipped.add(table)
     from .. import ConvergenceWarning, GaussianMixture  # after the data: a bad file fails sooner
+
     X, n_rows = table.data, table.data.shape[0]
     results = []
     bar = progress.steps(args.components, "fitting")
@@ -115,6 +116,7 @@ def _fit_streamed(args, options, progress, skipped):
     """Learn every number of components in one pass of batches, then score in a second."""
     info = describe_table(args.data)
     from .. import GaussianMixture  # after the data: a bad file fails sooner
+
     name = os.path.basename(args.data)
     models = {K: GaussianMixture(K, **options) for K in args.components}
     read = dict(batch_rows=args.batch_rows, on_bad_rows=args.on_bad_rows)
