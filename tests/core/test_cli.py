@@ -8,9 +8,13 @@ every wait is bounded.
 
 import fcntl
 import json
+import math
 import os
 import pty
+import re
 import select
+import shlex
+import shutil
 import struct
 import subprocess
 import sys
@@ -25,6 +29,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from gmm_core import GaussianMixture
+from gmm_core.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 ENV = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1")
@@ -311,3 +316,49 @@ def test_bad_data_and_files_are_one_line_and_status_1_and_change_nothing(fitted,
         ["empty.csv", "binary.csv", "header.csv", "broken.csv", "two.csv", "other.json",
          "existing.json"]
     )  # fmt: skip
+
+
+def _readme_session() -> list[tuple[list[str], list[str]]]:
+    """README's ``console`` session: each ``$ gmm-core`` command and the lines it prints."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    (block,) = re.findall(r"```console\n(.*?)```", text, flags=re.DOTALL)
+    session = []
+    for line in block.splitlines():
+        if line.startswith("$ "):
+            command = shlex.split(line[2:])
+            assert command[0] == "gmm-core"
+            session.append((command[1:], []))
+        else:
+            session[-1][1].append(line)
+    return session
+
+
+def _same_line(got: str, shown: str) -> bool:
+    """Equal, but for numbers, which may differ in the last digits on another machine."""
+    got_words, shown_words = got.replace(",", " ").split(), shown.replace(",", " ").split()
+    if len(got_words) != len(shown_words):
+        return False
+    for a, b in zip(got_words, shown_words, strict=True):
+        try:
+            decimals = len(b.partition(".")[2])
+            if not math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=0.5 * 10.0**-decimals):
+                return False
+        except ValueError:
+            if a != b:
+                return False
+    return True
+
+
+def test_the_readme_session_prints_what_readme_shows(tmp_path, monkeypatch, capsys):
+    (tmp_path / "resources").mkdir()
+    shutil.copy(ROOT / "resources" / "old_faithful.csv", tmp_path / "resources")
+    monkeypatch.chdir(tmp_path)
+    session = _readme_session()
+    assert [command[0] for command, _ in session] == ["fit", "predict", "score", "sample"]
+    for command, shown in session:
+        assert main(command) == 0, command
+        printed = capsys.readouterr().out.splitlines()
+        assert len(printed) == len(shown), (command, printed)
+        for got, line in zip(printed, shown, strict=True):
+            assert _same_line(got, line), (got, line)
+    assert len((tmp_path / "labels.csv").read_text().splitlines()) == 1 + 272
