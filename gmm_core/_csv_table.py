@@ -28,8 +28,6 @@ BLOCK_BYTES = 1 << 18  # pyarrow reads about 40 blocks ahead: 10 MB
 _EMPTY = re.compile(rb"^\r?$", re.M)  # what pyarrow skips as an empty line
 _IGNORED = re.compile(rb"^[ \t\r]*(?:#.*)?$", re.M)  # blank, spaces only, or a comment
 _COMMENT = re.compile(rb"#[^\n]*")
-_EDGES = re.compile(rb"^[ \t]+|[ \t\r]+$", re.M)
-_RUNS = re.compile(rb"[ \t][ \t]+|\t")
 
 
 class _Restart(Exception):
@@ -91,9 +89,22 @@ class Window:
 
 
 def _collapse(text: bytes) -> bytes:
+    """Whole lines with comments cut, runs of spaces and tabs as one space, edges trimmed."""
     if b"#" in text:
         text = _COMMENT.sub(b"", text)
-    return _RUNS.sub(b" ", _EDGES.sub(b"", text))
+    chars = np.frombuffer(text, np.uint8)
+    if not chars.size:
+        return text
+    space = (chars == 32) | (chars == 9)
+    follows = np.empty_like(space)  # after a space, a line end, or at the start
+    follows[0], follows[1:] = True, space[:-1] | (chars[:-1] == 10)
+    chars = chars[~(space & follows)]
+    space = (chars == 32) | (chars == 9)
+    ends = np.empty_like(space)  # before a line end, or at the end
+    ends[-1], ends[:-1] = True, (chars[1:] == 10) | (chars[1:] == 13)
+    chars = chars[~(space & ends)]
+    chars[chars == 9] = 32
+    return chars.tobytes()
 
 
 class LineCounter:
@@ -160,7 +171,7 @@ class LineCounter:
             handle.seek(position)
             carry = b""
             while True:
-                chunk = handle.read(1 << 22)
+                chunk = handle.read(1 << 20)
                 text = carry + chunk
                 cut = text.rfind(b"\n") if chunk else len(text)
                 if cut < 0:
@@ -180,6 +191,7 @@ class LineCounter:
                     if not self._skipped.fullmatch(text_line):
                         count += 1
                         if count == n:
+                            self._resume = (start + len(text_line) + 1, line, count)
                             return line, start, text_line
                     start += len(text_line) + 1
                 return line, start, b""  # past the end
