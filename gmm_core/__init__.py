@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from ._gradient import GradientGaussianMixture
     from ._gradient_module import GaussianMixtureModule
     from ._kmeans import Cancelled, kmeans_start
-    from .streaming import partial_fit_csv
+    from .streaming import partial_fit_csv, partial_fit_table
 
 # Each public name and the module that defines it.
 _HOMES = {
@@ -32,6 +32,7 @@ _HOMES = {
     "NotFittedError": "sklearn.exceptions",
     "kmeans_start": "._kmeans",
     "partial_fit_csv": ".streaming",
+    "partial_fit_table": ".streaming",
 }
 
 __all__ = [
@@ -43,6 +44,7 @@ __all__ = [
     "NotFittedError",
     "kmeans_start",
     "partial_fit_csv",
+    "partial_fit_table",
 ]
 
 

@@ -7,6 +7,7 @@ file's first row (a binary file has no lines).
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
 
 import numpy as np
@@ -41,33 +42,50 @@ def _arrow_block(batch, chosen_names, first: int, fraction: float) -> Block:
     return Block(values, fraction, _row_locate(first))
 
 
+def _split(sizes: list[int], index: int, count: int) -> list[int]:
+    """The pieces (row groups, record batches) of part ``index`` of ``count``.
+
+    A piece belongs to the part whose even share of the rows holds its first row, so that
+    the parts together are every piece, in order.
+    """
+    total = max(sum(sizes), 1)
+    firsts = np.concatenate([[0], np.cumsum(sizes)[:-1]]) if sizes else np.empty(0)
+    return [i for i, first in enumerate(firsts) if int(first) * count // total == index]
+
+
 class ParquetSource:
     """A Parquet file, read row group by row group, one block of rows at a time."""
 
     format = "parquet"
 
     def __init__(self, path: str):
-        self.file = pq.ParquetFile(path, memory_map=False)
+        # Buffered page by page: the whole column chunk is never held at once.
+        self.file = pq.ParquetFile(path, buffer_size=1 << 20, pre_buffer=False)
         schema = self.file.schema_arrow
         self.columns = list(schema.names)
         self.numeric = [j for j, item in enumerate(schema) if _numeric_type(item.type)]
         self.n_rows = self.file.metadata.num_rows
-
-    def group_rows(self) -> list[int]:
-        """The number of rows of each row group."""
         metadata = self.file.metadata
-        return [metadata.row_group(i).num_rows for i in range(metadata.num_row_groups)]
+        self.sizes = [metadata.row_group(i).num_rows for i in range(metadata.num_row_groups)]
+        self.groups = list(range(len(self.sizes)))
 
-    def blocks(self, chosen: list[int], row_groups: list[int] | None = None) -> Iterator[Block]:
-        """Blocks of the chosen columns, from every row group or from ``row_groups``."""
-        sizes = self.group_rows()
-        groups = list(range(len(sizes))) if row_groups is None else list(row_groups)
-        first = sum(sizes[i] for i in range(groups[0])) if groups else 0
-        total = max(sum(sizes[i] for i in groups), 1)
+    def part(self, index: int, count: int) -> ParquetSource:
+        """The same file, reading only the row groups of part ``index`` of ``count``."""
+        part = copy.copy(self)
+        part.groups = _split(self.sizes, index, count)
+        return part
+
+    def estimate_rows(self) -> int:
+        """The rows of the row groups read."""
+        return sum(self.sizes[i] for i in self.groups)
+
+    def blocks(self, chosen: list[int]) -> Iterator[Block]:
+        """Blocks of the chosen columns, row group by row group."""
+        total = max(self.estimate_rows(), 1)
         names = [self.columns[j] for j in chosen]
         done = 0
-        for group in groups:
-            first = sum(sizes[:group])
+        for group in self.groups:
+            first = sum(self.sizes[:group])
             for batch in self.file.iter_batches(
                 BLOCK_ROWS, row_groups=[group], columns=names, use_threads=False
             ):
@@ -85,47 +103,50 @@ class ArrowSource:
         self.path = path
         self.stream = stream
         with self._open() as reader:
-            schema = reader.schema
-            self.n_rows = (
-                None
-                if stream
-                else sum(reader.get_batch(i).num_rows for i in range(reader.num_record_batches))
-            )
-        self.columns = list(schema.names)
-        self.numeric = [j for j, item in enumerate(schema) if _numeric_type(item.type)]
+            self.columns = list(reader.schema.names)
+            self.numeric = [j for j, item in enumerate(reader.schema) if _numeric_type(item.type)]
+            if stream:
+                self.sizes = [batch.num_rows for batch in reader]
+            else:
+                self.sizes = [
+                    reader.get_batch(i).num_rows for i in range(reader.num_record_batches)
+                ]
+        self.n_rows = None if stream else sum(self.sizes)
+        self.batches = list(range(len(self.sizes)))
 
     def _open(self):
         source = pa.memory_map(self.path)
         return pa.ipc.open_stream(source) if self.stream else pa.ipc.open_file(source)
 
-    def batch_rows(self) -> list[int]:
-        """The number of rows of each record batch (of a file; a stream has no index)."""
-        with self._open() as reader:
-            return [reader.get_batch(i).num_rows for i in range(reader.num_record_batches)]
+    def part(self, index: int, count: int) -> ArrowSource:
+        """The same file, reading only the record batches of part ``index`` of ``count``."""
+        part = copy.copy(self)
+        part.batches = _split(self.sizes, index, count)
+        return part
 
-    def blocks(self, chosen: list[int], batches: list[int] | None = None) -> Iterator[Block]:
-        """Blocks of the chosen columns, from every record batch or from ``batches``."""
+    def estimate_rows(self) -> int:
+        """The rows of the record batches read."""
+        return sum(self.sizes[i] for i in self.batches)
+
+    def blocks(self, chosen: list[int]) -> Iterator[Block]:
+        """Blocks of the chosen columns, record batch by record batch."""
         names = [self.columns[j] for j in chosen]
+        wanted = set(self.batches)
+        total = max(self.estimate_rows(), 1)
+        done = first = 0
         with self._open() as reader:
             if self.stream:
-                items = iter(reader)
-                first_rows = None
+                items = enumerate(reader)
             else:
-                sizes = [reader.get_batch(i).num_rows for i in range(reader.num_record_batches)]
-                wanted = range(len(sizes)) if batches is None else batches
-                items = (reader.get_batch(i) for i in wanted)
-                first_rows = iter([sum(sizes[:i]) for i in wanted])
-            first = 0
-            for batch in items:
-                if first_rows is not None:
-                    first = next(first_rows)
-                fraction = (
-                    1.0 if self.n_rows is None else (first + batch.num_rows) / max(self.n_rows, 1)
-                )
-                for start in range(0, max(batch.num_rows, 1), BLOCK_ROWS):
+                items = ((i, reader.get_batch(i)) for i in self.batches)
+            for i, batch in items:
+                first = sum(self.sizes[:i])
+                if i not in wanted:
+                    continue
+                done += batch.num_rows
+                for start in range(0, batch.num_rows, BLOCK_ROWS):
                     piece = batch.slice(start, BLOCK_ROWS)
-                    yield _arrow_block(piece, names, first + start, fraction)
-                first += batch.num_rows
+                    yield _arrow_block(piece, names, first + start, done / total)
 
 
 class NpySource:
@@ -152,11 +173,22 @@ class NpySource:
             self.columns = [f"column {j + 1}" for j in range(width)]
             self.numeric = list(range(width)) if array.dtype.kind in "iuf" else []
         self.n_rows = int(array.shape[0])
+        self.rows = (0, self.n_rows)
 
-    def blocks(self, chosen: list[int], start: int = 0, stop: int | None = None):
-        """Blocks of the chosen columns, of rows ``start`` to ``stop`` (all by default)."""
+    def part(self, index: int, count: int) -> NpySource:
+        """The same array, reading only rows ``[n index / count, n (index + 1) / count)``."""
+        part = copy.copy(self)
+        part.rows = (self.n_rows * index // count, self.n_rows * (index + 1) // count)
+        return part
+
+    def estimate_rows(self) -> int:
+        """The rows read."""
+        return self.rows[1] - self.rows[0]
+
+    def blocks(self, chosen: list[int]) -> Iterator[Block]:
+        """Blocks of the chosen columns."""
         array = self.array
-        stop = self.n_rows if stop is None else stop
+        start, stop = self.rows
         for first in range(start, stop, BLOCK_ROWS):
             rows = array[first : min(first + BLOCK_ROWS, stop)]
             if array.dtype.names:
@@ -164,7 +196,7 @@ class NpySource:
                 for j, column in enumerate(chosen):
                     values[:, j] = rows[self.columns[column]]
             elif array.ndim == 1:
-                values = np.asarray(rows, dtype=np.float64).reshape(-1, 1)[:, [0] * len(chosen)]
+                values = np.repeat(np.asarray(rows, dtype=np.float64)[:, None], len(chosen), 1)
             else:
                 values = np.asarray(rows[:, chosen], dtype=np.float64)
             fraction = (first + rows.shape[0] - start) / max(stop - start, 1)

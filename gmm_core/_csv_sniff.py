@@ -127,12 +127,18 @@ def sniff_text(sample: bytes, separator: str | None = None) -> TextLayout | None
         return None
     first = content[0]
     sample_lines = [lines[i].rstrip("\r") for i in content[:SAMPLE_LINES]]
-    separator = separator or _choose_separator(sample_lines)
+    if separator in (" ", "\t") and any("#" in line for line in sample_lines):
+        separator = WHITESPACE  # "1.5 2  # note": a trailing comment
+    separator = WHITESPACE if separator == " " else separator or _choose_separator(sample_lines)
     rows = [split_fields(line, separator) for line in sample_lines]
     has_header = _is_header(rows)
     data_rows = rows[1:] if has_header else rows
     counts = [len(row) for row in data_rows]
-    n_columns = max(set(counts), key=counts.count) if counts else len(rows[0])
+    n_columns = (
+        max(set(counts), key=lambda n: (counts.count(n), n == len(rows[0]), n == counts[0]))
+        if counts
+        else len(rows[0])
+    )
     names = [field.strip() for field in rows[0]] if has_header else []
     names = [
         names[j] if j < len(names) and names[j] else f"column {j + 1}" for j in range(n_columns)

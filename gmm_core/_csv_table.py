@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from array import array
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterator
 
 import numpy as np
@@ -24,12 +24,10 @@ from ._csv_sniff import NUMBER_PATTERN, WHITESPACE, TextLayout, is_ignored
 from ._table_types import Block
 
 #: Bytes pyarrow parses at a time.
-BLOCK_BYTES = 1 << 20
+BLOCK_BYTES = 1 << 18  # pyarrow reads about 40 blocks ahead: 10 MB
 _EMPTY = re.compile(rb"^\r?$", re.M)  # what pyarrow skips as an empty line
 _IGNORED = re.compile(rb"^[ \t\r]*(?:#.*)?$", re.M)  # blank, spaces only, or a comment
 _COMMENT = re.compile(rb"#[^\n]*")
-_EDGES = re.compile(rb"^[ \t]+|[ \t\r]+$", re.M)
-_RUNS = re.compile(rb"[ \t][ \t]+|\t")
 
 
 class _Restart(Exception):
@@ -70,10 +68,43 @@ class Whitespace:
         return self.raw.tell()
 
 
+class Window:
+    """The first ``length`` bytes of a binary stream from where it stands."""
+
+    def __init__(self, raw, length: int):
+        self.raw = raw
+        self.closed = False
+        self._left = length
+
+    def read(self, size: int = -1) -> bytes:
+        """Up to ``size`` bytes, never past the window's end."""
+        size = self._left if size < 0 else min(size, self._left)
+        data = self.raw.read(size) if size else b""
+        self._left -= len(data)
+        return data
+
+    def tell(self) -> int:
+        """The position in the raw file."""
+        return self.raw.tell()
+
+
 def _collapse(text: bytes) -> bytes:
+    """Whole lines with comments cut, runs of spaces and tabs as one space, edges trimmed."""
     if b"#" in text:
         text = _COMMENT.sub(b"", text)
-    return _RUNS.sub(b" ", _EDGES.sub(b"", text))
+    chars = np.frombuffer(text, np.uint8)
+    if not chars.size:
+        return text
+    space = (chars == 32) | (chars == 9)
+    follows = np.empty_like(space)  # after a space, a line end, or at the start
+    follows[0], follows[1:] = True, space[:-1] | (chars[:-1] == 10)
+    chars = chars[~(space & follows)]
+    space = (chars == 32) | (chars == 9)
+    ends = np.empty_like(space)  # before a line end, or at the end
+    ends[-1], ends[:-1] = True, (chars[1:] == 10) | (chars[1:] == 13)
+    chars = chars[~(space & ends)]
+    chars[chars == 9] = 32
+    return chars.tobytes()
 
 
 class LineCounter:
@@ -87,44 +118,83 @@ class LineCounter:
         Where the data begin: a byte offset and its 1-based line number.
     skipped : re.Pattern
         Lines that do not count (matched with ``re.M`` over a block of lines).
+    start : int, optional
+        Count from this byte offset, a line start after ``offset`` (a part of the file).
     """
 
-    def __init__(self, opener: Callable, offset: int, first_line: int, skipped: re.Pattern):
+    def __init__(
+        self,
+        opener: Callable,
+        offset: int,
+        first_line: int,
+        skipped: re.Pattern,
+        start: int | None = None,
+    ):
         self._opener = opener
-        self._start = (offset, first_line - 1, 0)  # (byte offset, lines before, rows before)
-        self._resume = self._start
+        self._offset, self._first_line = offset, first_line
+        self._begin = offset if start is None else start
+        self._base_line = None  # the line number at ``start``, counted on first use
+        self._resume = (self._begin, 0, 0)  # (byte offset, lines, counted lines) from start
         self._skipped = skipped
+
+    def _lines_before(self, position: int) -> int:
+        """Lines before byte ``position`` (a line start)."""
+        lines = self._first_line - 1
+        with self._opener() as handle:
+            handle.seek(self._offset)
+            left = position - self._offset
+            while left > 0:
+                chunk = handle.read(min(left, 1 << 22))
+                if not chunk:
+                    break
+                lines += chunk.count(b"\n")
+                left -= len(chunk)
+        return lines
 
     def find(self, n: int) -> tuple[int, str]:
         """The n-th (1-based) counted line: (its line number, its text)."""
+        if self._base_line is None:
+            self._base_line = self._lines_before(self._begin)
+        lines, _, text = self._walk(n)
+        return self._base_line + lines, text.decode("utf-8", "replace").rstrip("\r")
+
+    def offset(self, n: int) -> int:
+        """The byte offset where the n-th (1-based) counted line starts (the end if none)."""
+        return self._walk(n)[1]
+
+    def _walk(self, n: int) -> tuple[int, int, bytes]:
+        """(lines up to and with the n-th counted line, its byte offset, its text)."""
         if self._resume[2] >= n:
-            self._resume = self._start
+            self._resume = (self._begin, 0, 0)
         position, line, count = self._resume
         with self._opener() as handle:
             handle.seek(position)
             carry = b""
             while True:
-                chunk = handle.read(1 << 22)
+                chunk = handle.read(1 << 20)
                 text = carry + chunk
                 cut = text.rfind(b"\n") if chunk else len(text)
                 if cut < 0:
                     carry = text
                     continue
-                lines = text[:cut]
-                counted = lines.count(b"\n") + 1 - len(self._skipped.findall(lines))
+                block = text[:cut]
+                n_lines = block.count(b"\n") + 1
+                counted = n_lines - len(self._skipped.findall(block))
                 if count + counted < n and chunk:
-                    self._resume = (position + cut + 1, line + lines.count(b"\n") + 1,
-                                    count + counted)  # fmt: skip
-                    position, line, count = self._resume
+                    position, line, count = position + cut + 1, line + n_lines, count + counted
+                    self._resume = (position, line, count)
                     carry = text[cut + 1 :]
                     continue
-                for text_line in lines.split(b"\n"):
+                start = position
+                for text_line in block.split(b"\n"):
                     line += 1
                     if not self._skipped.fullmatch(text_line):
                         count += 1
                         if count == n:
-                            return line, text_line.decode("utf-8", "replace").rstrip("\r")
-                return line, ""  # past the end: cannot happen for a row that was read
+                            self._resume = (start + len(text_line) + 1, line, count)
+                            return line, start, text_line
+                    start += len(text_line) + 1
+                return line, start, b""  # past the end
 
 
 class CsvSource:
@@ -138,38 +208,75 @@ class CsvSource:
         The file's size in bytes.
     layout : TextLayout
         What :func:`gmm_core._csv_sniff.sniff_text` found.
+    span : (int, int), optional
+        Read only the lines that start in this byte range (see :meth:`part`).
     """
 
-    def __init__(self, opener: Callable, size: int, layout: TextLayout):
+    def __init__(self, opener: Callable, size: int, layout: TextLayout, span=None):
         self.opener = opener
         self.size = size
         self.layout = layout
+        self.span = (layout.data_offset, size) if span is None else span
+        self.progress_span = self.span
         n_columns = len(layout.columns)
         self._names = [f"c{j}" for j in range(n_columns)]
-        self._rows = LineCounter(
-            opener,
-            layout.data_offset,
-            layout.data_line,
-            _IGNORED if layout.separator == WHITESPACE and layout.collapse else _EMPTY,
-        )
-        self._data_rows = LineCounter(opener, layout.data_offset, layout.data_line, _IGNORED)
+        counted = _IGNORED if layout.separator == WHITESPACE and layout.collapse else _EMPTY
+        where = (opener, layout.data_offset, layout.data_line)
+        self._rows = LineCounter(*where, counted, self.span[0])
+        self._data_rows = LineCounter(*where, _IGNORED, self.span[0])
+
+    def part(self, index: int, count: int) -> CsvSource:
+        """The ``index``-th of ``count`` parts: the lines that start in its byte range.
+
+        Byte ranges split the file evenly; a line belongs to the part whose range holds its
+        first byte, so that the parts together are the whole file, in order.
+        """
+        begin = self.layout.data_offset
+        with self.opener() as handle:
+
+            def line_start(offset: int) -> int:
+                if offset <= begin:
+                    return begin
+                if offset >= self.size:
+                    return self.size
+                handle.seek(offset - 1)
+                while True:
+                    chunk = handle.read(1 << 16)
+                    newline = chunk.find(b"\n")
+                    if newline >= 0 or not chunk:
+                        return handle.tell() - len(chunk) + newline + 1 if chunk else self.size
+
+            start = line_start(self.size * index // count)
+            stop = line_start(self.size * (index + 1) // count)
+        return CsvSource(self.opener, self.size, self.layout, (start, max(start, stop)))
+
+    def estimate_rows(self) -> int:
+        """Rows this source will hand out, guessed from the sample (a little high)."""
+        return int((self.span[1] - self.span[0]) / max(self.layout.bytes_per_row, 1) * 1.05) + 64
 
     def blocks(self, chosen: list[int]) -> Iterator[Block]:
         """Blocks of the chosen columns (0-based positions), in file order."""
+        if self.span[1] <= self.span[0]:
+            return
         done = [0]  # rows handed out by the fast pass
         try:
             yield from self._fast_blocks(chosen, done)
             return
         except _Restart:
             pass
-        yield from self._exact_blocks(chosen, done[0])
+        resume = min(self._data_rows.offset(done[0] + 1), self.span[1])
+        rest = CsvSource(self.opener, self.size, self.layout, (resume, self.span[1]))
+        rest.progress_span = self.progress_span
+        yield from rest._exact_blocks(chosen)
 
     # -- the two passes ----------------------------------------------------------------------
 
     def _reader(self, chosen: list[int], exact: bool, handler):
         source = self.opener()
-        source.seek(self.layout.data_offset)
-        stream = Whitespace(source) if self.layout.collapse else source
+        start, stop = self.span
+        source.seek(start)
+        stream = source if stop >= self.size else Window(source, stop - start)
+        stream = Whitespace(stream) if self.layout.collapse else stream
         include = sorted(set(chosen) | ({0} if exact else set()))
         names = [self._names[j] for j in include]
         separator = " " if self.layout.separator == WHITESPACE else self.layout.separator
@@ -188,12 +295,16 @@ class CsvSource:
                 column_types={name: pa.string() if exact else pa.float64() for name in names},
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
+                check_utf8=False,
             ),
         )
         return reader, stream
 
-    def _fraction(self, stream) -> float:
-        return min(1.0, stream.tell() / max(self.size, 1))
+    def _fraction(self, rows: int) -> float:
+        """The fraction of the span read, from rows parsed (pyarrow's reads run ahead)."""
+        start, stop = self.progress_span
+        done = self.span[0] - start + rows * self.layout.bytes_per_row
+        return min(1.0, done / max(stop - start, 1))
 
     def _fast_blocks(self, chosen, done) -> Iterator[Block]:
         def handler(row):
@@ -205,7 +316,7 @@ class CsvSource:
                 values = _float_columns(batch, [self._names[j] for j in chosen])
                 first = done[0]
                 done[0] += batch.num_rows
-                yield Block(values, self._fraction(stream), self._fast_locate(first))
+                yield Block(values, self._fraction(done[0]), self._fast_locate(first))
         except pa.ArrowInvalid:
             raise _Restart from None
 
@@ -215,7 +326,7 @@ class CsvSource:
 
         return locate
 
-    def _exact_blocks(self, chosen, skip: int) -> Iterator[Block]:
+    def _exact_blocks(self, chosen) -> Iterator[Block]:
         skipped_rows = array("q")  # pyarrow's row numbers of every row it skipped
         broken: list[tuple[int, str]] = []  # those that are not comments: (row number, text)
 
@@ -252,17 +363,13 @@ class CsvSource:
                 last = row_number(parsed - 1) if parsed else 0
                 news = [entry for entry in broken[reported:] if entry[0] <= last]
                 reported += len(news)
-                if parsed <= skip:
-                    continue
-                keep = rows >= skip
-                values, rows = values[keep], rows[keep]
                 places = [
-                    int(np.searchsorted(rows, number - 1 - bisect_right(skipped_rows, number)))
+                    int(np.searchsorted(rows, number - 1 - bisect_left(skipped_rows, number)))
                     for number, _ in news
                 ]
                 yield Block(
                     values,
-                    self._fraction(stream),
+                    self._fraction(parsed),
                     _exact_locate(locate, rows),
                     list(zip(places, news, strict=True)),
                 )

@@ -81,6 +81,8 @@ def read_table(
     on_bad_rows: str = "error",
     progress: Callable[[float], object] | None = None,
     cancelled: Callable[[], bool] | None = None,
+    separator: str | None = None,
+    part: tuple[int, int] | None = None,
 ) -> Table:
     """Read the chosen columns of a table file as one float64 array.
 
@@ -98,6 +100,13 @@ def read_table(
     cancelled : callable, optional
         Polled between blocks; once it returns True the read stops with
         :class:`gmm_core.Cancelled`.
+    separator : str, optional
+        For delimited text: this one-character separator instead of a sniffed one.
+    part : (int, int), optional
+        ``(index, count)``: read only the index-th of ``count`` parts of the file, as one
+        of ``count`` processes does (:mod:`gmm_core.shards`): Parquet row groups, Arrow
+        record batches, ``.npy`` rows, text byte ranges aligned to line starts. Together
+        the parts are the whole file, in order; a part may hold no rows.
 
     Returns
     -------
@@ -113,9 +122,11 @@ def read_table(
     gmm_core.Cancelled
         When ``cancelled`` said so.
     """
-    reader = _open(path)
+    reader = _open(path, separator)
     chosen, names, bad = reader.prepare(columns, on_bad_rows)
-    assembler = Assembler(reader.estimate_rows(), len(chosen))
+    if part is not None:
+        reader.take_part(part)
+    assembler = Assembler(reader.source.estimate_rows(), len(chosen))
     with reader.errors():
         for block in reader.source.blocks(chosen):
             if cancelled is not None and cancelled():
@@ -127,7 +138,8 @@ def read_table(
             if progress is not None:
                 progress(block.fraction)
     data = assembler.finish()
-    bad.check_some_rows(data.shape[0])
+    if part is None:
+        bad.check_some_rows(data.shape[0])
     if progress is not None:
         progress(1.0)
     return Table(data, names, bad.n_skipped, tuple(bad.lines), reader.name)
@@ -139,12 +151,13 @@ def iter_table(
     *,
     batch_rows: int = 65536,
     on_bad_rows: str = "error",
+    separator: str | None = None,
 ) -> Iterator[Table]:
     """Read a table file in batches, holding about one batch in memory at a time.
 
     Parameters
     ----------
-    path, columns, on_bad_rows
+    path, columns, on_bad_rows, separator
         As for :func:`read_table`.
     batch_rows : int
         Rows per batch; every batch but the last has exactly this many.
@@ -168,7 +181,7 @@ def iter_table(
         or batch_rows < 1
     ):
         raise ValueError(f"batch_rows must be a positive integer, got {batch_rows!r}.")
-    reader = _open(path)
+    reader = _open(path, separator)
     chosen, names, bad = reader.prepare(columns, on_bad_rows)
     return _batches(reader, chosen, names, bad, int(batch_rows))
 
@@ -206,7 +219,7 @@ def table_from_text(
     reader = _TableReader(name, len(data), lambda: pa.BufferReader(data), "csv")
     reader.source = reader.text_source(io.BytesIO(data))
     chosen, names, bad = reader.prepare(columns, on_bad_rows)
-    assembler = Assembler(reader.estimate_rows(), len(chosen))
+    assembler = Assembler(reader.source.estimate_rows(), len(chosen))
     with reader.errors():
         for block in reader.source.blocks(chosen):
             good, error = bad.screen(block)
@@ -223,6 +236,10 @@ def table_from_text(
 
 def _open(path, separator: str | None = None) -> _TableReader:
     name = os.fspath(path)
+    if separator is not None and (
+        not isinstance(separator, str) or len(separator) != 1 or separator in '"\r\n'
+    ):
+        raise ValueError(f"{name}: separator must be one character, got {separator!r}.")
     try:
         status = os.stat(name)
     except FileNotFoundError:
@@ -289,13 +306,17 @@ class _TableReader:
             self.name, self.kind, list(columns), [columns[j] for j in numeric], n_rows, self.size
         )
 
-    def estimate_rows(self) -> int:
-        """Rows to make room for: exact for binary formats, from the sample for text."""
-        info = self.info
-        if info.n_rows is not None:
-            return info.n_rows
-        layout = self.source.layout
-        return int((self.size - layout.data_offset) / max(layout.bytes_per_row, 1) * 1.05) + 64
+    def take_part(self, part) -> None:
+        """Read only part ``index`` of ``count`` (checked)."""
+        if (
+            not isinstance(part, tuple | list)
+            or len(part) != 2
+            or not all(isinstance(x, numbers.Integral) and not isinstance(x, bool) for x in part)
+            or not 0 <= part[0] < part[1]
+        ):
+            raise ValueError(f"{self.name}: part must be (index, count), got {part!r}.")
+        with self.errors():
+            self.source = self.source.part(int(part[0]), int(part[1]))
 
     def prepare(self, columns, on_bad_rows) -> tuple[list[int], list[str], BadRows]:
         """The chosen columns' positions and names, and the bad-row policy; checked."""

@@ -6,7 +6,7 @@ Under ``torchrun`` (which sets ``RANK``, ``WORLD_SIZE``, ``MASTER_ADDR`` and
 (``GaussianMixture(distributed=True)``); the first process alone shows progress and writes
 the model. Alone (no ``WORLD_SIZE``, or 1), :mod:`gmm_core.cli.fit` fits in this process::
 
-    torchrun --nproc-per-node 2 -m gmm_core fit points.npy --components 8 --out model.json
+    torchrun --nproc-per-node 2 -m gmm_core fit points.parquet --components 8 --out model.json
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from .. import distributed as _distributed
 from .._gaussian_mixture import GaussianMixture
 from ..shards import read_shard
 from .errors import USAGE, CommandError, one_line
-from .files import save_model
+from .files import describe_table, save_model
 from .fit import estimator_options
 
 
@@ -29,7 +29,6 @@ def _check_options(args) -> None:
     refused = [
         (len(args.components) > 1, "a range of --components (give one K)"),
         (args.stream, "--stream"),
-        (args.columns is not None, "--columns"),
         (args.on_bad_rows != "error", "--on-bad-rows skip"),
         (args.json, "--json"),
     ]
@@ -56,7 +55,7 @@ def run(args) -> int:
         group = _distributed.shard_group(True)
         error = None
         try:
-            X = read_shard(args.data, rank, world)
+            X = read_shard(args.data, rank, world, args.columns)
         except (OSError, ValueError) as exc:
             error, X = str(exc), None
         _distributed.agree_on_error(group, error)
@@ -72,7 +71,7 @@ def run(args) -> int:
         model.fit(X)
         if rank == 0:
             if args.out:
-                save_model(args.out, model, _columns(args.data, model.n_features_in_))
+                save_model(args.out, model, _column_names(args.data, args.columns))
             if show:
                 print(
                     f"Fitted {args.components[0]} components to {model.n_samples_seen_} rows on "
@@ -90,9 +89,9 @@ def run(args) -> int:
     return 0
 
 
-def _columns(path: str, n_features: int) -> list[str]:
-    """The file's column names as the table reader names them (all columns are fitted)."""
-    from .files import describe_table
-
-    columns = describe_table(path).columns
-    return columns if len(columns) == n_features else [f"column {i + 1}" for i in range(n_features)]
+def _column_names(path: str, columns) -> list[str]:
+    """The names of the columns fitted: those chosen, or every numeric column."""
+    info = describe_table(path)
+    if columns is None:
+        return list(info.numeric)
+    return [info.columns[column] if isinstance(column, int) else column for column in columns]
