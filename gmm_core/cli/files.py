@@ -47,9 +47,10 @@ class SkippedRows:
             lines = ", ".join(map(str, self.lines))
             more = ", ..." if self.count > len(self.lines) else ""
             rows = "row" if self.count == 1 else "rows"
+            where = "line" if describe_table(path).format == "csv" else "row"  # 1-based
             print(
                 f"gmm-core: {path}: skipped {self.count} {rows} with a missing or non-finite "
-                f"value (line {lines}{more})",
+                f"value ({where} {lines}{more})",
                 file=sys.stderr,
             )
 

@@ -20,10 +20,13 @@ EM_OPTIONS = ("max_iter", "tol", "n_init", "init_params")
 class FitResult:
     """One fitted number of components and its criteria on the data it was fitted to.
 
-    ``converged`` and ``n_iter`` are None for a streamed fit (one pass of partial_fit).
+    ``converged`` and ``n_iter`` are None for a streamed fit (one pass of partial_fit), which
+    may also end with fewer components than asked (``n_found``): partial_fit adds a
+    component only for points far from the others.
     """
 
     n_components: int
+    n_found: int
     model: object
     bic: float
     aic: float
@@ -106,7 +109,10 @@ def _fit_whole(args, options, progress, skipped):
         model = GaussianMixture(n_components, **options)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)  # reported in the table
-            model.fit(X)
+            try:
+                model.fit(X)
+            except ValueError as error:
+                raise CommandError(f"{args.data}, K={n_components}: {error}") from None
         mean = model.score(X)
         results.append(_result(model, n_components, mean * n_rows, n_rows))
     return results, table.columns, n_rows
@@ -148,6 +154,7 @@ def _result(model, n_components, total, n_rows, streamed=False) -> FitResult:
     n_parameters = model._n_parameters()
     return FitResult(
         n_components,
+        model.weights_.shape[0],
         model,
         bic=-2 * total + n_parameters * math.log(n_rows),
         aic=-2 * total + 2 * n_parameters,
@@ -170,6 +177,12 @@ def _report(args, results, best, columns, n_rows) -> str:
             f"{result.n_components:>4} {result.bic:>16.3f} {result.aic:>16.3f} "
             f"{result.mean_log_likelihood:>15.6f}  {converged:<9}{mark}".rstrip()
         )
+    lines += [
+        f"K={result.n_components} ended with {result.n_found} components (partial_fit adds "
+        "one only for points far from the others)"
+        for result in results
+        if result.n_found < result.n_components
+    ]
     kept = f"kept K={best.n_components}" + (" (lowest BIC)" if len(results) > 1 else "")
     lines.append(kept + (f"; wrote {args.out}" if args.out else "; not saved (no --out)"))
     return "\n".join(lines)
@@ -191,6 +204,7 @@ def _summary(args, results, best, columns, n_rows, skipped) -> dict:
         "fits": [
             {
                 "n_components": result.n_components,
+                "n_components_found": result.n_found,
                 "bic": result.bic,
                 "aic": result.aic,
                 "mean_log_likelihood": result.mean_log_likelihood,

@@ -236,7 +236,7 @@ def test_stream_learns_a_parquet_file_in_batches_skipping_bad_rows_with_json(tmp
     assert result.returncode == 0, result.stderr
     assert result.stderr.splitlines() == [
         f"gmm-core: {tmp_path / 'p.parquet'}: skipped 2 rows with a missing or non-finite "
-        "value (line 11, 501)"
+        "value (row 11, 501)"
     ]
     summary = json.loads(result.stdout)
     assert summary["stream"] is True and summary["rows"] == X.shape[0] - 2
