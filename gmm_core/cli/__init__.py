@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 import sys
 
-from .arguments import PROG, parser
+from .arguments import PROG, check_together, parser
 from .errors import DATA, CommandError, one_line
 
 __all__ = ["main"]
@@ -42,6 +42,7 @@ def main(argv=None) -> int:
     """Run the command line with ``argv`` (default ``sys.argv[1:]``); returns the exit status."""
     try:
         args = parser().parse_args(argv)
+        check_together(args)
         return _command(args.command)(args)
     except CommandError as error:
         print(f"{PROG}: error: {one_line(error)}", file=sys.stderr)
@@ -50,6 +51,9 @@ def main(argv=None) -> int:
         if isinstance(error, BrokenPipeError):
             return _closed_stdout()
         print(f"{PROG}: error: {one_line(error)}", file=sys.stderr)
+        return DATA
+    except MemoryError:
+        print(f"{PROG}: error: out of memory; use --stream or a smaller N", file=sys.stderr)
         return DATA
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)

@@ -18,6 +18,8 @@ BATCH_ROWS = 65536  # rows per batch when a file is read in batches
 # _validation.INIT_PARAMS.
 COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
 INIT_PARAMS = ("kmeans", "k-means++", "random", "random_from_data")
+# Options that tune batch EM; --stream learns each batch once with partial_fit instead.
+EM_OPTIONS = ("max_iter", "tol", "n_init", "init_params")
 
 
 class Parser(argparse.ArgumentParser):
@@ -219,6 +221,18 @@ def _add_sample(commands) -> None:
     )
     sample.add_argument("--out", metavar="FILE.csv", help="write here instead of stdout")
     sample.set_defaults(command="sample")
+
+
+def check_together(args) -> None:
+    """Refuse options that make no sense together (status 2), before anything is read."""
+    if getattr(args, "stream", False):
+        given = [name for name in EM_OPTIONS if getattr(args, name) is not None]
+        if given:
+            names = ", ".join("--" + name.replace("_", "-") for name in given)
+            raise CommandError(
+                f"{names}: not used with --stream, which learns each batch once with partial_fit",
+                USAGE,
+            )
 
 
 def parser() -> Parser:

@@ -8,12 +8,10 @@ import os
 import warnings
 from dataclasses import dataclass
 
+from .arguments import EM_OPTIONS
 from .errors import USAGE, CommandError
 from .files import SkippedRows, describe_table, iter_table, read_table, save_model
 from .progress import Progress
-
-# Options that tune batch EM; --stream learns each batch once with partial_fit instead.
-EM_OPTIONS = ("max_iter", "tol", "n_init", "init_params")
 
 
 @dataclass(frozen=True)
@@ -58,15 +56,7 @@ def run(args) -> int:
 
 
 def estimator_options(args) -> dict:
-    """GaussianMixture's arguments from the command line; status 2 for options that clash."""
-    if args.stream:
-        given = [name for name in EM_OPTIONS if getattr(args, name) is not None]
-        if given:
-            names = ", ".join("--" + name.replace("_", "-") for name in given)
-            raise CommandError(
-                f"{names}: not used with --stream, which learns each batch once with partial_fit",
-                USAGE,
-            )
+    """GaussianMixture's arguments from the command line; status 2 for a missing device."""
     check_device(args.device)
     options = dict(
         covariance_type=args.covariance_type, random_state=args.random_state, device=args.device
