@@ -17,6 +17,7 @@ from .errors import CommandError
 
 __all__ = [
     "SkippedRows",
+    "csv_header",
     "describe_table",
     "iter_table",
     "load_model",
@@ -94,7 +95,9 @@ def load_model(path: str):
 
 def save_model(path: str, model, columns: Sequence[str]) -> None:
     """Write ``model.to_dict()`` with the data's ``columns`` to ``path``, atomically."""
-    described = model.to_dict() | {"columns": list(columns)}
+    from .._serialization import COLUMNS
+
+    described = model.to_dict() | {COLUMNS: list(columns)}
     with output(path) as stream:
         json.dump(described, stream, allow_nan=False)
 
