@@ -298,7 +298,7 @@ class CsvSource:
                 check_utf8=False,
             ),
         )
-        return reader, stream
+        return reader, source
 
     def _fraction(self, rows: int) -> float:
         """The fraction of the span read, from rows parsed (pyarrow's reads run ahead)."""
@@ -310,8 +310,9 @@ class CsvSource:
         def handler(row):
             return "skip" if is_ignored(row.text) else "error"
 
+        source = None
         try:
-            reader, stream = self._reader(chosen, exact=False, handler=handler)
+            reader, source = self._reader(chosen, exact=False, handler=handler)
             for batch in reader:
                 values = _float_columns(batch, [self._names[j] for j in chosen])
                 first = done[0]
@@ -319,6 +320,9 @@ class CsvSource:
                 yield Block(values, self._fraction(done[0]), self._fast_locate(first))
         except pa.ArrowInvalid:
             raise _Restart from None
+        finally:
+            if source is not None:
+                source.close()
 
     def _fast_locate(self, first: int):
         def locate(refs):
@@ -351,10 +355,11 @@ class CsvSource:
             ]
             return [self._rows.find(number) for number in numbers]
 
-        reader, stream = self._reader(chosen, exact=True, handler=handler)
         parsed = 0
         reported = 0  # broken rows handed out
+        source = None
         try:
+            reader, source = self._reader(chosen, exact=True, handler=handler)
             for batch in reader:
                 first, parsed = parsed, parsed + batch.num_rows
                 kept = ~_comments(batch.column(self._names[0]))
@@ -375,6 +380,9 @@ class CsvSource:
                 )
         except pa.ArrowInvalid as error:
             raise ValueError(str(error).splitlines()[0]) from None
+        finally:
+            if source is not None:
+                source.close()
         news = broken[reported:]
         if news:
             yield Block(

@@ -71,7 +71,11 @@ def describe_table(path: str | os.PathLike) -> TableInfo:
     ValueError
         Naming the file, if it is missing, a folder, empty, a header only, or not a table.
     """
-    return _open(path).info
+    reader = _open(path)
+    try:
+        return reader.info
+    finally:
+        reader.close()
 
 
 def read_table(
@@ -123,20 +127,23 @@ def read_table(
         When ``cancelled`` said so.
     """
     reader = _open(path, separator)
-    chosen, names, bad = reader.prepare(columns, on_bad_rows)
-    if part is not None:
-        reader.take_part(part)
-    assembler = Assembler(reader.source.estimate_rows(), len(chosen))
-    with reader.errors():
-        for block in reader.source.blocks(chosen):
-            if cancelled is not None and cancelled():
-                raise Cancelled
-            good, error = bad.screen(block)
-            assembler.append(good)
-            if error is not None:
-                raise error
-            if progress is not None:
-                progress(block.fraction)
+    try:
+        chosen, names, bad = reader.prepare(columns, on_bad_rows)
+        if part is not None:
+            reader.take_part(part)
+        assembler = Assembler(reader.source.estimate_rows(), len(chosen))
+        with reader.errors():
+            for block in reader.source.blocks(chosen):
+                if cancelled is not None and cancelled():
+                    raise Cancelled
+                good, error = bad.screen(block)
+                assembler.append(good)
+                if error is not None:
+                    raise error
+                if progress is not None:
+                    progress(block.fraction)
+    finally:
+        reader.close()
     data = assembler.finish()
     if part is None:
         bad.check_some_rows(data.shape[0])
@@ -182,21 +189,28 @@ def iter_table(
     ):
         raise ValueError(f"batch_rows must be a positive integer, got {batch_rows!r}.")
     reader = _open(path, separator)
-    chosen, names, bad = reader.prepare(columns, on_bad_rows)
+    try:
+        chosen, names, bad = reader.prepare(columns, on_bad_rows)
+    except BaseException:
+        reader.close()
+        raise
     return _batches(reader, chosen, names, bad, int(batch_rows))
 
 
 def _batches(reader, chosen, names, bad: BadRows, batch_rows: int) -> Iterator[Table]:
     batches = Rebatcher(batch_rows, len(chosen))
     n_rows = 0
-    with reader.errors():
-        for block in reader.source.blocks(chosen):
-            good, error = bad.screen(block)
-            for data in batches.add(good):
-                n_rows += data.shape[0]
-                yield Table(data, names, *bad.since_last(), reader.name)
-            if error is not None:
-                raise error
+    try:
+        with reader.errors():
+            for block in reader.source.blocks(chosen):
+                good, error = bad.screen(block)
+                for data in batches.add(good):
+                    n_rows += data.shape[0]
+                    yield Table(data, names, *bad.since_last(), reader.name)
+                if error is not None:
+                    raise error
+    finally:
+        reader.close()
     data = batches.rest()
     n_rows += data.shape[0]
     bad.check_some_rows(n_rows)
@@ -305,6 +319,12 @@ class _TableReader:
         return TableInfo(
             self.name, self.kind, list(columns), [columns[j] for j in numeric], n_rows, self.size
         )
+
+    def close(self) -> None:
+        """Let go of the file (sources that hold one open)."""
+        close = getattr(self.source, "close", None)
+        if close is not None:
+            close()
 
     def take_part(self, part) -> None:
         """Read only part ``index`` of ``count`` (checked)."""
