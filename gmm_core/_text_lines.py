@@ -162,7 +162,7 @@ class LineCounter:
                     continue
                 block = text[:cut]
                 n_lines = block.count(b"\n") + 1
-                counted = n_lines - len(self._skipped.findall(block))
+                counted = n_lines - (len(self._skipped.findall(block)) if _may_skip(block) else 0)
                 if count + counted < n and chunk:
                     position, line, count = position + cut + 1, line + n_lines, count + counted
                     self._resume = (position, line, count)
@@ -178,3 +178,15 @@ class LineCounter:
                             return line, start, text_line
                     start += len(text_line) + 1
                 return line, start, b""  # past the end
+
+
+def _may_skip(block: bytes) -> bool:
+    """Whether a block of lines may hold a blank, spaces-only or comment line (cheap)."""
+    return (
+        block[:1] in (b"", b"\r", b" ", b"\t", b"#")
+        or b"\n\n" in block
+        or b"\n\r" in block
+        or b"\n " in block
+        or b"\n\t" in block
+        or b"#" in block
+    )
