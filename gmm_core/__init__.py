@@ -3,15 +3,37 @@
 ``GaussianMixture`` is a scikit-learn estimator that gives scikit-learn's answers from the
 same start, faster, and also learns one point or one chunk at a time with
 ``partial_fit``. ``NotFittedError`` and ``ConvergenceWarning`` are scikit-learn's own.
+
+The names below load on first use (PEP 562), so that ``import gmm_core`` and the command
+line's quick answers (``gmm-core --help``, a mistyped option) do not wait for torch.
 """
 
-from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from __future__ import annotations
 
-from ._gaussian_mixture import GaussianMixture
-from ._gradient import GradientGaussianMixture
-from ._gradient_module import GaussianMixtureModule
-from ._kmeans import Cancelled, kmeans_start
-from .streaming import partial_fit_csv, partial_fit_table
+from importlib import import_module
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sklearn.exceptions import ConvergenceWarning, NotFittedError
+
+    from ._gaussian_mixture import GaussianMixture
+    from ._gradient import GradientGaussianMixture
+    from ._gradient_module import GaussianMixtureModule
+    from ._kmeans import Cancelled, kmeans_start
+    from .streaming import partial_fit_csv, partial_fit_table
+
+# Each public name and the module that defines it.
+_HOMES = {
+    "Cancelled": "._kmeans",
+    "ConvergenceWarning": "sklearn.exceptions",
+    "GaussianMixture": "._gaussian_mixture",
+    "GaussianMixtureModule": "._gradient_module",
+    "GradientGaussianMixture": "._gradient",
+    "NotFittedError": "sklearn.exceptions",
+    "kmeans_start": "._kmeans",
+    "partial_fit_csv": ".streaming",
+    "partial_fit_table": ".streaming",
+}
 
 __all__ = [
     "Cancelled",
@@ -24,3 +46,16 @@ __all__ = [
     "partial_fit_csv",
     "partial_fit_table",
 ]
+
+
+def __getattr__(name: str):
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(home, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

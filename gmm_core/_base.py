@@ -384,7 +384,10 @@ class BaseMixture(FittedMixture):
             entries, has entries of the wrong type, shape or range, holds non-finite
             numbers, or has entries that disagree with each other: the precision factors
             must be those of the covariances, and the saved statistics, incremental state
-            or gradient module must give the saved parameters (to rounding).
+            or gradient module must give the saved parameters (to rounding). An optional
+            ``columns`` entry (the data's column names, one per feature, as
+            ``gmm-core fit --out`` saves them) must be distinct strings; the model does not
+            keep it (see :func:`gmm_core._serialization.read_columns`).
         """
         model = load_model(cls, data)
         if model.__sklearn_is_fitted__():

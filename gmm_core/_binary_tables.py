@@ -69,6 +69,10 @@ class ParquetSource:
         self.sizes = [metadata.row_group(i).num_rows for i in range(metadata.num_row_groups)]
         self.groups = list(range(len(self.sizes)))
 
+    def close(self) -> None:
+        """Close the file."""
+        self.file.close()
+
     def part(self, index: int, count: int) -> ParquetSource:
         """The same file, reading only the row groups of part ``index`` of ``count``."""
         part = copy.copy(self)

@@ -22,167 +22,16 @@ import pyarrow.csv as pa_csv
 
 from ._csv_sniff import NUMBER_PATTERN, WHITESPACE, TextLayout, is_ignored
 from ._table_types import Block
+from ._text_lines import LineCounter, Whitespace, Window
 
-#: Bytes pyarrow parses at a time.
-BLOCK_BYTES = 1 << 18  # pyarrow reads about 40 blocks ahead: 10 MB
+#: Bytes pyarrow parses at a time (it reads about 40 blocks ahead: 10 MB).
+BLOCK_BYTES = 1 << 18
 _EMPTY = re.compile(rb"^\r?$", re.M)  # what pyarrow skips as an empty line
 _IGNORED = re.compile(rb"^[ \t\r]*(?:#.*)?$", re.M)  # blank, spaces only, or a comment
-_COMMENT = re.compile(rb"#[^\n]*")
-_EDGES = re.compile(rb"^[ \t]+|[ \t\r]+$", re.M)
-_RUNS = re.compile(rb"[ \t][ \t]+|\t")
 
 
 class _Restart(Exception):
     """The fast pass met a row it cannot take."""
-
-
-class Whitespace:
-    """A binary stream with runs of spaces and tabs as one space, and no ``#`` comments.
-
-    What pyarrow reads for files whose columns are separated by runs of spaces: each line
-    keeps its place (a comment line becomes an empty line).
-    """
-
-    def __init__(self, raw):
-        self.raw = raw
-        self.closed = False
-        self._ready = b""
-        self._carry = b""
-
-    def read(self, size: int = -1) -> bytes:
-        """Up to ``size`` bytes of the collapsed text (all of it for a negative size)."""
-        while size < 0 or len(self._ready) < size:
-            chunk = self.raw.read(BLOCK_BYTES)
-            if not chunk:
-                self._ready += _collapse(self._carry)
-                self._carry = b""
-                break
-            text = self._carry + chunk
-            cut = text.rfind(b"\n") + 1
-            self._ready += _collapse(text[:cut])
-            self._carry = text[cut:]
-        size = len(self._ready) if size < 0 else size
-        out, self._ready = self._ready[:size], self._ready[size:]
-        return out
-
-    def tell(self) -> int:
-        """The position in the raw file (for progress)."""
-        return self.raw.tell()
-
-
-class Window:
-    """The first ``length`` bytes of a binary stream from where it stands."""
-
-    def __init__(self, raw, length: int):
-        self.raw = raw
-        self.closed = False
-        self._left = length
-
-    def read(self, size: int = -1) -> bytes:
-        """Up to ``size`` bytes, never past the window's end."""
-        size = self._left if size < 0 else min(size, self._left)
-        data = self.raw.read(size) if size else b""
-        self._left -= len(data)
-        return data
-
-    def tell(self) -> int:
-        """The position in the raw file."""
-        return self.raw.tell()
-
-
-def _collapse(text: bytes) -> bytes:
-    if b"#" in text:
-        text = _COMMENT.sub(b"", text)
-    return _RUNS.sub(b" ", _EDGES.sub(b"", text))
-
-
-class LineCounter:
-    """Finds the line number and text of the n-th row of a text file, by counting lines.
-
-    Parameters
-    ----------
-    opener : callable
-        Returns a new binary file object for the file.
-    offset, first_line : int
-        Where the data begin: a byte offset and its 1-based line number.
-    skipped : re.Pattern
-        Lines that do not count (matched with ``re.M`` over a block of lines).
-    start : int, optional
-        Count from this byte offset, a line start after ``offset`` (a part of the file).
-    """
-
-    def __init__(
-        self,
-        opener: Callable,
-        offset: int,
-        first_line: int,
-        skipped: re.Pattern,
-        start: int | None = None,
-    ):
-        self._opener = opener
-        self._offset, self._first_line = offset, first_line
-        self._begin = offset if start is None else start
-        self._base_line = None  # the line number at ``start``, counted on first use
-        self._resume = (self._begin, 0, 0)  # (byte offset, lines, counted lines) from start
-        self._skipped = skipped
-
-    def _lines_before(self, position: int) -> int:
-        """Lines before byte ``position`` (a line start)."""
-        lines = self._first_line - 1
-        with self._opener() as handle:
-            handle.seek(self._offset)
-            left = position - self._offset
-            while left > 0:
-                chunk = handle.read(min(left, 1 << 22))
-                if not chunk:
-                    break
-                lines += chunk.count(b"\n")
-                left -= len(chunk)
-        return lines
-
-    def find(self, n: int) -> tuple[int, str]:
-        """The n-th (1-based) counted line: (its line number, its text)."""
-        if self._base_line is None:
-            self._base_line = self._lines_before(self._begin)
-        lines, _, text = self._walk(n)
-        return self._base_line + lines, text.decode("utf-8", "replace").rstrip("\r")
-
-    def offset(self, n: int) -> int:
-        """The byte offset where the n-th (1-based) counted line starts (the end if none)."""
-        return self._walk(n)[1]
-
-    def _walk(self, n: int) -> tuple[int, int, bytes]:
-        """(lines up to and with the n-th counted line, its byte offset, its text)."""
-        if self._resume[2] >= n:
-            self._resume = (self._begin, 0, 0)
-        position, line, count = self._resume
-        with self._opener() as handle:
-            handle.seek(position)
-            carry = b""
-            while True:
-                chunk = handle.read(1 << 22)
-                text = carry + chunk
-                cut = text.rfind(b"\n") if chunk else len(text)
-                if cut < 0:
-                    carry = text
-                    continue
-                block = text[:cut]
-                n_lines = block.count(b"\n") + 1
-                counted = n_lines - len(self._skipped.findall(block))
-                if count + counted < n and chunk:
-                    position, line, count = position + cut + 1, line + n_lines, count + counted
-                    self._resume = (position, line, count)
-                    carry = text[cut + 1 :]
-                    continue
-                start = position
-                for text_line in block.split(b"\n"):
-                    line += 1
-                    if not self._skipped.fullmatch(text_line):
-                        count += 1
-                        if count == n:
-                            return line, start, text_line
-                    start += len(text_line) + 1
-                return line, start, b""  # past the end
 
 
 class CsvSource:
@@ -286,7 +135,7 @@ class CsvSource:
                 check_utf8=False,
             ),
         )
-        return reader, stream
+        return reader, source
 
     def _fraction(self, rows: int) -> float:
         """The fraction of the span read, from rows parsed (pyarrow's reads run ahead)."""
@@ -298,8 +147,9 @@ class CsvSource:
         def handler(row):
             return "skip" if is_ignored(row.text) else "error"
 
+        source = None
         try:
-            reader, stream = self._reader(chosen, exact=False, handler=handler)
+            reader, source = self._reader(chosen, exact=False, handler=handler)
             for batch in reader:
                 values = _float_columns(batch, [self._names[j] for j in chosen])
                 first = done[0]
@@ -307,6 +157,9 @@ class CsvSource:
                 yield Block(values, self._fraction(done[0]), self._fast_locate(first))
         except pa.ArrowInvalid:
             raise _Restart from None
+        finally:
+            if source is not None:
+                source.close()
 
     def _fast_locate(self, first: int):
         def locate(refs):
@@ -339,10 +192,11 @@ class CsvSource:
             ]
             return [self._rows.find(number) for number in numbers]
 
-        reader, stream = self._reader(chosen, exact=True, handler=handler)
         parsed = 0
         reported = 0  # broken rows handed out
+        source = None
         try:
+            reader, source = self._reader(chosen, exact=True, handler=handler)
             for batch in reader:
                 first, parsed = parsed, parsed + batch.num_rows
                 kept = ~_comments(batch.column(self._names[0]))
@@ -363,6 +217,9 @@ class CsvSource:
                 )
         except pa.ArrowInvalid as error:
             raise ValueError(str(error).splitlines()[0]) from None
+        finally:
+            if source is not None:
+                source.close()
         news = broken[reported:]
         if news:
             yield Block(

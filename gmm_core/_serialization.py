@@ -20,6 +20,9 @@ FORMAT_VERSION = 1
 # Entries only a fitted model's dictionary has (besides 'parameters').
 FITTED_ENTRIES = ("state", "statistics", "incremental", "module", "optimizer")
 INIT_ARRAYS = ("weights_init", "means_init", "precisions_init", "covariances_init")
+# An optional entry the loader checks but the model does not keep: the names of the data
+# columns the model was fitted on, one per feature, as ``gmm-core fit --out`` saves them.
+COLUMNS = "columns"
 
 
 def json_array(array) -> list | None:
@@ -142,6 +145,38 @@ def check_type(data: Mapping, expected: str) -> None:
         )
 
 
+def read_columns(data: Mapping, n_features: int | None = None) -> list[str] | None:
+    """The column names saved beside a model (``data['columns']``), or None when absent.
+
+    Parameters
+    ----------
+    data : mapping
+        A model dictionary.
+    n_features : int or None
+        The model's number of features; None for an unfitted model.
+
+    Returns
+    -------
+    columns : list of str or None
+        Distinct non-empty names, one per feature.
+    """
+    columns = data.get(COLUMNS)
+    if columns is None:
+        return None
+    if (
+        not isinstance(columns, list)
+        or not all(isinstance(name, str) and name for name in columns)
+        or len(set(columns)) != len(columns)
+    ):
+        raise ValueError(f"data[{COLUMNS!r}] must be a list of distinct non-empty column names.")
+    if n_features is not None and len(columns) != n_features:
+        raise ValueError(
+            f"data[{COLUMNS!r}] names {len(columns)} columns, but the model has "
+            f"{n_features} features."
+        )
+    return list(columns)
+
+
 def _finite_or_none(value) -> float | None:
     return float(value) if value is not None and np.isfinite(value) else None
 
@@ -238,6 +273,7 @@ def load_model(cls, data):
             raise ValueError(
                 f"data['parameters'] is null, but the dictionary holds a fitted model's {fitted}."
             )
+        read_columns(data)
         return model
     name = "data['parameters']"
     require_mapping(parameters, name)
@@ -290,4 +326,5 @@ def load_model(cls, data):
     model.lower_bound_ = -np.inf if bound is None else read_number(state, "lower_bound", name=where)
     model.lower_bounds_ = [float(value) for value in bounds]
     model.n_features_in_ = D
+    read_columns(data, D)
     return model

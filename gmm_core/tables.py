@@ -29,16 +29,13 @@ from __future__ import annotations
 import io
 import numbers
 import os
-import stat
 from collections.abc import Callable, Iterator, Sequence
 
 import pyarrow as pa
 
-from ._binary_tables import ArrowSource, NpySource, ParquetSource
-from ._csv_sniff import NotText, read_sample, sniff_text
-from ._csv_table import CsvSource
 from ._kmeans import Cancelled
 from ._table_assembly import Assembler, BadRows, Rebatcher
+from ._table_open import TableReader, open_table
 from ._table_types import NoRows, Table, TableInfo
 
 __all__ = [
@@ -50,9 +47,6 @@ __all__ = [
     "read_table",
     "table_from_text",
 ]
-
-_MAGIC = {b"PAR1": "parquet", b"ARROW1": "arrow", b"\x93NUMPY": "npy", b"\xff\xff\xff\xff": "arrow"}
-ON_BAD_ROWS = ("error", "skip")
 
 
 def describe_table(path: str | os.PathLike) -> TableInfo:
@@ -71,7 +65,11 @@ def describe_table(path: str | os.PathLike) -> TableInfo:
     ValueError
         Naming the file, if it is missing, a folder, empty, a header only, or not a table.
     """
-    return _open(path).info
+    reader = open_table(path)
+    try:
+        return reader.info
+    finally:
+        reader.close()
 
 
 def read_table(
@@ -122,21 +120,24 @@ def read_table(
     gmm_core.Cancelled
         When ``cancelled`` said so.
     """
-    reader = _open(path, separator)
-    chosen, names, bad = reader.prepare(columns, on_bad_rows)
-    if part is not None:
-        reader.take_part(part)
-    assembler = Assembler(reader.source.estimate_rows(), len(chosen))
-    with reader.errors():
-        for block in reader.source.blocks(chosen):
-            if cancelled is not None and cancelled():
-                raise Cancelled
-            good, error = bad.screen(block)
-            assembler.append(good)
-            if error is not None:
-                raise error
-            if progress is not None:
-                progress(block.fraction)
+    reader = open_table(path, separator)
+    try:
+        chosen, names, bad = reader.prepare(columns, on_bad_rows)
+        if part is not None:
+            reader.take_part(part)
+        assembler = Assembler(reader.source.estimate_rows(), len(chosen))
+        with reader.errors():
+            for block in reader.source.blocks(chosen):
+                if cancelled is not None and cancelled():
+                    raise Cancelled
+                good, error = bad.screen(block)
+                assembler.append(good)
+                if error is not None:
+                    raise error
+                if progress is not None:
+                    progress(block.fraction)
+    finally:
+        reader.close()
     data = assembler.finish()
     if part is None:
         bad.check_some_rows(data.shape[0])
@@ -181,22 +182,29 @@ def iter_table(
         or batch_rows < 1
     ):
         raise ValueError(f"batch_rows must be a positive integer, got {batch_rows!r}.")
-    reader = _open(path, separator)
-    chosen, names, bad = reader.prepare(columns, on_bad_rows)
+    reader = open_table(path, separator)
+    try:
+        chosen, names, bad = reader.prepare(columns, on_bad_rows)
+    except BaseException:
+        reader.close()
+        raise
     return _batches(reader, chosen, names, bad, int(batch_rows))
 
 
 def _batches(reader, chosen, names, bad: BadRows, batch_rows: int) -> Iterator[Table]:
     batches = Rebatcher(batch_rows, len(chosen))
     n_rows = 0
-    with reader.errors():
-        for block in reader.source.blocks(chosen):
-            good, error = bad.screen(block)
-            for data in batches.add(good):
-                n_rows += data.shape[0]
-                yield Table(data, names, *bad.since_last(), reader.name)
-            if error is not None:
-                raise error
+    try:
+        with reader.errors():
+            for block in reader.source.blocks(chosen):
+                good, error = bad.screen(block)
+                for data in batches.add(good):
+                    n_rows += data.shape[0]
+                    yield Table(data, names, *bad.since_last(), reader.name)
+                if error is not None:
+                    raise error
+    finally:
+        reader.close()
     data = batches.rest()
     n_rows += data.shape[0]
     bad.check_some_rows(n_rows)
@@ -216,7 +224,7 @@ def table_from_text(
     ``name`` stands for the file in messages.
     """
     data = text.encode("utf-8", "surrogatepass")
-    reader = _TableReader(name, len(data), lambda: pa.BufferReader(data), "csv")
+    reader = TableReader(name, len(data), lambda: pa.BufferReader(data), "csv")
     reader.source = reader.text_source(io.BytesIO(data))
     chosen, names, bad = reader.prepare(columns, on_bad_rows)
     assembler = Assembler(reader.source.estimate_rows(), len(chosen))
@@ -229,162 +237,3 @@ def table_from_text(
     result = assembler.finish()
     bad.check_some_rows(result.shape[0])
     return Table(result, names, bad.n_skipped, tuple(bad.lines), name)
-
-
-# -- opening a file ------------------------------------------------------------------------
-
-
-def _open(path, separator: str | None = None) -> _TableReader:
-    name = os.fspath(path)
-    if separator is not None and (
-        not isinstance(separator, str) or len(separator) != 1 or separator in '"\r\n'
-    ):
-        raise ValueError(f"{name}: separator must be one character, got {separator!r}.")
-    try:
-        status = os.stat(name)
-    except FileNotFoundError:
-        raise ValueError(f"{name}: no such file.") from None
-    except OSError as error:
-        raise ValueError(f"{name}: cannot be read ({error.strerror or error}).") from None
-    if stat.S_ISDIR(status.st_mode):
-        raise ValueError(f"{name}: is a folder, not a table file.")
-    try:
-        with open(name, "rb") as handle:
-            head = handle.read(8)
-            kind = next((k for magic, k in _MAGIC.items() if head.startswith(magic)), "csv")
-            reader = _TableReader(name, status.st_size, lambda: pa.OSFile(name), kind)
-            if kind == "csv":
-                reader.source = reader.text_source(handle, separator)
-                return reader
-        with reader.errors():
-            if kind == "parquet":
-                reader.source = ParquetSource(name)
-            elif kind == "npy":
-                reader.source = NpySource(name)
-            else:
-                reader.source = ArrowSource(name, stream=not head.startswith(b"ARROW1"))
-    except OSError as error:
-        raise ValueError(f"{name}: cannot be read ({error.strerror or error}).") from None
-    return reader
-
-
-class _TableReader:
-    """One file being read: its name, its format's source, and the checks on the arguments."""
-
-    def __init__(self, name: str, size: int, opener, kind: str):
-        self.name = name
-        self.size = size
-        self.opener = opener
-        self.kind = kind
-        self.source = None
-
-    def text_source(self, handle, separator: str | None = None) -> CsvSource:
-        if self.size == 0:
-            raise NoRows(f"{self.name}: no rows of numbers (the file is empty).")
-        try:
-            layout = sniff_text(read_sample(handle, self.size), separator)
-        except NotText as error:
-            raise ValueError(f"{self.name}: {error}.") from None
-        if layout is None:
-            raise NoRows(f"{self.name}: no rows of numbers (only comments and blank lines).")
-        if layout.n_sample_rows == 0:
-            raise NoRows(
-                f"{self.name}: no rows of numbers (only a header: {', '.join(layout.columns)}).",
-                layout.columns,
-            )
-        return CsvSource(self.opener, self.size, layout)
-
-    @property
-    def info(self) -> TableInfo:
-        source = self.source
-        columns = source.layout.columns if self.kind == "csv" else source.columns
-        numeric = source.layout.numeric if self.kind == "csv" else source.numeric
-        n_rows = None if self.kind == "csv" else source.n_rows
-        if n_rows == 0:
-            raise NoRows(f"{self.name}: no rows of numbers (the table is empty).", columns)
-        return TableInfo(
-            self.name, self.kind, list(columns), [columns[j] for j in numeric], n_rows, self.size
-        )
-
-    def take_part(self, part) -> None:
-        """Read only part ``index`` of ``count`` (checked)."""
-        if (
-            not isinstance(part, tuple | list)
-            or len(part) != 2
-            or not all(isinstance(x, numbers.Integral) and not isinstance(x, bool) for x in part)
-            or not 0 <= part[0] < part[1]
-        ):
-            raise ValueError(f"{self.name}: part must be (index, count), got {part!r}.")
-        with self.errors():
-            self.source = self.source.part(int(part[0]), int(part[1]))
-
-    def prepare(self, columns, on_bad_rows) -> tuple[list[int], list[str], BadRows]:
-        """The chosen columns' positions and names, and the bad-row policy; checked."""
-        if on_bad_rows not in ON_BAD_ROWS:
-            raise ValueError(
-                f"{self.name}: on_bad_rows must be 'error' or 'skip', got {on_bad_rows!r}."
-            )
-        info = self.info
-        chosen = _chosen_columns(info, columns)
-        names = [info.columns[j] for j in chosen]
-        return chosen, names, BadRows(self.name, on_bad_rows, self.kind == "csv")
-
-    def errors(self):
-        return _ReadErrors(self.name, self.kind)
-
-
-class _ReadErrors:
-    """Turns what pyarrow, numpy or the system raise while reading into a ValueError."""
-
-    def __init__(self, name: str, kind: str):
-        self.name, self.kind = name, kind
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, kind, error, traceback):
-        if error is None or isinstance(error, NoRows) or getattr(error, "from_reader", False):
-            return False
-        if isinstance(error, pa.ArrowException | OSError | ValueError | TypeError):
-            detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error)
-            wrapped = ValueError(f"{self.name}: not a readable {self.kind} table ({detail}).")
-            wrapped.from_reader = True
-            raise wrapped from None
-        return False
-
-
-def _chosen_columns(info: TableInfo, columns) -> list[int]:
-    if columns is None:
-        if not info.numeric:
-            raise ValueError(
-                f"{info.path}: no numeric columns (columns: {', '.join(info.columns)})."
-            )
-        return [info.columns.index(name) for name in info.numeric]
-    if isinstance(columns, str | bytes | numbers.Integral) or not isinstance(columns, Sequence):
-        raise ValueError(
-            f"{info.path}: columns must be a list of names or positions, got {columns!r}."
-        )
-    if not columns:
-        raise ValueError(f"{info.path}: no columns chosen.")
-    chosen = []
-    for column in columns:
-        if isinstance(column, str):
-            if column not in info.columns:
-                raise ValueError(
-                    f"{info.path}: no column named {column!r} (columns: {', '.join(info.columns)})."
-                )
-            chosen.append(info.columns.index(column))
-        elif isinstance(column, numbers.Integral) and not isinstance(column, bool):
-            if not 0 <= column < len(info.columns):
-                raise ValueError(
-                    f"{info.path}: no column at position {column} "
-                    f"(the table has {len(info.columns)} columns, 0 to {len(info.columns) - 1})."
-                )
-            chosen.append(int(column))
-        else:
-            raise ValueError(f"{info.path}: a column is a name or a position, got {column!r}.")
-    numeric = set(info.numeric)
-    for j in chosen:
-        if info.columns[j] not in numeric:
-            raise ValueError(f"{info.path}: column {info.columns[j]!r} is not numeric.")
-    return chosen

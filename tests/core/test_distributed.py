@@ -380,6 +380,10 @@ def test_command_line_alone_fits_the_whole_file(tmp_path, capsys):
     out_parquet = tmp_path / "from_parquet.json"
     assert main(["fit", str(tmp_path / "points.parquet"), "--quiet", "--out", str(out_parquet),
                  "--components", "3"]) == 0  # fmt: skip
-    assert json.loads(out_parquet.read_text()) == json.loads(out.read_text())
+    from_parquet, from_npy = json.loads(out_parquet.read_text()), json.loads(out.read_text())
+    assert from_parquet.pop("columns") == ["x", "y", "z"]
+    assert from_npy.pop("columns") == ["column 1", "column 2", "column 3"]
+    assert from_parquet == from_npy
     assert main(["fit", str(tmp_path / "missing.parquet"), "--components", "3"]) == 1
-    assert "missing.parquet: no such file" in capsys.readouterr().err
+    error = capsys.readouterr().err
+    assert "missing.parquet: no such file" in error and error.count("\n") == 1

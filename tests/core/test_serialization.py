@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from gmm_core import GaussianMixture
+from gmm_core._serialization import read_columns
 
 
 @pytest.fixture
@@ -90,6 +91,10 @@ BROKEN = [
     (("hyper_parameters", "surprise"), 1, "Unknown hyper-parameters"),
     (("state", "n_iter"), 1.5, "must be an integer"),
     (("statistics", "counts"), [1.0, float("inf"), 2.0], "non-finite"),
+    (("columns",), ["x"], "names 1 columns, but the model has 2 features"),
+    (("columns",), ["x", "x"], "distinct non-empty column names"),
+    (("columns",), "x,y", "distinct non-empty column names"),
+    (("columns",), ["x", 2], "distinct non-empty column names"),
 ]
 
 
@@ -98,6 +103,15 @@ def test_broken_dictionaries_are_refused(data, path, value, message):
     described = GaussianMixture(3, random_state=0).fit(data).to_dict()
     with pytest.raises(ValueError, match=message):
         GaussianMixture.from_dict(corrupt(described, path, value))
+
+
+def test_column_names_saved_beside_a_model_load_and_leave_the_model_as_saved(data):
+    model = GaussianMixture(3, random_state=0).fit(data)
+    described = model.to_dict() | {"columns": ["width", "height"]}
+    loaded = GaussianMixture.from_dict(json.loads(json.dumps(described)))
+    assert loaded.to_dict() == model.to_dict()
+    assert read_columns(described, loaded.n_features_in_) == ["width", "height"]
+    assert read_columns(model.to_dict(), 2) is None
 
 
 def test_non_dictionaries_are_refused():

@@ -1,0 +1,206 @@
+"""``gmm-core fit``: one model, or the best of a range by BIC, from a whole table or streamed."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import warnings
+from dataclasses import dataclass
+
+from .arguments import EM_OPTIONS
+from .errors import USAGE, CommandError
+from .files import SkippedRows, describe_table, iter_table, read_table, save_model
+from .progress import Progress
+
+
+@dataclass(frozen=True)
+class FitResult:
+    """One fitted number of components and its criteria on the data it was fitted to.
+
+    ``converged`` and ``n_iter`` are None for a streamed fit (one pass of partial_fit), which
+    may also end with fewer components than asked (``n_found``): partial_fit adds a
+    component only for points far from the others.
+    """
+
+    n_components: int
+    n_found: int
+    model: object
+    bic: float
+    aic: float
+    mean_log_likelihood: float
+    converged: bool | None
+    n_iter: int | None
+
+
+def run(args) -> int:
+    """Run ``fit``; returns the exit status."""
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        from .torchrun import run as run_on_every_process
+
+        return run_on_every_process(args)
+    options = estimator_options(args)
+    progress = Progress(args.quiet)
+    skipped = SkippedRows()
+    fit = _fit_streamed if args.stream else _fit_whole
+    results, columns, n_rows = fit(args, options, progress, skipped)
+    best = min(results, key=lambda result: result.bic)
+    if args.out:
+        save_model(args.out, best.model, columns)
+    skipped.report(args.data)
+    if args.json:
+        print(json.dumps(_summary(args, results, best, columns, n_rows, skipped)))
+    elif not args.quiet:
+        print(_report(args, results, best, columns, n_rows))
+    return 0
+
+
+def estimator_options(args) -> dict:
+    """GaussianMixture's arguments from the command line; status 2 for a missing device."""
+    check_device(args.device)
+    options = dict(
+        covariance_type=args.covariance_type, random_state=args.random_state, device=args.device
+    )
+    for name in (*EM_OPTIONS, "reg_covar"):
+        if getattr(args, name) is not None:
+            options[name] = getattr(args, name)
+    return options
+
+
+def check_device(device: str) -> None:
+    """Refuse a CUDA device this machine does not have (status 2)."""
+    if device == "cpu":
+        return
+    import torch
+
+    available = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    index = int(device.partition(":")[2] or 0)
+    if index >= available:
+        have = f"{available} CUDA device(s)" if available else "no CUDA device"
+        raise CommandError(
+            f"argument --device: {device} is not available (this machine has {have}, torch "
+            f"{torch.__version__}); use --device cpu",
+            USAGE,
+        )
+
+
+def _fit_whole(args, options, progress, skipped):
+    """Read the whole table, then fit each number of components by batch EM."""
+    with progress.fraction(f"reading {os.path.basename(args.data)}") as report:
+        table = read_table(args.data, args.columns, on_bad_rows=args.on_bad_rows, progress=report)
+    skipped.add(table)
+    from .. import ConvergenceWarning, GaussianMixture  # after the data: a bad file fails sooner
+
+    X, n_rows = table.data, table.data.shape[0]
+    results = []
+    bar = progress.steps(args.components, "fitting")
+    for n_components in bar:
+        bar.set_description(f"fitting K={n_components}")
+        model = GaussianMixture(n_components, **options)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)  # reported in the table
+            try:
+                model.fit(X)
+            except ValueError as error:
+                raise CommandError(f"{args.data}, K={n_components}: {error}") from None
+        mean = model.score(X)
+        results.append(_result(model, n_components, mean * n_rows, n_rows))
+    return results, table.columns, n_rows
+
+
+def _fit_streamed(args, options, progress, skipped):
+    """Learn every number of components in one pass of batches, then score in a second."""
+    info = describe_table(args.data)
+    from .. import GaussianMixture  # after the data: a bad file fails sooner
+
+    name = os.path.basename(args.data)
+    models = {K: GaussianMixture(K, **options) for K in args.components}
+    read = dict(batch_rows=args.batch_rows, on_bad_rows=args.on_bad_rows)
+    n_rows, columns = 0, None
+    with progress.rows(f"learning {name}", info.n_rows) as bar:
+        for batch in iter_table(args.data, args.columns, **read):
+            skipped.add(batch)
+            columns = batch.columns
+            if batch.data.shape[0]:
+                for model in models.values():
+                    model.partial_fit(batch.data)
+                n_rows += batch.data.shape[0]
+                bar.update(batch.data.shape[0])
+    if n_rows == 0:
+        raise CommandError(f"{args.data}: no rows of numbers to learn")
+    totals = dict.fromkeys(models, 0.0)
+    with progress.rows(f"scoring {name}", n_rows) as bar:
+        for batch in iter_table(args.data, args.columns, **read):
+            if batch.data.shape[0]:
+                for K, model in models.items():
+                    totals[K] += float(model.score_samples(batch.data).sum())
+                bar.update(batch.data.shape[0])
+    results = [_result(models[K], K, totals[K], n_rows, streamed=True) for K in models]
+    return results, columns, n_rows
+
+
+def _result(model, n_components, total, n_rows, streamed=False) -> FitResult:
+    """Criteria as GaussianMixture.bic and .aic compute them, from the summed log-likelihood."""
+    n_parameters = model._n_parameters()
+    return FitResult(
+        n_components,
+        model.weights_.shape[0],
+        model,
+        bic=-2 * total + n_parameters * math.log(n_rows),
+        aic=-2 * total + 2 * n_parameters,
+        mean_log_likelihood=total / n_rows,
+        converged=None if streamed else bool(model.converged_),
+        n_iter=None if streamed else int(model.n_iter_),
+    )
+
+
+def _report(args, results, best, columns, n_rows) -> str:
+    """The table of fits for a person, and what was kept."""
+    lines = [
+        f"{args.data}: {n_rows:,} rows, {len(columns)} columns ({', '.join(columns)})",
+        f"{'K':>4} {'BIC':>16} {'AIC':>16} {'log-likelihood':>15}  converged",
+    ]
+    for result in results:
+        converged = {None: "-", True: "yes", False: "no"}[result.converged]
+        mark = "  <- lowest BIC" if result is best and len(results) > 1 else ""
+        lines.append(
+            f"{result.n_components:>4} {result.bic:>16.3f} {result.aic:>16.3f} "
+            f"{result.mean_log_likelihood:>15.6f}  {converged:<9}{mark}".rstrip()
+        )
+    lines += [
+        f"K={result.n_components} ended with {result.n_found} components (partial_fit adds "
+        "one only for points far from the others)"
+        for result in results
+        if result.n_found < result.n_components
+    ]
+    kept = f"kept K={best.n_components}" + (" (lowest BIC)" if len(results) > 1 else "")
+    lines.append(kept + (f"; wrote {args.out}" if args.out else "; not saved (no --out)"))
+    return "\n".join(lines)
+
+
+def _summary(args, results, best, columns, n_rows, skipped) -> dict:
+    """The machine-readable summary printed by ``--json``."""
+    return {
+        "command": "fit",
+        "data": args.data,
+        "rows": n_rows,
+        "columns": list(columns),
+        "skipped_rows": skipped.count,
+        "skipped_lines": skipped.lines,
+        "covariance_type": args.covariance_type,
+        "stream": args.stream,
+        "best_n_components": best.n_components,
+        "out": args.out,
+        "fits": [
+            {
+                "n_components": result.n_components,
+                "n_components_found": result.n_found,
+                "bic": result.bic,
+                "aic": result.aic,
+                "mean_log_likelihood": result.mean_log_likelihood,
+                "converged": result.converged,
+                "n_iter": result.n_iter,
+            }
+            for result in results
+        ],
+    }
