@@ -24,8 +24,8 @@ from ._csv_sniff import NUMBER_PATTERN, WHITESPACE, TextLayout, is_ignored
 from ._table_types import Block
 from ._text_lines import LineCounter, Whitespace, Window
 
-#: Bytes pyarrow parses at a time (it reads about 40 blocks ahead: 10 MB).
-BLOCK_BYTES = 1 << 18
+#: Bytes pyarrow parses at a time (it reads about 40 blocks ahead: 5 MB).
+BLOCK_BYTES = 1 << 17
 _EMPTY = re.compile(rb"^\r?$", re.M)  # what pyarrow skips as an empty line
 _IGNORED = re.compile(rb"^[ \t\r]*(?:#.*)?$", re.M)  # blank, spaces only, or a comment
 
