@@ -133,6 +133,7 @@ class CsvSource:
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
                 check_utf8=False,
+                decimal_point=self.layout.decimal,
             ),
         )
         return reader, source
@@ -200,7 +201,8 @@ class CsvSource:
             for batch in reader:
                 first, parsed = parsed, parsed + batch.num_rows
                 kept = ~_comments(batch.column(self._names[0]))
-                values = _text_to_float(batch, [self._names[j] for j in chosen])[kept]
+                names = [self._names[j] for j in chosen]
+                values = _text_to_float(batch, names, self.layout.decimal)[kept]
                 rows = np.flatnonzero(kept) + first  # the parsed-row index of each values row
                 last = row_number(parsed - 1) if parsed else 0
                 news = [entry for entry in broken[reported:] if entry[0] <= last]
@@ -250,11 +252,13 @@ def _comments(column: pa.Array) -> np.ndarray:
     return starts.to_numpy(zero_copy_only=False).astype(bool)
 
 
-def _text_to_float(batch: pa.RecordBatch, names: list[str]) -> np.ndarray:
+def _text_to_float(batch: pa.RecordBatch, names: list[str], decimal: str) -> np.ndarray:
     """The named text columns as float64, NaN where a field is not a number."""
     values = np.empty((batch.num_rows, len(names)))
     for j, name in enumerate(names):
         text = pc.utf8_trim_whitespace(batch.column(name))
+        if decimal != ".":
+            text = pc.replace_substring(text, decimal, ".")
         number = pc.match_substring_regex(text, NUMBER_PATTERN)
         text = pc.if_else(number, text, pa.scalar(None, pa.string()))
         values[:, j] = pc.cast(text, pa.float64()).to_numpy(zero_copy_only=False)

@@ -272,3 +272,10 @@ def test_any_bytes_give_a_table_or_a_value_error(tmp_path, magic, body):
         assert str(error).startswith(str(path))
     else:
         assert np.isfinite(table.data).all() and table.data.shape[0] > 0
+
+
+def test_bad_rows_among_decimal_commas(tmp_path):
+    path = tmp_path / "europe.csv"
+    path.write_text("x;y\n1,5;2\nfoo;3\n4,5;6,25\n")
+    table = read_table(path, on_bad_rows="skip")
+    assert table.data.tolist() == [[1.5, 2.0], [4.5, 6.25]] and table.skipped_lines == (3,)
