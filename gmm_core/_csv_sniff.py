@@ -22,7 +22,7 @@ NUMBER_PATTERN = (
     r"^\s*[+-]?(?:\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?"
     r"|(?i:inf|infinity|nan))\s*$"
 )
-_NUMBER = re.compile(NUMBER_PATTERN)
+_NUMBER = re.compile(NUMBER_PATTERN, re.ASCII)  # as pyarrow: ASCII digits only
 #: Values pyarrow reads as missing (its default ``null_values``).
 MISSING = frozenset(
     ("", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN")
@@ -33,8 +33,8 @@ BOM = b"\xef\xbb\xbf"
 WHITESPACE = "whitespace"  # the separator "runs of spaces or tabs"
 _SEPARATORS = (",", ";", "\t", WHITESPACE)
 _SINGLE_SPACED = re.compile(r"^[^ \t#]+(?: [^ \t#]+)*$")
-_DECIMAL_COMMA = re.compile(r"^\s*[+-]?\d*,\d+(?:[eE][+-]?\d+)?\s*$")
-_DECIMAL_POINT = re.compile(r"\d\.\d|^\s*[+-]?\.\d")
+_DECIMAL_COMMA = re.compile(r"^\s*[+-]?\d*,\d+(?:[eE][+-]?\d+)?\s*$", re.ASCII)
+_DECIMAL_POINT = re.compile(r"\d\.\d|^\s*[+-]?\.\d", re.ASCII)
 
 
 def is_number(field: str, decimal: str = ".") -> bool:
