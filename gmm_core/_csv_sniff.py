@@ -163,7 +163,8 @@ def sniff_text(sample: bytes, separator: str | None = None) -> TextLayout | None
     start = first + 1 if has_header else first
     offset = len(BOM) if sample.startswith(BOM) else 0
     offset += sum(len(line.encode()) + 1 for line in lines[:start])
-    data_bytes = sum(len(lines[i].encode()) + 1 for i in content[1 if has_header else 0 :])
+    last = content[: len(sample_lines)][-1]  # the last line of the sample's rows
+    data_bytes = sum(len(line.encode()) + 1 for line in lines[start : last + 1])
     collapse = separator == WHITESPACE and not all(
         _SINGLE_SPACED.match(line) for line in sample_lines
     )

@@ -47,9 +47,11 @@ class CsvSource:
         What :func:`gmm_core._csv_sniff.sniff_text` found.
     span : (int, int), optional
         Read only the lines that start in this byte range (see :meth:`part`).
+    span_line : int, optional
+        The number of lines before the span, where known.
     """
 
-    def __init__(self, opener: Callable, size: int, layout: TextLayout, span=None):
+    def __init__(self, opener: Callable, size: int, layout: TextLayout, span=None, span_line=None):
         self.opener = opener
         self.size = size
         self.layout = layout
@@ -59,8 +61,8 @@ class CsvSource:
         self._names = [f"c{j}" for j in range(n_columns)]
         counted = _IGNORED if layout.separator == WHITESPACE and layout.collapse else _EMPTY
         where = (opener, layout.data_offset, layout.data_line)
-        self._rows = LineCounter(*where, counted, self.span[0])
-        self._data_rows = LineCounter(*where, _IGNORED, self.span[0])
+        self._rows = LineCounter(*where, counted, self.span[0], span_line)
+        self._data_rows = LineCounter(*where, _IGNORED, self.span[0], span_line)
 
     def part(self, index: int, count: int) -> CsvSource:
         """The ``index``-th of ``count`` parts: the lines that start in its byte range.
@@ -101,8 +103,9 @@ class CsvSource:
             return
         except _Restart:
             pass
-        resume = min(self._data_rows.offset(done[0] + 1), self.span[1])
-        rest = CsvSource(self.opener, self.size, self.layout, (resume, self.span[1]))
+        lines, resume = self._data_rows.start_of(done[0] + 1)
+        span = (min(resume, self.span[1]), self.span[1])
+        rest = CsvSource(self.opener, self.size, self.layout, span, lines)
         rest.progress_span = self.progress_span
         yield from rest._exact_blocks(chosen)
 
