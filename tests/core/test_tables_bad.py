@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import re
 
 import numpy as np
@@ -187,6 +188,8 @@ def _write_bad(path, kind):
     elif kind == "3-D npy":
         np.save(path.with_suffix(".npy"), np.ones((2, 2, 2)))
         path.write_bytes(path.with_suffix(".npy").read_bytes())
+    elif kind == "gzip":
+        path.write_bytes(gzip.compress(b"x,y\n1,2\n"))
     elif kind == "truncated arrow":
         with pa.ipc.new_file(path, pa.schema([("x", pa.float64())])) as writer:
             writer.write_table(pa.table({"x": np.arange(100.0)}))
@@ -208,6 +211,7 @@ BAD_KINDS = [
     "npy of objects",
     "3-D npy",
     "truncated arrow",
+    "gzip",
 ]
 
 
