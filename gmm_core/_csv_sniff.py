@@ -22,7 +22,7 @@ NUMBER_PATTERN = (
     r"^\s*[+-]?(?:\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?"
     r"|(?i:inf|infinity|nan))\s*$"
 )
-_NUMBER = re.compile(NUMBER_PATTERN)
+_NUMBER = re.compile(NUMBER_PATTERN, re.ASCII)  # as pyarrow: ASCII digits only
 #: Values pyarrow reads as missing (its default ``null_values``).
 MISSING = frozenset(
     ("", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN")
@@ -33,11 +33,22 @@ BOM = b"\xef\xbb\xbf"
 WHITESPACE = "whitespace"  # the separator "runs of spaces or tabs"
 _SEPARATORS = (",", ";", "\t", WHITESPACE)
 _SINGLE_SPACED = re.compile(r"^[^ \t#]+(?: [^ \t#]+)*$")
+_DECIMAL_COMMA = re.compile(r"^\s*[+-]?\d*,\d+(?:[eE][+-]?\d+)?\s*$", re.ASCII)
+_DECIMAL_POINT = re.compile(r"\d\.\d|^\s*[+-]?\.\d", re.ASCII)
 
 
-def is_number(field: str) -> bool:
+def is_number(field: str, decimal: str = ".") -> bool:
     """Whether pyarrow reads ``field`` as a float (NaN and infinities included)."""
+    if decimal == ",":
+        field = field.replace(",", ".")
     return _NUMBER.match(field) is not None
+
+
+def _decimal_mark(rows: list[list[str]]) -> str:
+    """``","`` where numbers are written ``3,14`` (and never ``3.14``), else ``"."``."""
+    fields = [field for row in rows for field in row]
+    commas = any(_DECIMAL_COMMA.match(field) for field in fields)
+    return "," if commas and not any(_DECIMAL_POINT.search(field) for field in fields) else "."
 
 
 def is_ignored(line: str) -> bool:
@@ -60,6 +71,7 @@ class TextLayout:
     columns: list[str]
     numeric: list[int]
     has_header: bool
+    decimal: str  # the decimal mark: "." or ","
     data_offset: int  # byte offset of the first line after the header (or of the first row)
     data_line: int  # its 1-based line number
     bytes_per_row: float  # in the sample, for sizing arrays
@@ -131,7 +143,8 @@ def sniff_text(sample: bytes, separator: str | None = None) -> TextLayout | None
         separator = WHITESPACE  # "1.5 2  # note": a trailing comment
     separator = WHITESPACE if separator == " " else separator or _choose_separator(sample_lines)
     rows = [split_fields(line, separator) for line in sample_lines]
-    has_header = _is_header(rows)
+    decimal = "." if separator == "," else _decimal_mark(rows)
+    has_header = _is_header(rows, decimal)
     data_rows = rows[1:] if has_header else rows
     counts = [len(row) for row in data_rows]
     n_columns = (
@@ -144,11 +157,14 @@ def sniff_text(sample: bytes, separator: str | None = None) -> TextLayout | None
         names[j] if j < len(names) and names[j] else f"column {j + 1}" for j in range(n_columns)
     ]
     full_rows = [row for row in data_rows if len(row) == n_columns]
-    numeric = [j for j in range(n_columns) if _mostly_numbers(row[j] for row in full_rows)]
+    numeric = [
+        j for j in range(n_columns) if _mostly_numbers((row[j] for row in full_rows), decimal)
+    ]
     start = first + 1 if has_header else first
     offset = len(BOM) if sample.startswith(BOM) else 0
     offset += sum(len(line.encode()) + 1 for line in lines[:start])
-    data_bytes = sum(len(lines[i].encode()) + 1 for i in content[1 if has_header else 0 :])
+    last = content[: len(sample_lines)][-1]  # the last line of the sample's rows
+    data_bytes = sum(len(line.encode()) + 1 for line in lines[start : last + 1])
     collapse = separator == WHITESPACE and not all(
         _SINGLE_SPACED.match(line) for line in sample_lines
     )
@@ -158,6 +174,7 @@ def sniff_text(sample: bytes, separator: str | None = None) -> TextLayout | None
         columns=names,
         numeric=numeric,
         has_header=has_header,
+        decimal=decimal,
         data_offset=min(offset, len(sample)),
         data_line=start + 1,
         bytes_per_row=data_bytes / max(len(data_rows), 1),
@@ -169,14 +186,16 @@ def _choose_separator(lines: list[str]) -> str:
     """The separator that splits the lines into the most consistent, most numeric columns."""
     best, best_score = ",", None
     for separator in _SEPARATORS:
-        counts = [len(split_fields(line, separator)) for line in lines]
+        rows = [split_fields(line, separator) for line in lines]
+        counts = [len(row) for row in rows]
         mode = max(set(counts), key=counts.count)
-        if mode < 2:
-            continue
         consistency = counts.count(mode) / len(counts)
-        if consistency < 0.8:
+        if mode < 2 or consistency < 0.8:
             continue
-        score = consistency
+        decimal = "." if separator == "," else _decimal_mark(rows)
+        fields = [field for row in rows for field in row]
+        numbers = sum(is_number(field, decimal) for field in fields) / len(fields)
+        score = consistency + numbers
         if best_score is None or score > best_score:
             best, best_score = separator, score
     if best == "\t" and any("#" in line for line in lines):
@@ -184,27 +203,29 @@ def _choose_separator(lines: list[str]) -> str:
     return best
 
 
-def _is_header(rows: list[list[str]]) -> bool:
+def _is_header(rows: list[list[str]], decimal: str) -> bool:
     """Whether the first row names the columns rather than holding values.
 
     It does when a field of it is not a number while the rows below hold numbers in that
     column, or when none of its fields is a number.
     """
     first, below = rows[0], rows[1:]
-    texts = [j for j, field in enumerate(first) if not _missing(field) and not is_number(field)]
+    texts = [
+        j for j, field in enumerate(first) if not _missing(field) and not is_number(field, decimal)
+    ]
     if not texts:
         return False
     if len(texts) == len(first) or not below:
         return True
-    return any(_mostly_numbers(row[j] for row in below if len(row) > j) for j in texts)
+    return any(_mostly_numbers((row[j] for row in below if len(row) > j), decimal) for j in texts)
 
 
-def _mostly_numbers(fields) -> bool:
+def _mostly_numbers(fields, decimal: str) -> bool:
     numbers = others = 0
     for field in fields:
         if _missing(field):
             continue
-        if is_number(field):
+        if is_number(field, decimal):
             numbers += 1
         else:
             others += 1

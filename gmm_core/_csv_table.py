@@ -24,8 +24,8 @@ from ._csv_sniff import NUMBER_PATTERN, WHITESPACE, TextLayout, is_ignored
 from ._table_types import Block
 from ._text_lines import LineCounter, Whitespace, Window
 
-#: Bytes pyarrow parses at a time (it reads about 40 blocks ahead: 10 MB).
-BLOCK_BYTES = 1 << 18
+#: Bytes pyarrow parses at a time (it reads about 40 blocks ahead: 5 MB).
+BLOCK_BYTES = 1 << 17
 _EMPTY = re.compile(rb"^\r?$", re.M)  # what pyarrow skips as an empty line
 _IGNORED = re.compile(rb"^[ \t\r]*(?:#.*)?$", re.M)  # blank, spaces only, or a comment
 
@@ -47,9 +47,11 @@ class CsvSource:
         What :func:`gmm_core._csv_sniff.sniff_text` found.
     span : (int, int), optional
         Read only the lines that start in this byte range (see :meth:`part`).
+    span_line : int, optional
+        The number of lines before the span, where known.
     """
 
-    def __init__(self, opener: Callable, size: int, layout: TextLayout, span=None):
+    def __init__(self, opener: Callable, size: int, layout: TextLayout, span=None, span_line=None):
         self.opener = opener
         self.size = size
         self.layout = layout
@@ -59,8 +61,8 @@ class CsvSource:
         self._names = [f"c{j}" for j in range(n_columns)]
         counted = _IGNORED if layout.separator == WHITESPACE and layout.collapse else _EMPTY
         where = (opener, layout.data_offset, layout.data_line)
-        self._rows = LineCounter(*where, counted, self.span[0])
-        self._data_rows = LineCounter(*where, _IGNORED, self.span[0])
+        self._rows = LineCounter(*where, counted, self.span[0], span_line)
+        self._data_rows = LineCounter(*where, _IGNORED, self.span[0], span_line)
 
     def part(self, index: int, count: int) -> CsvSource:
         """The ``index``-th of ``count`` parts: the lines that start in its byte range.
@@ -101,8 +103,9 @@ class CsvSource:
             return
         except _Restart:
             pass
-        resume = min(self._data_rows.offset(done[0] + 1), self.span[1])
-        rest = CsvSource(self.opener, self.size, self.layout, (resume, self.span[1]))
+        lines, resume = self._data_rows.start_of(done[0] + 1)
+        span = (min(resume, self.span[1]), self.span[1])
+        rest = CsvSource(self.opener, self.size, self.layout, span, lines)
         rest.progress_span = self.progress_span
         yield from rest._exact_blocks(chosen)
 
@@ -133,6 +136,7 @@ class CsvSource:
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
                 check_utf8=False,
+                decimal_point=self.layout.decimal,
             ),
         )
         return reader, source
@@ -200,7 +204,8 @@ class CsvSource:
             for batch in reader:
                 first, parsed = parsed, parsed + batch.num_rows
                 kept = ~_comments(batch.column(self._names[0]))
-                values = _text_to_float(batch, [self._names[j] for j in chosen])[kept]
+                names = [self._names[j] for j in chosen]
+                values = _text_to_float(batch, names, self.layout.decimal)[kept]
                 rows = np.flatnonzero(kept) + first  # the parsed-row index of each values row
                 last = row_number(parsed - 1) if parsed else 0
                 news = [entry for entry in broken[reported:] if entry[0] <= last]
@@ -250,11 +255,13 @@ def _comments(column: pa.Array) -> np.ndarray:
     return starts.to_numpy(zero_copy_only=False).astype(bool)
 
 
-def _text_to_float(batch: pa.RecordBatch, names: list[str]) -> np.ndarray:
+def _text_to_float(batch: pa.RecordBatch, names: list[str], decimal: str) -> np.ndarray:
     """The named text columns as float64, NaN where a field is not a number."""
     values = np.empty((batch.num_rows, len(names)))
     for j, name in enumerate(names):
         text = pc.utf8_trim_whitespace(batch.column(name))
+        if decimal != ".":
+            text = pc.replace_substring(text, decimal, ".")
         number = pc.match_substring_regex(text, NUMBER_PATTERN)
         text = pc.if_else(number, text, pa.scalar(None, pa.string()))
         values[:, j] = pc.cast(text, pa.float64()).to_numpy(zero_copy_only=False)

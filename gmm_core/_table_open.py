@@ -21,6 +21,11 @@ from ._table_types import NoRows, TableInfo
 
 _MAGIC = {b"PAR1": "parquet", b"ARROW1": "arrow", b"\x93NUMPY": "npy", b"\xff\xff\xff\xff": "arrow"}
 ON_BAD_ROWS = ("error", "skip")
+_PACKED = {  # files people try that hold a table, packed
+    b"\x1f\x8b": "a gzip-compressed file; decompress it first (gunzip)",
+    b"PK\x03\x04": "a zip archive or an Excel workbook; export the table as CSV or Parquet",
+    b"\xd0\xcf\x11\xe0": "an old Excel workbook; export the table as CSV or Parquet",
+}
 
 
 def open_table(path, separator: str | None = None) -> TableReader:
@@ -40,6 +45,9 @@ def open_table(path, separator: str | None = None) -> TableReader:
     try:
         with open(name, "rb") as handle:
             head = handle.read(8)
+            for magic, what in _PACKED.items():
+                if head.startswith(magic):
+                    raise ValueError(f"{name}: {what}.")
             kind = next((k for magic, k in _MAGIC.items() if head.startswith(magic)), "csv")
             reader = TableReader(name, status.st_size, lambda: pa.OSFile(name), kind)
             if kind == "csv":

@@ -103,6 +103,8 @@ class LineCounter:
         Lines that do not count (matched with ``re.M`` over a block of lines).
     start : int, optional
         Count from this byte offset, a line start after ``offset`` (a part of the file).
+    start_line : int, optional
+        The number of lines before ``start``, where known.
     """
 
     def __init__(
@@ -112,11 +114,13 @@ class LineCounter:
         first_line: int,
         skipped: re.Pattern,
         start: int | None = None,
+        start_line: int | None = None,
     ):
         self._opener = opener
         self._offset, self._first_line = offset, first_line
         self._begin = offset if start is None else start
-        self._base_line = None  # the line number at ``start``, counted on first use
+        # the line number before ``start``: known, or counted on first use
+        self._base_line = first_line - 1 if self._begin == offset else start_line
         self._resume = (self._begin, 0, 0)  # (byte offset, lines, counted lines) from start
         self._skipped = skipped
 
@@ -139,14 +143,20 @@ class LineCounter:
         if self._base_line is None:
             self._base_line = self._lines_before(self._begin)
         lines, _, text = self._walk(n)
-        return self._base_line + lines, text.decode("utf-8", "replace").rstrip("\r")
+        return self._base_line + lines, (text or b"").decode("utf-8", "replace").rstrip("\r")
 
-    def offset(self, n: int) -> int:
-        """The byte offset where the n-th (1-based) counted line starts (the end if none)."""
-        return self._walk(n)[1]
+    def start_of(self, n: int) -> tuple[int, int]:
+        """Where the n-th (1-based) counted line starts: (lines before it, byte offset).
 
-    def _walk(self, n: int) -> tuple[int, int, bytes]:
-        """(lines up to and with the n-th counted line, its byte offset, its text)."""
+        Past the last line: (the number of lines, the end of the file).
+        """
+        if self._base_line is None:
+            self._base_line = self._lines_before(self._begin)
+        lines, offset, text = self._walk(n)
+        return self._base_line + lines - (text is not None), offset
+
+    def _walk(self, n: int) -> tuple[int, int, bytes | None]:
+        """(lines up to and with the n-th counted line, its byte offset, its text or None)."""
         if self._resume[2] >= n:
             self._resume = (self._begin, 0, 0)
         position, line, count = self._resume
@@ -177,16 +187,18 @@ class LineCounter:
                             self._resume = (start + len(text_line) + 1, line, count)
                             return line, start, text_line
                     start += len(text_line) + 1
-                return line, start, b""  # past the end
+                return line, start, None  # past the end
 
 
 def _may_skip(block: bytes) -> bool:
-    """Whether a block of lines may hold a blank, spaces-only or comment line (cheap)."""
-    return (
-        block[:1] in (b"", b"\r", b" ", b"\t", b"#")
-        or b"\n\n" in block
-        or b"\n\r" in block
-        or b"\n " in block
-        or b"\n\t" in block
-        or b"#" in block
-    )
+    """Whether a block of lines may hold a blank, spaces-only or comment line (cheap).
+
+    True when a line starts with a line end, a space, a tab, or there is a ``#`` anywhere.
+    """
+    if b"#" in block:
+        return True
+    chars = np.frombuffer(block, np.uint8)
+    if not chars.size:
+        return True
+    firsts = np.concatenate([chars[:1], chars[np.flatnonzero(chars[:-1] == 10) + 1]])
+    return bool(((firsts == 10) | (firsts == 13) | (firsts == 32) | (firsts == 9)).any())

@@ -4,7 +4,8 @@ One reader for gmm_core, the command line and the program, built on pyarrow. The
 is told by the file's content (its first bytes), whatever its name says:
 
 - delimited text (``.csv``, ``.tsv``, ``.txt``, ...): UTF-8 with or without a BOM; the
-  separator is sniffed (comma, semicolon, tab, or runs of spaces); a first line that
+  separator is sniffed (comma, semicolon, tab, or runs of spaces), and decimal commas
+  (``3,14``) where the separator is not a comma; a first line that
   names the columns is a header; ``#`` lines and blank lines are skipped; fields may be
   quoted;
 - Parquet; Arrow IPC files and streams (Feather version 2);

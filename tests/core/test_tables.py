@@ -115,6 +115,8 @@ def test_any_finite_numbers_round_trip(tmp_path, X, separator, header, kind):
         "# exported\n# by hand\n\nx,y\n1.5,2\n\n# a note, with commas, in it\n3,-4e3\n",
         "x y # the header\n1.5 2  # a trailing comment\n3 -4e3\n",
         "# two columns\n1.5\t2\n3\t-4e3  # trailing comment\n",
+        "x;y\n1,5;2\n3;-4e3\n",
+        "x\ty\n1,5\t2,0\n3\t-4e3\n",
     ],
     ids=[
         "comma",
@@ -131,6 +133,8 @@ def test_any_finite_numbers_round_trip(tmp_path, X, separator, header, kind):
         "comments",
         "whitespace with comments",
         "tab with a trailing comment",
+        "semicolon with decimal commas",
+        "tab with decimal commas",
     ],
 )
 def test_separators_headers_comments_quotes(tmp_path, text):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import re
 
 import numpy as np
@@ -187,6 +188,8 @@ def _write_bad(path, kind):
     elif kind == "3-D npy":
         np.save(path.with_suffix(".npy"), np.ones((2, 2, 2)))
         path.write_bytes(path.with_suffix(".npy").read_bytes())
+    elif kind == "gzip":
+        path.write_bytes(gzip.compress(b"x,y\n1,2\n"))
     elif kind == "truncated arrow":
         with pa.ipc.new_file(path, pa.schema([("x", pa.float64())])) as writer:
             writer.write_table(pa.table({"x": np.arange(100.0)}))
@@ -208,6 +211,7 @@ BAD_KINDS = [
     "npy of objects",
     "3-D npy",
     "truncated arrow",
+    "gzip",
 ]
 
 
@@ -272,3 +276,10 @@ def test_any_bytes_give_a_table_or_a_value_error(tmp_path, magic, body):
         assert str(error).startswith(str(path))
     else:
         assert np.isfinite(table.data).all() and table.data.shape[0] > 0
+
+
+def test_bad_rows_among_decimal_commas(tmp_path):
+    path = tmp_path / "europe.csv"
+    path.write_text("x;y\n1,5;2\nfoo;3\n4,5;6,25\n")
+    table = read_table(path, on_bad_rows="skip")
+    assert table.data.tolist() == [[1.5, 2.0], [4.5, 6.25]] and table.skipped_lines == (3,)
