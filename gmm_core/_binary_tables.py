@@ -115,7 +115,7 @@ class ArrowSource:
                 self.sizes = [
                     reader.get_batch(i).num_rows for i in range(reader.num_record_batches)
                 ]
-        self.n_rows = None if stream else sum(self.sizes)
+        self.n_rows = sum(self.sizes)  # a stream is memory-mapped: its batches are cheap to count
         self.batches = list(range(len(self.sizes)))
 
     def _open(self):

@@ -62,7 +62,7 @@ class TextLayout:
     """How to read a delimited text file.
 
     ``separator`` is one character, or :data:`WHITESPACE` for runs of spaces and tabs,
-    which pyarrow reads after :class:`gmm_core._csv_table.Whitespace` collapses them
+    which pyarrow reads after :func:`gmm_core._text_lines.collapse_spaces` collapses them
     (``collapse`` True), or directly when every line holds single spaces.
     """
 
@@ -112,7 +112,10 @@ def split_fields(line: str, separator: str) -> list[str]:
     """The fields of one line: quoted fields as :mod:`csv` reads them."""
     if separator == WHITESPACE:
         return line.split("#", 1)[0].split()
-    return next(csv.reader([line], delimiter=separator))
+    try:
+        return next(csv.reader([line], delimiter=separator))
+    except csv.Error:  # a stray carriage return or NUL inside the line
+        return line.split(separator)
 
 
 def sniff_text(sample: bytes, separator: str | None = None) -> TextLayout | None:

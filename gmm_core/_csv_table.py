@@ -22,7 +22,7 @@ import pyarrow.csv as pa_csv
 
 from ._csv_sniff import NUMBER_PATTERN, WHITESPACE, TextLayout, is_ignored
 from ._table_types import Block
-from ._text_lines import LineCounter, Whitespace, Window
+from ._text_lines import LineCounter, Rewritten, Window, collapse_spaces, repair_utf8
 
 #: Bytes pyarrow parses at a time (it reads about 40 blocks ahead: 5 MB).
 BLOCK_BYTES = 1 << 17
@@ -116,7 +116,10 @@ class CsvSource:
         start, stop = self.span
         source.seek(start)
         stream = source if stop >= self.size else Window(source, stop - start)
-        stream = Whitespace(stream) if self.layout.collapse else stream
+        if exact:
+            stream = Rewritten(stream, repair_utf8)
+        if self.layout.collapse:
+            stream = Rewritten(stream, collapse_spaces)
         include = sorted(set(chosen) | ({0} if exact else set()))
         names = [self._names[j] for j in include]
         separator = " " if self.layout.separator == WHITESPACE else self.layout.separator

@@ -76,6 +76,7 @@ class TableReader:
         self.source = None
 
     def text_source(self, handle, separator: str | None = None) -> CsvSource:
+        """The source for delimited text, its layout sniffed from ``handle``'s first bytes."""
         if self.size == 0:
             raise NoRows(f"{self.name}: no rows of numbers (the file is empty).")
         try:
@@ -93,6 +94,7 @@ class TableReader:
 
     @property
     def info(self) -> TableInfo:
+        """What the file holds (refused as :class:`NoRows` when it is known to hold none)."""
         source = self.source
         columns = source.layout.columns if self.kind == "csv" else source.columns
         numeric = source.layout.numeric if self.kind == "csv" else source.numeric
@@ -133,6 +135,7 @@ class TableReader:
         return chosen, names, BadRows(self.name, on_bad_rows, self.kind == "csv")
 
     def errors(self):
+        """A context in which any failure of the libraries becomes a ValueError naming the file."""
         return _ReadErrors(self.name, self.kind)
 
 

@@ -24,7 +24,7 @@ class TableInfo:
     numeric : list of str
         The numeric columns, in file order.
     n_rows : int or None
-        The number of rows where it is cheaply known (Parquet, Arrow, ``.npy``).
+        The number of rows where it is cheaply known (Parquet, Arrow, ``.npy``; not text).
     n_bytes : int
         The file's size.
     """

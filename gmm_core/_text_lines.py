@@ -1,8 +1,9 @@
 """Text files as byte streams and lines: collapsing spaces, windows, counting lines.
 
-:class:`Whitespace` and :class:`Window` are the streams pyarrow reads for files separated
-by runs of spaces and for one process's part of a file; :class:`LineCounter` finds the
-line number and text of a row only when a bad row is reported.
+:class:`Rewritten` and :class:`Window` are the streams pyarrow reads for files separated
+by runs of spaces (or holding bytes that are not UTF-8) and for one process's part of a
+file; :class:`LineCounter` finds the line number and text of a row only when a bad row is
+reported.
 """
 
 from __future__ import annotations
@@ -17,30 +18,37 @@ BLOCK_BYTES = 1 << 18
 _COMMENT = re.compile(rb"#[^\n]*")
 
 
-class Whitespace:
-    """A binary stream with runs of spaces and tabs as one space, and no ``#`` comments.
+class Rewritten:
+    """A binary stream rewritten line by line (each line keeps its place).
 
-    What pyarrow reads for files whose columns are separated by runs of spaces: each line
-    keeps its place (a comment line becomes an empty line).
+    Parameters
+    ----------
+    raw : binary stream
+    rewrite : callable
+        Whole lines (bytes ending with a line end, or the last line) -> their new bytes:
+        :func:`collapse_spaces` for files separated by runs of spaces (pyarrow takes one
+        character), :func:`repair_utf8` for the exact pass (pyarrow's row handler cannot
+        take bytes that are not UTF-8).
     """
 
-    def __init__(self, raw):
+    def __init__(self, raw, rewrite):
         self.raw = raw
+        self.rewrite = rewrite
         self.closed = False
         self._ready = b""
         self._carry = b""
 
     def read(self, size: int = -1) -> bytes:
-        """Up to ``size`` bytes of the collapsed text (all of it for a negative size)."""
+        """Up to ``size`` bytes of the rewritten text (all of it for a negative size)."""
         while size < 0 or len(self._ready) < size:
             chunk = self.raw.read(BLOCK_BYTES)
             if not chunk:
-                self._ready += _collapse(self._carry)
+                self._ready += self.rewrite(self._carry)
                 self._carry = b""
                 break
             text = self._carry + chunk
             cut = text.rfind(b"\n") + 1
-            self._ready += _collapse(text[:cut])
+            self._ready += self.rewrite(text[:cut])
             self._carry = text[cut:]
         size = len(self._ready) if size < 0 else size
         out, self._ready = self._ready[:size], self._ready[size:]
@@ -49,6 +57,15 @@ class Whitespace:
     def tell(self) -> int:
         """The position in the raw file (for progress)."""
         return self.raw.tell()
+
+
+def repair_utf8(text: bytes) -> bytes:
+    """Lines with bytes that are not UTF-8 replaced by U+FFFD."""
+    try:
+        text.decode("utf-8")
+        return text
+    except UnicodeDecodeError:
+        return text.decode("utf-8", "replace").encode("utf-8")
 
 
 class Window:
@@ -71,7 +88,7 @@ class Window:
         return self.raw.tell()
 
 
-def _collapse(text: bytes) -> bytes:
+def collapse_spaces(text: bytes) -> bytes:
     """Whole lines with comments cut, runs of spaces and tabs as one space, edges trimmed."""
     if b"#" in text:
         text = _COMMENT.sub(b"", text)

@@ -126,25 +126,30 @@ def read_table(
         chosen, names, bad = reader.prepare(columns, on_bad_rows)
         if part is not None:
             reader.take_part(part)
-        assembler = Assembler(reader.source.estimate_rows(), len(chosen))
-        with reader.errors():
-            for block in reader.source.blocks(chosen):
-                if cancelled is not None and cancelled():
-                    raise Cancelled
-                good, error = bad.screen(block)
-                assembler.append(good)
-                if error is not None:
-                    raise error
-                if progress is not None:
-                    progress(block.fraction)
+        data = _gather(reader, chosen, bad, progress, cancelled)
     finally:
         reader.close()
-    data = assembler.finish()
     if part is None:
         bad.check_some_rows(data.shape[0])
     if progress is not None:
         progress(1.0)
     return Table(data, names, bad.n_skipped, tuple(bad.lines), reader.name)
+
+
+def _gather(reader, chosen, bad: BadRows, progress=None, cancelled=None):
+    """Every good row of the reader's source in one array (n_rows, len(chosen))."""
+    assembler = Assembler(reader.source.estimate_rows(), len(chosen))
+    with reader.errors():
+        for block in reader.source.blocks(chosen):
+            if cancelled is not None and cancelled():
+                raise Cancelled
+            good, error = bad.screen(block)
+            assembler.append(good)
+            if error is not None:
+                raise error
+            if progress is not None:
+                progress(block.fraction)
+    return assembler.finish()
 
 
 def iter_table(
@@ -228,13 +233,6 @@ def table_from_text(
     reader = TableReader(name, len(data), lambda: pa.BufferReader(data), "csv")
     reader.source = reader.text_source(io.BytesIO(data))
     chosen, names, bad = reader.prepare(columns, on_bad_rows)
-    assembler = Assembler(reader.source.estimate_rows(), len(chosen))
-    with reader.errors():
-        for block in reader.source.blocks(chosen):
-            good, error = bad.screen(block)
-            assembler.append(good)
-            if error is not None:
-                raise error
-    result = assembler.finish()
-    bad.check_some_rows(result.shape[0])
-    return Table(result, names, bad.n_skipped, tuple(bad.lines), name)
+    data = _gather(reader, chosen, bad)
+    bad.check_some_rows(data.shape[0])
+    return Table(data, names, bad.n_skipped, tuple(bad.lines), name)
