@@ -16,15 +16,16 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from sklearn.exceptions import ConvergenceWarning, NotFittedError
 
+    from ._cancel import Cancelled
     from ._gaussian_mixture import GaussianMixture
     from ._gradient import GradientGaussianMixture
     from ._gradient_module import GaussianMixtureModule
-    from ._kmeans import Cancelled, kmeans_start
+    from ._kmeans import kmeans_start
     from .streaming import partial_fit_csv, partial_fit_table
 
 # Each public name and the module that defines it.
 _HOMES = {
-    "Cancelled": "._kmeans",
+    "Cancelled": "._cancel",
     "ConvergenceWarning": "sklearn.exceptions",
     "GaussianMixture": "._gaussian_mixture",
     "GaussianMixtureModule": "._gradient_module",

@@ -8,6 +8,8 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
+from ._cancel import Cancelled
+
 
 def _squared_distances(X: torch.Tensor, centers: torch.Tensor) -> torch.Tensor:
     """Squared Euclidean distances of shape (n, k) between rows of X and centers."""
@@ -130,10 +132,6 @@ def initial_responsibilities(
     else:  # pragma: no cover - checked before
         raise ValueError(f"Unknown init_params {method!r}.")
     return resp
-
-
-class Cancelled(Exception):
-    """Raised by a cancellable computation once its cancel flag is set."""
 
 
 def _cancel_check(cancelled) -> Callable[[], None]:

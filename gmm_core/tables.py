@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterator, Sequence
 
 import pyarrow as pa
 
-from ._kmeans import Cancelled
+from ._cancel import Cancelled
 from ._table_assembly import Assembler, BadRows, Rebatcher
 from ._table_open import TableReader, open_table
 from ._table_types import NoRows, Table, TableInfo
