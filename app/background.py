@@ -3,12 +3,15 @@
 :class:`BackgroundRunner` is the GUI-side owner (like :class:`app.controller
 .TrainingController`, on a smaller scale): :meth:`~BackgroundRunner.post` leaves a
 request in a :class:`app.worker.Mailbox` (cancelling the one in flight) and wakes the
-worker, which calls one function of :mod:`app.analysis` in its thread; that module (and
-torch with it) is imported there, never in the GUI thread. Results come back through
-:attr:`~BackgroundRunner.done`; a result whose request is no longer the newest is dropped.
+worker, which calls one function of :mod:`app.analysis` (or of another module named) in
+its thread; that module (and torch with it) is imported there, never in the GUI thread.
+Results come back through :attr:`~BackgroundRunner.done`; a result whose request is no
+longer the newest is dropped.
 """
 
 from __future__ import annotations
+
+import importlib
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
@@ -16,40 +19,44 @@ from .worker import Mailbox
 
 
 class _Worker(QObject):
-    """Lives in the runner's thread; calls ``app.analysis.<function>(request, cancelled)``."""
+    """Lives in the runner's thread; calls ``app.<module>.<function>(request, cancelled)``."""
 
     done = Signal(object)  # the function's result (None when cancelled: not emitted)
 
-    def __init__(self, mailbox: Mailbox, function: str):
+    def __init__(self, mailbox: Mailbox, module: str, function: str):
         super().__init__()
         self._mailbox = mailbox
+        self._module = module
         self._function = function
 
     @Slot()
     def process(self) -> None:
         """Serve the newest waiting request, if any."""
-        from . import analysis  # in this thread: torch never loads in the GUI thread
-
+        # In this thread: app.analysis brings torch, which never loads in the GUI thread.
+        module = importlib.import_module(f"{__package__}.{self._module}")
         request = self._mailbox.take()
         if request is None:
             return
-        result = getattr(analysis, self._function)(request, self._mailbox.cancelled)
+        result = getattr(module, self._function)(request, self._mailbox.cancelled)
         if result is not None:
             self.done.emit(result)
 
 
 class BackgroundRunner(QObject):
-    """Runs ``app.analysis.<function>`` on the newest request in a background thread.
+    """Runs ``app.<module>.<function>`` on the newest request in a background thread.
 
     Requests and results carry a ``request_id``; :attr:`done` delivers only the result
-    of the newest request posted.
+    of the newest request posted. ``module`` is ``"analysis"`` unless given.
     """
 
     done = Signal(object)  # result of the newest request, in the GUI thread
     _wake = Signal()
 
-    def __init__(self, function: str, name: str, parent: QObject | None = None):
+    def __init__(
+        self, function: str, name: str, parent: QObject | None = None, module: str = "analysis"
+    ):
         super().__init__(parent)
+        self._module = module
         self._function = function
         self._name = name
         self._mailbox = Mailbox()
@@ -67,7 +74,7 @@ class BackgroundRunner(QObject):
         if self._thread is None and not self._mailbox.closed:
             self._thread = QThread()
             self._thread.setObjectName(self._name)
-            self._worker = _Worker(self._mailbox, self._function)
+            self._worker = _Worker(self._mailbox, self._module, self._function)
             self._worker.moveToThread(self._thread)
             self._wake.connect(self._worker.process)
             self._worker.done.connect(self._on_done)
@@ -75,6 +82,11 @@ class BackgroundRunner(QObject):
             self._thread.start()
         self._mailbox.post(request)
         self._wake.emit()
+
+    def cancel(self) -> None:
+        """Stop the request in flight; no result of a request posted so far is delivered."""
+        self._next_id += 1
+        self._mailbox.cancelled.set()
 
     def shutdown(self) -> None:
         """Stop the thread: set the cancel flag, quit its loop, wait for it."""

@@ -2,7 +2,9 @@
 
 Drawing is cheap by construction (see :mod:`app.plot_items`): points are grouped by
 component in the worker and drawn with one sprite (or one pen) per component; all
-ellipses are one curve item updated with ``setData``.
+ellipses are one curve item updated with ``setData``. Above
+:data:`app.point_density.DENSITY_ABOVE` points, one density image binned in a background
+thread stands for them (:mod:`app.density_image`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QGraphicsItem, QLabel
 
+from . import point_density
+from .density_image import PointDensityLayer
 from .likelihood_panel import TRAINER_STYLES
 from .palette import UNASSIGNED_COLOR, component_color
 from .plot_items import EllipsesItem, PointCloudItem, soft_groups
@@ -79,6 +83,8 @@ class Canvas(pg.PlotWidget):
         ):
             item.setZValue(z)
             self.view_box.addItem(item, ignoreBounds=True)
+        self.point_density = PointDensityLayer(self)  # in place of the dots of many points
+        self.point_density.image_item.setZValue(self.points_item.zValue())
         self._weight_labels: list[pg.TextItem] = []
         self._mean_brushes: dict[int, QBrush] = {}
         # Collapsed components: a warning marker at the mean.
@@ -306,9 +312,18 @@ class Canvas(pg.PlotWidget):
     def show_points(self, snapshot: ModelSnapshot | None, points: np.ndarray) -> None:
         """Draw points: learnt ones in their components' colours, the rest in grey.
 
-        The rest are points just added that the model has not answered for yet.
+        The rest are points just added that the model has not answered for yet. Above
+        :data:`app.point_density.DENSITY_ABOVE` points, a density image stands for them.
         """
         self.hint.setVisible(points.shape[0] == 0)
+        if points.shape[0] > point_density.DENSITY_ABOVE:
+            for item in (self.points_item, self.pending_item):
+                if item.n_points:
+                    item.set_groups([])
+            self._drawn_grouped = None
+            self.point_density.show(points, snapshot, self.soft_colors)
+            return
+        self.point_density.hide()
         drawn = 0
         if snapshot is not None and snapshot.grouped_points.shape[0]:
             grouped, starts = snapshot.grouped_points, snapshot.group_starts

@@ -509,5 +509,6 @@ class MainWindow(QMainWindow):
     def shutdown(self) -> None:
         """Stop the worker threads (also called on application quit)."""
         self.controller.shutdown()
+        self.canvas.point_density.shutdown()
         self.model_selection.shutdown()
         self.density.shutdown()
