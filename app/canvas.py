@@ -18,13 +18,13 @@ from PySide6.QtGui import (
     QGuiApplication,
     QMouseEvent,
 )
-from PySide6.QtWidgets import QGraphicsItem, QLabel
+from PySide6.QtWidgets import QLabel
 
 from . import point_density
 from .density_image import PointDensityLayer
 from .likelihood_panel import TRAINER_STYLES
 from .palette import UNASSIGNED_COLOR, component_color
-from .plot_items import EllipsesItem, PointCloudItem, soft_groups
+from .plot_items import EllipsesItem, GridItem, PointCloudItem, soft_groups
 from .snapshot import ModelSnapshot
 
 #: The view a new canvas shows, in data units.
@@ -60,15 +60,14 @@ class Canvas(pg.PlotWidget):
         self.plot_item = self.getPlotItem()
         self.view_box = self.plot_item.getViewBox()
         self.view_box.setAspectLocked(True, ratio=1.0)
-        self.plot_item.showGrid(x=True, y=True, alpha=0.2)
         for name in ("left", "bottom"):
             axis = self.plot_item.getAxis(name)
             axis.setPen(pg.mkPen(110, 110, 110))
             axis.setTextPen(pg.mkPen(60, 60, 60))
-            # The axes draw the grid over the whole plot, so every model update exposes
-            # them; a device-coordinate cache turns their redraw into a blit until the
-            # view range changes.
-            axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        # The grid under the data, not the axes' translucent one over it (see GridItem).
+        self.grid_item = GridItem(self.plot_item.getAxis("bottom"), self.plot_item.getAxis("left"))
+        self.grid_item.setZValue(-1.5)  # over the density map's heat map, under its contours
+        self.view_box.addItem(self.grid_item, ignoreBounds=True)
         self.plot_item.hideButtons()
         self.disableAutoRange()
         self.view_box.setRange(xRange=DEFAULT_RANGE, yRange=DEFAULT_RANGE, padding=0)

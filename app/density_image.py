@@ -1,21 +1,22 @@
 """The canvas's density image of many points (see :mod:`app.point_density`).
 
-:class:`PointDensityLayer` owns one pyqtgraph ``ImageItem`` placed by its rectangle in
-data coordinates and a :class:`app.background.BackgroundRunner` that bins the points in
-its own thread. While the view pans or zooms, the image already drawn is only
-transformed with it (a scaled blit per frame); once the view has been still for
-:data:`VIEW_DELAY_MS`, the visible range (and a margin) is binned again at screen
-resolution. New points, labels or colours are binned again at once.
+:class:`PointDensityLayer` owns one image item placed by its rectangle in data
+coordinates (:class:`app.plot_items.DensityImageItem`) and a
+:class:`app.background.BackgroundRunner` that bins the points in its own thread. While
+the view pans or zooms, the image already drawn is only transformed with it (a scaled
+blit per frame); once the view has been still for :data:`VIEW_DELAY_MS`, the visible
+range (and a margin) is binned again at screen resolution. New points, labels or colours
+are binned again at once.
 """
 
 from __future__ import annotations
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import QObject, QRectF, QTimer, Signal, Slot
 
 from .background import BackgroundRunner
 from .palette import component_color
+from .plot_items import DensityImageItem
 from .point_density import DensityImage, DensityImageRequest
 from .snapshot import ModelSnapshot
 
@@ -41,7 +42,7 @@ class PointDensityLayer(QObject):
         super().__init__(canvas)
         self.canvas = canvas
         self.view_box = canvas.view_box
-        self.image_item = pg.ImageItem()
+        self.image_item = DensityImageItem()
         self.image_item.setVisible(False)
         self.view_box.addItem(self.image_item, ignoreBounds=True)
         self.image: DensityImage | None = None
@@ -56,11 +57,17 @@ class PointDensityLayer(QObject):
         self._snapshot: ModelSnapshot | None = None
         self._soft = False
         self._key: tuple | None = None  # what the image shows; a new one is binned again
+        self._waiting = False  # an image was asked for and has not come yet
 
     @property
     def active(self) -> bool:
         """Whether points are drawn as an image."""
         return self._points is not None
+
+    @property
+    def busy(self) -> bool:
+        """Whether an image of newer points, labels or view is still to come."""
+        return self._points is not None and (self._waiting or self._view_timer.isActive())
 
     def show(self, points: np.ndarray, snapshot: ModelSnapshot | None, soft: bool) -> None:
         """Draw ``points`` (n, 2) as an image, coloured by ``snapshot``'s labels.
@@ -81,6 +88,7 @@ class PointDensityLayer(QObject):
         if self._points is None:
             return
         self._points = self._snapshot = self._key = self.image = None
+        self._waiting = False
         self._view_timer.stop()
         self.runner.cancel()
         self.image_item.clear()
@@ -104,6 +112,7 @@ class PointDensityLayer(QObject):
             soft = (snapshot.weights, snapshot.means, snapshot.covariances) if self._soft else None
         else:
             labels, palette, soft = np.zeros(0, np.int16), np.zeros((0, 3)), None
+        self._waiting = True
         self.runner.post(
             DensityImageRequest(
                 request_id=self.runner.next_id(),
@@ -132,7 +141,7 @@ class PointDensityLayer(QObject):
         if self._points is None:
             return  # dots again since it was asked for
         self.image = image
-        self.image_item.setImage(image.rgba, autoLevels=False)
-        self.image_item.setRect(QRectF(*image.rect))
+        self._waiting = False
+        self.image_item.set_image(image.argb32, QRectF(*image.rect))
         self.image_item.setVisible(True)
         self.image_ready.emit(image)

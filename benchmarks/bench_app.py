@@ -8,9 +8,15 @@ Prints
 2. the same with "Compare all" (three trainers learning at once) and the density map on
    (goal: median < 60 ms);
 3. the longest the GUI event loop goes without running (a 5 ms ``QTimer`` measuring its
-   own lateness) while a 200,000-point fit runs in the background (goal: < 50 ms).
+   own lateness) while a 200,000-point fit runs in the background (goal: < 50 ms);
+4. pan/zoom frame times (median and p95: from a mouse move or wheel event to the end of
+   the repaint it causes, events at 60 Hz) with 200,000, 1,000,000 and 10,000,000 points
+   of three clusters, fitted, drawn as a density image (goal at 1M and 10M: median
+   < 16 ms, p95 < 33 ms), and as dots (one per point, the drawing before the density
+   image) at 200,000 and 1,000,000 for reference.
 
-Run from the repository root: ``python benchmarks/bench_app.py [--clicks 100]``.
+Run from the repository root: ``python benchmarks/bench_app.py [--clicks 100]`` (a few
+minutes; ``--no-stall --no-pan`` for the click latencies alone).
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ os.environ.setdefault("GMM_PLAYGROUND_DATA_DIR", tempfile.mkdtemp(prefix="gmm-be
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
+from app_large import pan_zoom_frames, show_points  # noqa: E402
 from PySide6.QtCore import QElapsedTimer, QEvent, QEventLoop, QPointF, Qt, QTimer  # noqa: E402
 from PySide6.QtGui import QMouseEvent  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
@@ -221,6 +228,15 @@ def main() -> int:
     parser.add_argument("--clicks", type=int, default=100)
     parser.add_argument("--points", type=int, default=200_000)
     parser.add_argument("--no-stall", action="store_true", help="skip the large-data stalls")
+    parser.add_argument("--no-pan", action="store_true", help="skip pan/zoom frame times")
+    parser.add_argument(
+        "--pan-sizes",
+        default="200000,1000000,10000000",
+        help="points for pan/zoom frames (comma-separated)",
+    )
+    parser.add_argument(
+        "--dots-sizes", default="200000,1000000", help="the same, drawn as dots (reference)"
+    )
     args = parser.parse_args()
 
     import torch
@@ -242,8 +258,45 @@ def main() -> int:
     try:
         run(app, window, rng, args)
     finally:
+        window.ask_save_changes = lambda: "discard"  # a benchmark's points are not kept
         window.close()
     return 0
+
+
+def bench_pan_zoom(app, window, rng, n_points, dots):
+    """Frame times (ms) of panning and zooming over ``n_points`` fitted points."""
+    from app import point_density
+
+    threshold = point_density.DENSITY_ABOVE
+    if dots:
+        point_density.DENSITY_ABOVE = n_points  # one dot per point, as before the image
+    try:
+        window.components_spin.setValue(3)
+        window.epochs_spin.setValue(20)
+        centres = [(-5.0, -4.0), (5.0, -4.0), (0.0, 5.0)]
+        show_points(app, window, clusters(rng, n_points, centres, 1.5), process_until)
+        meter = StallMeter()
+        meter.start()
+        times = pan_zoom_frames(app, window, process_until)
+        process_until(app, lambda: not window.canvas.point_density.busy)
+        stall, _ = meter.stop()
+    finally:
+        point_density.DENSITY_ABOVE = threshold
+    return float(np.median(times)), float(np.percentile(times, 95)), stall
+
+
+def run_pan_zoom(app, window, rng, args):
+    sizes = [("density image", int(n), False) for n in args.pan_sizes.split(",") if n]
+    sizes += [("dots", int(n), True) for n in args.dots_sizes.split(",") if n]
+    for drawing, n, dots in sorted(sizes, key=lambda s: s[1]):
+        median, p95, stall = bench_pan_zoom(app, window, rng, n, dots)
+        goal = " (goal: median < 16 ms, p95 < 33 ms)" if n >= 1_000_000 and not dots else ""
+        print(
+            f"pan/zoom frames, {n:,} points as {drawing}: median {median:.1f} ms, "
+            f"p95 {p95:.1f} ms; longest stall incl. rebinning {stall:.1f} ms{goal}"
+        )
+    window.session.clear()
+    process_until(app, lambda: not window.controller.busy)
 
 
 def run(app, window, rng, args):
@@ -258,6 +311,8 @@ def run(app, window, rng, args):
         f"the same with Compare all and the density map on: "
         f"median {median:.1f} ms, p95 {p95:.1f} ms, max {worst:.1f} ms (goal: median < 60 ms)"
     )
+    if not args.no_pan:
+        run_pan_zoom(app, window, rng, args)
     if args.no_stall:
         return
 
