@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .geometry import responsibilities
+from .palette import UNASSIGNED_COLOR
 
 #: Above this many points the canvas draws a density image instead of dots. Measured with
 #: ``benchmarks/bench_app.py --density-threshold``: at 50,000 points, dots take about as
@@ -28,9 +29,6 @@ CHUNK_POINTS = 1 << 20
 
 #: Opacity of a pixel holding one point (0-255); the fullest pixel is opaque.
 MIN_ALPHA = 70
-
-#: Colour of points the model has not answered for yet (pyqtgraph's grey dots' colour).
-PENDING_COLOR = (90, 90, 90)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -174,6 +172,8 @@ def pixel_centres(x_range, y_range, shape) -> tuple[np.ndarray, np.ndarray]:
 def colorize(counts: np.ndarray, labelled: np.ndarray, colors: np.ndarray) -> np.ndarray:
     """RGBA of each pixel: its points' mean colour, opacity by the log of their count.
 
+    Points not labelled yet count in the unassigned colour.
+
     Parameters
     ----------
     counts, labelled : ndarray of shape (width, height)
@@ -190,10 +190,10 @@ def colorize(counts: np.ndarray, labelled: np.ndarray, colors: np.ndarray) -> np
     if not occupied.any():
         return rgba
     share = np.divide(labelled, counts, out=np.zeros_like(counts), where=occupied)[..., None]
-    mixed = share * colors + (1.0 - share) * np.asarray(PENDING_COLOR, dtype=np.float64)
+    mixed = share * colors + (1.0 - share) * np.asarray(UNASSIGNED_COLOR, dtype=np.float64)
     rgba[..., :3] = np.clip(np.rint(mixed), 0, 255).astype(np.uint8)
-    top = np.log1p(counts.max())
-    level = np.log1p(counts) / top if top > np.log(2.0) else occupied.astype(np.float64)
+    top = np.log(counts.max())  # one point: MIN_ALPHA; the fullest pixel: opaque
+    level = np.log(np.maximum(counts, 1.0)) / top if top > 0 else np.ones_like(counts)
     alpha = MIN_ALPHA + (255 - MIN_ALPHA) * level
     rgba[..., 3] = np.where(occupied, np.rint(alpha), 0).astype(np.uint8)
     return rgba
