@@ -261,11 +261,11 @@ class GaussianMixture(BaseMixture):
         -------
         self : GaussianMixture
         """
-        self._check_parameters()
+        self._check_parameters_cached()
         fitted = self.__sklearn_is_fitted__()
         # Published arrays are replaced, never changed in place: references are a checkpoint.
-        names = self._state_names()
-        saved = {name: value for name, value in vars(self).items() if name in names}
+        state = self.__dict__
+        saved = {name: state[name] for name in self._state_names() if name in state}
         try:
             array = check_data(self, X, reset=not fitted, allow_single=True)
         except ValueError:
