@@ -11,7 +11,7 @@ from ._gaussian_mixture import GaussianMixture
 from ._gradient import GradientGaussianMixture
 from ._gradient_module import GaussianMixtureModule
 from ._kmeans import Cancelled, kmeans_start
-from .streaming import partial_fit_csv
+from .streaming import partial_fit_csv, partial_fit_table
 
 __all__ = [
     "Cancelled",
@@ -22,4 +22,5 @@ __all__ = [
     "NotFittedError",
     "kmeans_start",
     "partial_fit_csv",
+    "partial_fit_table",
 ]

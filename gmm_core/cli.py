@@ -6,7 +6,7 @@ Under ``torchrun`` (which sets ``RANK``, ``WORLD_SIZE``, ``MASTER_ADDR`` and
 (``GaussianMixture(distributed=True)``); the first process alone shows progress and writes
 the model. Alone (no ``WORLD_SIZE``, or 1), it fits the whole file in this process::
 
-    torchrun --nproc-per-node 2 -m gmm_core fit points.npy --components 8 --out model.json
+    torchrun --nproc-per-node 2 -m gmm_core fit points.parquet --components 8 --out model.json
 """
 
 from __future__ import annotations
@@ -30,9 +30,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True)
     fit = commands.add_parser(
-        "fit", help="fit a GaussianMixture to a .npy or .csv file (on every process of torchrun)"
+        "fit",
+        help="fit a GaussianMixture to a table file (on every process of torchrun)",
     )
-    fit.add_argument("data", help="a .npy file (n_samples, n_features) or a numeric CSV file")
+    fit.add_argument(
+        "data",
+        help="a table file: CSV (or other delimited text), Parquet, Arrow/Feather or .npy; "
+        "every numeric column is a feature",
+    )
     fit.add_argument("--components", type=int, required=True, help="number of components")
     fit.add_argument(
         "--covariance-type", default="full", choices=("full", "tied", "diag", "spherical")

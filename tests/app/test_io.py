@@ -8,9 +8,12 @@ import pytest
 from app.io import read_points, write_points
 
 
-def test_read_points_accepts_headers_comments_and_separators(tmp_path):
+@pytest.mark.parametrize("separator", [",", ";", "\t", " ", "  "])
+def test_read_points_accepts_headers_comments_and_separators(tmp_path, separator):
     path = tmp_path / "p.csv"
-    path.write_text("# comment\neruptions,waiting\n3.6,79\n1.8;54\n\n 2.5\t70 \n")
+    rows = ["eruptions", "waiting"], ["3.6", "79"], ["1.8", "54"], [" 2.5", "70 "]
+    lines = [separator.join(row) for row in rows]
+    path.write_text("# comment\n" + "\n".join(lines[:3]) + "\n\n" + lines[3] + "\n")
     np.testing.assert_array_equal(read_points(path), [[3.6, 79], [1.8, 54], [2.5, 70]])
     path.write_text("1,2,3\n4,5,6\n")
     np.testing.assert_array_equal(read_points(path), [[1, 2], [4, 5]])

@@ -15,6 +15,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 import torch.multiprocessing as mp
 from sklearn.base import clone
@@ -276,20 +278,50 @@ def _write_csv(path: Path, X: np.ndarray) -> None:
             handle.write(",".join(repr(float(v)) for v in row) + "\n")
 
 
-@pytest.mark.parametrize("suffix", [".csv", ".npy"])
+def _write_table(path: Path, X: np.ndarray) -> None:
+    """X as a file of the format its suffix names; Parquet and Arrow in pieces of 10 rows."""
+    table = pa.table({name: X[:, j] for j, name in enumerate("xyzw"[: X.shape[1]])})
+    if path.suffix == ".csv":
+        _write_csv(path, X)
+    elif path.suffix == ".npy":
+        np.save(path, X)
+    elif path.suffix == ".parquet":
+        pq.write_table(table, path, row_group_size=10)
+    else:
+        with pa.ipc.new_file(path, table.schema) as writer:
+            writer.write_table(table, max_chunksize=10)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".npy", ".parquet", ".arrow"])
 def test_the_shards_of_a_file_are_the_whole_file_in_order(tmp_path, suffix):
     X = _data(2, n=99)
     path = tmp_path / f"points{suffix}"
-    _write_csv(path, X) if suffix == ".csv" else np.save(path, X)
-    for world in (1, 2, 3, 7, 64, 500):  # 500 processes: most CSV slices hold no line start
+    _write_table(path, X)
+    for world in (1, 2, 3, 7, 64, 500):  # 500 processes: most slices hold no row
         shards = [read_shard(path, rank, world) for rank in range(world)]
         assert all(shard.shape[1] == 2 for shard in shards)
         assert np.array_equal(np.concatenate(shards), X), world
 
 
-def test_parquet_is_refused_with_a_clear_error(tmp_path):
-    with pytest.raises(ValueError, match="Parquet is not supported yet"):
-        read_shard(tmp_path / "points.parquet")
+@pytest.mark.parametrize("suffix", [".parquet", ".arrow"])
+def test_parquet_and_arrow_shards_are_whole_row_groups(tmp_path, suffix):
+    X = _data(2, n=99)
+    path = tmp_path / f"points{suffix}"
+    _write_table(path, X)
+    sizes = [read_shard(path, rank, 3).shape[0] for rank in range(3)]
+    assert sizes == [40, 30, 29]  # groups of 10 rows, each to the share holding its first row
+
+
+def test_a_bad_row_in_a_shard_names_its_line(tmp_path):
+    X = _data(2, n=99)
+    path = tmp_path / "points.csv"
+    _write_csv(path, X)
+    lines = path.read_text().splitlines()
+    lines[90] = "1.0,oops"
+    path.write_text("\n".join(lines) + "\n")
+    read_shard(path, 0, 2)  # the first half is fine
+    with pytest.raises(ValueError, match=r"points\.csv, line 91: .*'1\.0,oops'"):
+        read_shard(path, 1, 2)
 
 
 def _torchrun(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
@@ -310,10 +342,11 @@ def _torchrun(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
     return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
 
 
-def test_command_line_on_two_processes_writes_the_single_process_model(tmp_path):
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_command_line_on_two_processes_writes_the_single_process_model(tmp_path, suffix):
     X = _data(2)
-    data, out = tmp_path / "points.csv", tmp_path / "model.json"
-    _write_csv(data, X)
+    data, out = tmp_path / f"points{suffix}", tmp_path / "model.json"
+    _write_table(data, X)
     result = _torchrun("fit", str(data), "--components", "3", "--tol", "1e-6", "--out", str(out))
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("Initialization 0") == 1  # progress from the first process only
@@ -343,5 +376,10 @@ def test_command_line_alone_fits_the_whole_file(tmp_path, capsys):
     single = GaussianMixture(3, random_state=0).fit(X)
     np.testing.assert_array_equal(model.means_, single.means_)
     assert capsys.readouterr().out == ""
-    assert main(["fit", str(tmp_path / "points.parquet"), "--components", "3"]) == 1
-    assert "Parquet is not supported yet" in capsys.readouterr().err
+    _write_table(tmp_path / "points.parquet", X)
+    out_parquet = tmp_path / "from_parquet.json"
+    assert main(["fit", str(tmp_path / "points.parquet"), "--quiet", "--out", str(out_parquet),
+                 "--components", "3"]) == 0  # fmt: skip
+    assert json.loads(out_parquet.read_text()) == json.loads(out.read_text())
+    assert main(["fit", str(tmp_path / "missing.parquet"), "--components", "3"]) == 1
+    assert "missing.parquet: no such file" in capsys.readouterr().err
