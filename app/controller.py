@@ -147,7 +147,11 @@ class TrainingController(QObject):
         return request.request_id
 
     def continue_from(self, start: ModelStart | None) -> None:
-        """The next request continues from ``start``'s model (an opened session's)."""
+        """The next request continues from ``start``'s model (an opened session's).
+
+        An opened file's settings replace any change still waiting to refit the old points.
+        """
+        self._settings_timer.stop()
         self._start = start
 
     def set_n_components(self, value: int) -> None:

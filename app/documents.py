@@ -4,10 +4,13 @@
 for a :class:`app.main_window.MainWindow`, and owns what they need: the window's file,
 the settings (recent files, the last folder, the window's geometry and spin boxes), the
 autosaver, and the hand-over of an opened session's saved model to the window (drawn at
-once, before any training). The window keeps its public names (``window.open_file``,
-``window.save_session``, ...) as thin delegates, and builds the menus. Every question
-goes through ``window.confirm``, ``window.ask_save_changes`` and ``window.show_error``.
-Nothing here imports torch or gmm_core.
+once, before any training). Files are read in the background
+(:class:`app.file_loader.FileLoader`), with a progress bar and a Cancel button in the
+status bar; :attr:`Documents.file_opened` or :attr:`Documents.open_failed` tells how it
+went. The window keeps its public names (``window.open_file``, ``window.save_session``,
+...) as thin delegates, and builds the menus. Every question goes through
+``window.confirm``, ``window.ask_save_changes`` and ``window.show_error``. Nothing here
+imports torch or gmm_core.
 """
 
 from __future__ import annotations
@@ -15,19 +18,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QObject, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMenu
 
 from . import appdata
 from .autosave import Autosaver
-from .io import read_points
+from .file_loader import FileLoader
 from .resources import resource_path
 from .session_file import (
     SUFFIX,
     SavedModel,
     SessionData,
-    is_session_file,
     read_session,
     write_session,
 )
@@ -56,7 +58,12 @@ class Documents(QObject):
         Train, with restarts.
     ignore_up_to : int
         Snapshots of requests up to this id predate an opened model; the window drops them.
+    loader : FileLoader
+        Reads the file being opened in its own thread.
     """
+
+    file_opened = Signal(str)  # path of a file whose points (and model) are now shown
+    open_failed = Signal(str)  # path of a file not opened (unreadable, or cancelled)
 
     def __init__(self, window):
         super().__init__(window)
@@ -82,38 +89,92 @@ class Documents(QObject):
         self.save_as_action = make_action(window, "Save &As…", self.save_as, keys.SaveAs)
         self.recent_menu = QMenu("Open &Recent", window)
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        self.loader = FileLoader(self)
+        self.loader.progressed.connect(window.status.set_task_progress)
+        self.loader.loaded.connect(self._on_loaded)
+        self.loader.failed.connect(self._on_failed)
+        self.loader.cancelled.connect(self._on_cancelled)
+        window.status.task_cancelled.connect(self.loader.cancel)
+        self._resource = None  # an example's file, kept until it is read
 
     # -- opening ---------------------------------------------------------------------------
 
-    def open_file(self, path: str | Path) -> bool:
-        """Open a session or a table of points (told apart by content), without asking.
+    def open_file(self, path: str | Path, columns: list[str] | None = None) -> bool:
+        """Start opening a session or a table of points (told apart by content).
 
-        A table replaces the points (undoable) and trains; a session also restores the
-        settings and view and shows its saved model at once, before any training. A bad
-        file shows a message and changes nothing.
+        The file is read in the background, with a progress bar and a Cancel button in
+        the status bar; another open replaces this one. Then a table replaces the points
+        (undoable; ``columns``, or its first two numeric columns) and trains; a session
+        also restores the settings and view and shows its saved model at once, before
+        any training. :attr:`file_opened` follows; a bad file shows a message, a Cancel
+        does not, and either emits :attr:`open_failed` and changes nothing.
+
+        Returns
+        -------
+        bool
+            True: the read has started (the outcome comes later, as a signal).
         """
         path = Path(path)
-        try:
-            if is_session_file(path):
-                data = read_session(path)
-            else:
-                data = SessionData(points=read_points(path))
-        except (OSError, ValueError) as error:
-            self.window.show_error(f"Could not open {path.name}:\n{error}")
-            return False
+        self.window.status.begin_task(f"Opening {path.name}…")
+        self.loader.start(path, columns)
+        return True
+
+    @Slot()
+    def open_example(self) -> bool:
+        """Open the Old Faithful data shipped in ``resources`` (works from a wheel too)."""
+        self._release_resource()
+        self._resource = resource_path("old_faithful.csv")  # a real file until it is read
+        return self.open_file(self._resource.__enter__())
+
+    def _release_resource(self) -> None:
+        resource, self._resource = self._resource, None
+        if resource is not None:
+            resource.__exit__(None, None, None)
+
+    def drag_entered(self, event) -> None:
+        """Accept a drag that brings local files (the window's ``dragEnterEvent``)."""
+        if any(url.isLocalFile() for url in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropped(self, event) -> None:
+        """Open the first local file dropped, asking about unsaved changes first."""
+        files = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
+        if files:
+            event.acceptProposedAction()
+            if self.may_discard():
+                self.window.open_file(files[0])
+
+    @Slot(object, object)
+    def _on_loaded(self, path: Path, data: SessionData) -> None:
+        self._finish_task()
         self.apply_session(data, f"Open {path.name}")
         if path.suffix == SUFFIX or data.model is not None or data.settings:
             self._set_file(path)  # a session: Save writes it back
         else:
             self._set_file(None, title=path.name)  # a table: Save asks for a session name
         self._add_recent(path)
-        return True
+        self.file_opened.emit(str(path))
 
-    @Slot()
-    def open_example(self) -> bool:
-        """Open the Old Faithful data shipped in ``resources`` (works from a wheel too)."""
-        with resource_path("old_faithful.csv") as path:
-            return self.open_file(path)
+    @Slot(object, str)
+    def _on_failed(self, path: Path, message: str) -> None:
+        self._finish_task()
+        self.window.show_error(f"Could not open {path.name}:\n{message}")
+        self.open_failed.emit(str(path))
+
+    @Slot(object)
+    def _on_cancelled(self, path: Path) -> None:
+        self._finish_task()
+        self.window.statusBar().showMessage(f"Opening {path.name} cancelled.", 5000)
+        self.open_failed.emit(str(path))
+
+    def _finish_task(self) -> None:
+        self.window.status.end_task()
+        self._release_resource()
+
+    def shutdown(self) -> None:
+        """Stop reading (the loader's thread ends)."""
+        self.loader.shutdown()
+        self._release_resource()
 
     @Slot()
     def _open_dialog(self) -> None:

@@ -169,6 +169,7 @@ class MainWindow(QMainWindow):
     def _build_status_bar(self) -> None:
         self.status = StatusLine(self)
         self._expose(self.status, "hover_label", "points_label", "components_label")
+        self._expose(self.status, "progress_bar", "cancel_button")
         self._expose(self.status, "loglik_label", "bic_label", "state_label", "collapse_label")
 
     def _expose(self, owner, *names: str) -> None:
@@ -251,9 +252,9 @@ class MainWindow(QMainWindow):
 
     # -- documents: files, data sets and exports (app.documents) ------------------------------
 
-    def open_file(self, path: str | Path) -> bool:
-        """Open a session or a table of points, without asking (see :class:`Documents`)."""
-        return self.documents.open_file(path)
+    def open_file(self, path: str | Path, columns: list[str] | None = None) -> bool:
+        """Start opening a file; ``file_opened`` or ``open_failed`` follows (:class:`Documents`)."""
+        return self.documents.open_file(path, columns)
 
     def open_example(self) -> bool:
         """Open the Old Faithful data shipped in ``resources``."""
@@ -447,7 +448,7 @@ class MainWindow(QMainWindow):
         menu.addSeparator()
         menu.addAction(self.quit_action)
         self._expose(documents, "open_action", "example_action", "save_action", "new_action")
-        self._expose(documents, "save_as_action", "recent_menu")
+        self._expose(documents, "save_as_action", "recent_menu", "file_opened", "open_failed")
         self._expose(self.exports, "export_points_action", "export_model_action")
         self._expose(self.exports, "export_image_action")
         self._expose(self.data_sets, "paste_action", "preset_adds_action")
@@ -483,15 +484,10 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, self.controller, self.controller.start)
 
     def dragEnterEvent(self, event) -> None:  # noqa: D102
-        if any(url.isLocalFile() for url in event.mimeData().urls()):
-            event.acceptProposedAction()
+        self.documents.drag_entered(event)
 
     def dropEvent(self, event) -> None:  # noqa: D102
-        files = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
-        if files:
-            event.acceptProposedAction()
-            if self.documents.may_discard():
-                self.open_file(files[0])
+        self.documents.dropped(event)
 
     # -- closing ---------------------------------------------------------------------------
 
@@ -509,6 +505,7 @@ class MainWindow(QMainWindow):
     def shutdown(self) -> None:
         """Stop the worker threads (also called on application quit)."""
         self.controller.shutdown()
+        self.documents.shutdown()
         self.canvas.point_density.shutdown()
         self.model_selection.shutdown()
         self.density.shutdown()
