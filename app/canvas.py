@@ -22,6 +22,7 @@ from PySide6.QtWidgets import QLabel
 
 from . import point_density
 from .density_image import PointDensityLayer
+from .geometry import column_ranges
 from .likelihood_panel import TRAINER_STYLES
 from .palette import UNASSIGNED_COLOR, component_color
 from .plot_items import EllipsesItem, GridItem, PointCloudItem, soft_groups
@@ -290,10 +291,13 @@ class Canvas(pg.PlotWidget):
 
     def fit_view(self, points: np.ndarray) -> None:
         """Show all ``points`` with a margin (or the default view when there are none)."""
-        if points.shape[0] == 0:
+        self.fit_bounds(*column_ranges(points))
+
+    def fit_bounds(self, low: np.ndarray, high: np.ndarray) -> None:
+        """Show the box from ``low`` to ``high`` (2,) with a margin (default view: none)."""
+        if not (np.isfinite(low).all() and np.isfinite(high).all()):
             self.view_box.setRange(xRange=DEFAULT_RANGE, yRange=DEFAULT_RANGE, padding=0)
             return
-        low, high = points.min(axis=0), points.max(axis=0)
         centre, half = (low + high) / 2, (high - low) / 2
         size = float(max(half.max(), 1e-12 * max(1.0, float(np.abs(centre).max())), 1e-300))
         if self.equal_aspect:

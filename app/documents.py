@@ -24,8 +24,9 @@ from PySide6.QtWidgets import QFileDialog, QMenu
 
 from . import appdata
 from .autosave import Autosaver
-from .file_loader import FileLoader
+from .file_loader import FileLoader, LoadedDocument
 from .resources import resource_path
+from .session import CheckedPoints, as_points
 from .session_file import (
     SUFFIX,
     SavedModel,
@@ -145,9 +146,10 @@ class Documents(QObject):
                 self.window.open_file(files[0])
 
     @Slot(object, object)
-    def _on_loaded(self, path: Path, data: SessionData) -> None:
+    def _on_loaded(self, path: Path, loaded: LoadedDocument) -> None:
         self._finish_task()
-        self.apply_session(data, f"Open {path.name}")
+        data = loaded.data
+        self.apply_session(data, f"Open {path.name}", loaded.points)
         if path.suffix == SUFFIX or data.model is not None or data.settings:
             self._set_file(path)  # a session: Save writes it back
         else:
@@ -209,9 +211,15 @@ class Documents(QObject):
                 model = SavedModel(**{**model.__dict__, "labels": np.zeros(0, np.int64)})
         return SessionData(points=session.points, settings=settings, model=model)
 
-    def apply_session(self, data: SessionData, text: str) -> None:
-        """Show ``data``: points (one undoable edit), settings, view and saved model."""
+    def apply_session(
+        self, data: SessionData, text: str, points: CheckedPoints | None = None
+    ) -> None:
+        """Show ``data``: points (one undoable edit), settings, view and saved model.
+
+        ``points`` are ``data.points`` checked already (by the reader's thread).
+        """
         window = self.window
+        points = CheckedPoints.take(as_points(data.points)) if points is None else points
         controller = window.controller
         settings = data.settings
         n_components = settings.get("n_components")
@@ -234,8 +242,9 @@ class Documents(QObject):
         ):
             window.canvas.view_box.setRange(xRange=view[:2], yRange=view[2:], padding=0)
         else:
-            window.insight.view_for(data.points)  # independent scales for unlike spans
-            window.canvas.fit_view(data.points)
+            if len(points.array) >= 2:  # independent scales for unlike spans
+                window.insight.view_for_bounds(points.low, points.high)
+            window.canvas.fit_bounds(points.low, points.high)
         start = None
         if data.model is not None:
             generation = window.session.generation + 1  # replace_points starts a new one
@@ -258,7 +267,7 @@ class Documents(QObject):
             self.next_edit_trains = True  # one request for the file: Train, with restarts
         controller.continue_from(start)
         try:
-            window.session.replace_points(data.points, text)
+            window.session.replace_points(points, text)
         finally:
             self.next_edit_trains = False
             self.saved_snapshot = None

@@ -22,9 +22,27 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from .io import read_points
+from .session import CheckedPoints
 from .session_file import SessionData, is_session_file, read_session
 
 _log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class LoadedDocument:
+    """A file's contents, ready for the window.
+
+    Attributes
+    ----------
+    data : SessionData
+        A session's points, settings and model, or a table's points.
+    points : CheckedPoints
+        ``data.points`` checked, with their bounding box, in the reader's thread: the
+        GUI thread takes millions of points without a pass over them.
+    """
+
+    data: SessionData
+    points: CheckedPoints
 
 
 def read_document(
@@ -33,7 +51,7 @@ def read_document(
     *,
     progress: Callable[[float], object] | None = None,
     cancelled: Callable[[], bool] | None = None,
-) -> SessionData:
+) -> LoadedDocument:
     """A session file, or the points of a table (``columns``, or its first two numeric).
 
     Raises
@@ -44,8 +62,10 @@ def read_document(
         When ``cancelled()`` became true while a table was read.
     """
     if is_session_file(path):
-        return read_session(path)
-    return SessionData(points=read_points(path, columns, progress=progress, cancelled=cancelled))
+        data = read_session(path)
+    else:
+        data = SessionData(read_points(path, columns, progress=progress, cancelled=cancelled))
+    return LoadedDocument(data, CheckedPoints.take(data.points))
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -62,7 +82,7 @@ class _Reader(QObject):
     """Lives in the loader's thread; reads one request at a time."""
 
     progressed = Signal(int, float)  # request id, fraction of the file read
-    loaded = Signal(int, object)  # request id, SessionData
+    loaded = Signal(int, object)  # request id, LoadedDocument
     failed = Signal(int, str)  # request id, the reason, for a person
     cancelled = Signal(int)  # request id
 
@@ -97,7 +117,7 @@ class FileLoader(QObject):
     """Reads one file at a time in a background thread; the newest :meth:`start` wins."""
 
     progressed = Signal(float)  # fraction of the file being opened read, in [0, 1]
-    loaded = Signal(object, object)  # path (Path), SessionData
+    loaded = Signal(object, object)  # path (Path), LoadedDocument
     failed = Signal(object, str)  # path (Path), the reason, for a person
     cancelled = Signal(object)  # path (Path)
     _read = Signal(object)  # OpenRequest, to the reader's thread
@@ -182,7 +202,7 @@ class FileLoader(QObject):
             self.progressed.emit(fraction)
 
     @Slot(int, object)
-    def _on_loaded(self, request_id: int, data: SessionData) -> None:
+    def _on_loaded(self, request_id: int, data: LoadedDocument) -> None:
         request = self._take(request_id)
         if request is not None:
             self.loaded.emit(request.path, data)

@@ -127,7 +127,7 @@ class MainWindow(QMainWindow):
         self.fit_view_action = make_action(
             self,
             "&Fit View to Points",
-            lambda: self.canvas.fit_view(self.points()),
+            lambda: self.canvas.fit_bounds(*self.session.bounds),
             QKeySequence("Ctrl+0"),
         )
         self.about_action = make_action(self, "&About GMM Playground", self._about)

@@ -2,11 +2,57 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
+from .geometry import column_ranges
 from .snapshot import frozen
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class CheckedPoints:
+    """Points checked once, with their bounding box: ready to become the session's.
+
+    A background reader makes these (:meth:`take`), so that replacing the session's
+    points by millions of them costs the GUI thread no copy and no pass over them.
+
+    Attributes
+    ----------
+    array : ndarray of shape (n, 2)
+        Read-only float64, C-ordered, finite.
+    low, high : ndarray of shape (2,)
+        The smallest and largest x and y (inf and -inf for no points).
+    """
+
+    array: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+
+    @classmethod
+    def take(cls, xy) -> CheckedPoints:
+        """Check ``xy`` and take it over: an array is made read-only in place, not copied.
+
+        Raises
+        ------
+        ValueError
+            If ``xy`` is not finite numbers of shape (n, 2).
+        """
+        try:
+            array = np.ascontiguousarray(xy, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ValueError("Points must be numbers, in pairs (x, y).") from None
+        if array.ndim == 1 and array.shape[0] == 2:
+            array = array[None, :]
+        if array.ndim != 2 or array.shape[1] != 2:
+            raise ValueError(f"Points must have shape (n, 2), got {array.shape}.")
+        low, high = column_ranges(array)
+        if array.shape[0] and not (np.isfinite(low).all() and np.isfinite(high).all()):
+            raise ValueError("Points must be finite numbers (no NaN or infinity).")
+        array.setflags(write=False)
+        return cls(array, low, high)
 
 
 class Session(QObject):
@@ -73,9 +119,19 @@ class Session(QObject):
             text = "Add Point" if array.shape[0] == 1 else f"Add {array.shape[0]:,} Points"
         self.undo_stack.push(_AppendCommand(self, array, text))
 
+    @property
+    def bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """The smallest and largest x and y, shape (2,) each (inf and -inf: no points)."""
+        return self._low.copy(), self._high.copy()
+
     def replace_points(self, xy, text: str = "Replace Points") -> None:
-        """Replace all points as one undoable edit (open a file, clear)."""
-        self.undo_stack.push(_ReplaceCommand(self, as_points(xy), text))
+        """Replace all points as one undoable edit (open a file, clear).
+
+        ``xy`` is array-like of shape (n, 2), or :class:`CheckedPoints` (taken as they
+        are: no copy, no check, no pass over them).
+        """
+        checked = xy if isinstance(xy, CheckedPoints) else CheckedPoints.take(as_points(xy))
+        self.undo_stack.push(_ReplaceCommand(self, checked, text))
 
     def clear(self) -> None:
         """Remove all points as one undoable edit."""
@@ -136,16 +192,13 @@ class Session(QObject):
         points = np.concatenate([self._points, array])  # a new array: safe to freeze
         points.setflags(write=False)
         self._points = points
-        self._low = np.minimum(self._low, array.min(axis=0))
-        self._high = np.maximum(self._high, array.max(axis=0))
+        low, high = column_ranges(array)
+        self._low, self._high = np.minimum(self._low, low), np.maximum(self._high, high)
         self.changed.emit()
 
-    def _set(self, array: np.ndarray) -> None:
+    def _set(self, array: np.ndarray, bounds: tuple[np.ndarray, np.ndarray] | None = None) -> None:
         self._points = array if not array.flags.writeable else frozen(array)
-        if array.shape[0]:
-            self._low, self._high = array.min(axis=0), array.max(axis=0)
-        else:
-            self._low, self._high = np.full(2, np.inf), np.full(2, -np.inf)
+        self._low, self._high = column_ranges(array) if bounds is None else bounds
         self._generation += 1
         self.changed.emit()
 
@@ -182,18 +235,18 @@ class _AppendCommand(QUndoCommand):
 
 
 class _ReplaceCommand(QUndoCommand):
-    def __init__(self, session: Session, array: np.ndarray, text: str):
+    def __init__(self, session: Session, points: CheckedPoints, text: str):
         super().__init__(text)
         self._session = session
-        self._array = array
-        self._previous = session.points
+        self._points = points
+        self._previous = (session.points, session.bounds)
 
     def redo(self) -> None:
-        self._previous = self._session.points
-        self._session._set(self._array)
+        self._previous = (self._session.points, self._session.bounds)
+        self._session._set(self._points.array, (self._points.low, self._points.high))
 
     def undo(self) -> None:
-        self._session._set(self._previous)
+        self._session._set(*self._previous)
 
 
 class _StrokeCommand(QUndoCommand):

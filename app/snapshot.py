@@ -174,7 +174,9 @@ class ModelSnapshot:
     grouped_points : ndarray of shape (m, 2)
         Those points sorted by label; ``group_starts`` (G + 1,) delimits each group and
         ``group_colors`` (G,) gives its palette slot; ``grouped_bounds`` is their
-        (x_min, y_min, x_max, y_max), None when there are none.
+        (x_min, y_min, x_max, y_max), None when there are none. Empty above
+        :data:`app.point_density.DENSITY_ABOVE` points, which the canvas draws as an
+        image of ``labels``.
     mean_log_likelihood : float
         Mean log-likelihood per point (nan when not known).
     bic : float

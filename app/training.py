@@ -474,7 +474,7 @@ class Trainer:
 
     def _labels_and_log_likelihood(self, X: np.ndarray) -> tuple[np.ndarray, float]:
         """The model's component for each point and the summed log-density, by chunks."""
-        labels = np.empty(X.shape[0], dtype=np.int64)
+        labels = np.empty(X.shape[0], dtype=np.int16)  # K is far below 2**15
         total = 0.0
         for start in range(0, X.shape[0], CHUNK_ROWS):
             self.check()

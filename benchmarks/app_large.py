@@ -139,3 +139,75 @@ def show_points(app, window, points, process_until, timeout_s=600.0):
         timeout_s,
     )
     window.model_updated.disconnect(updates.append)
+
+
+def write_large_csv(path, n_rows, rng) -> int:
+    """A two-column CSV of ``n_rows`` points of three clusters; its size in bytes."""
+    import pyarrow as pa
+    import pyarrow.csv as pa_csv
+
+    centres = np.array([(-5.0, -4.0), (5.0, -4.0), (0.0, 5.0)])
+    with pa_csv.CSVWriter(str(path), pa.schema([("x", pa.float64()), ("y", pa.float64())])) as out:
+        for start in range(0, n_rows, 1_000_000):
+            n = min(1_000_000, n_rows - start)
+            points = centres[rng.integers(3, size=n)] + rng.normal(0.0, 1.5, size=(n, 2))
+            out.write_table(pa.table({"x": points[:, 0], "y": points[:, 1]}))
+    return path.stat().st_size
+
+
+def _status_kib(field: str) -> int:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise KeyError(field)
+
+
+def reset_peak_rss() -> int:
+    """Reset the process's peak resident memory (Linux); the resident memory now, bytes."""
+    with open("/proc/self/clear_refs", "w") as clear:
+        clear.write("5")
+    return _status_kib("VmRSS") * 1024
+
+
+def peak_rss() -> int:
+    """The process's peak resident memory since :func:`reset_peak_rss`, in bytes."""
+    return _status_kib("VmHWM") * 1024
+
+
+def open_and_fit(app, window, path, n_rows, meter, process_until, timeout_s=1200.0):
+    """Open ``path`` in the window and wait until it is fitted and drawn.
+
+    Returns the seconds to the points shown (``file_opened``), to the final model drawn,
+    the longest GUI stall (ms) over all of it, and the peak resident memory added (bytes).
+    """
+    updates = []
+    opened = []
+    window.model_updated.connect(updates.append)
+    window.file_opened.connect(opened.append)
+    window.open_failed.connect(opened.append)
+    baseline = reset_peak_rss()
+    meter.start()
+    started = time.perf_counter()
+    window.open_file(path)
+    process_until(app, lambda: bool(opened), timeout_s)
+    shown = time.perf_counter() - started
+    process_until(
+        app,
+        lambda: (
+            updates
+            and updates[-1].final
+            and updates[-1].n_points == n_rows
+            and not window.controller.busy
+            and not window.canvas.point_density.busy
+        ),
+        timeout_s,
+    )
+    fitted = time.perf_counter() - started
+    stall, _ = meter.stop()
+    added = peak_rss() - baseline
+    window.model_updated.disconnect(updates.append)
+    window.file_opened.disconnect(opened.append)
+    window.open_failed.disconnect(opened.append)
+    assert opened == [str(path)], f"{path} did not open"
+    return shown, fitted, stall, added
