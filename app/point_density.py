@@ -24,8 +24,8 @@ from .palette import UNASSIGNED_COLOR
 #: long to pan as the image does, and both stay well under a 60 Hz frame.
 DENSITY_ABOVE = 50_000
 
-#: Points binned per step: bounds the temporary arrays (a few times 8 MB).
-CHUNK_POINTS = 1 << 20
+#: Points binned per step: bounds the temporary arrays (a few times 2 MB).
+CHUNK_POINTS = 1 << 18
 
 #: Opacity of a pixel holding one point (0-255); the fullest pixel is opaque.
 MIN_ALPHA = 70
@@ -189,13 +189,28 @@ def colorize(counts: np.ndarray, labelled: np.ndarray, colors: np.ndarray) -> np
     occupied = counts > 0
     if not occupied.any():
         return rgba
-    share = np.divide(labelled, counts, out=np.zeros_like(counts), where=occupied)[..., None]
-    mixed = share * colors + (1.0 - share) * np.asarray(UNASSIGNED_COLOR, dtype=np.float64)
-    rgba[..., :3] = np.clip(np.rint(mixed), 0, 255).astype(np.uint8)
+    # In float32 and in place: a screen's worth of pixels, a few temporaries at most.
+    share = np.divide(labelled, counts, out=np.zeros(counts.shape, np.float32), where=occupied)
+    unassigned = np.asarray(UNASSIGNED_COLOR, dtype=np.float32)
+    mixed = colors.astype(np.float32)  # [w, h, 3]
+    mixed -= unassigned
+    mixed *= share[..., None]
+    mixed += unassigned
+    np.rint(mixed, out=mixed)
+    np.clip(mixed, 0, 255, out=mixed)
+    rgba[..., :3] = mixed
     top = np.log(counts.max())  # one point: MIN_ALPHA; the fullest pixel: opaque
-    level = np.log(np.maximum(counts, 1.0)) / top if top > 0 else np.ones_like(counts)
-    alpha = MIN_ALPHA + (255 - MIN_ALPHA) * level
-    rgba[..., 3] = np.where(occupied, np.rint(alpha), 0).astype(np.uint8)
+    level = share  # reused: the opacity level
+    if top > 0:
+        np.log(np.maximum(counts, 1.0), out=level, casting="same_kind")
+        level /= top
+    else:
+        level[...] = 1.0
+    level *= 255 - MIN_ALPHA
+    level += MIN_ALPHA
+    np.rint(level, out=level)
+    level[~occupied] = 0
+    rgba[..., 3] = level
     return rgba
 
 
@@ -217,7 +232,8 @@ def density_image(
     if request.soft is not None and labelled.any():
         colors = _soft_colors(labelled > 0, request)
     else:
-        colors = color_sums / np.maximum(labelled, 1.0)[..., None]
+        colors = color_sums
+        colors /= np.maximum(labelled, 1.0)[..., None]  # in place: the mean colour
     (x0, x1), (y0, y1) = request.x_range, request.y_range
     rgba = colorize(counts, labelled, colors)
     return DensityImage(

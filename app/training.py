@@ -144,10 +144,6 @@ class Trainer:
         :class:`app.trainers.Trainers` interleaves the trainers of "Compare all" with it,
         so that the three learn at once.
         """
-        if not request.points.flags.writeable:
-            # gmm_core copies a read-only array on every call; one private copy per
-            # request (~1 ms for 200,000 points) serves them all.
-            request = dataclasses.replace(request, points=request.points.copy())
         model = self.model
         if model is not None and model.covariance_type != request.covariance_type:
             self.reset()  # another covariance type: start afresh

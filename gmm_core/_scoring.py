@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, DensityMixin
@@ -46,11 +48,14 @@ class FittedMixture(DensityMixin, BaseEstimator):
 
     def _to_tensor(self, array: np.ndarray, dtype: torch.dtype | None = None) -> torch.Tensor:
         """``array`` on the device, in ``dtype`` (default: the fitted parameters' dtype)."""
-        if isinstance(array, np.ndarray) and not array.flags.writeable:
-            array = array.copy()  # torch only shares memory it may write to
         if dtype is None:
             dtype = torch_dtype(None, self.means_.dtype)
-        return torch.as_tensor(array, device=self._device()).to(dtype)
+        with warnings.catch_warnings():
+            # torch warns that it may not write to a read-only array's memory; gmm_core
+            # never writes into the data, and a copy would double the memory of a fit
+            # (10,000,000 rows: 160 MB more).
+            warnings.filterwarnings("ignore", "The given NumPy array is not writable")
+            return torch.as_tensor(array, device=self._device()).to(dtype)
 
     def _fitted_data(self, X) -> torch.Tensor:
         """Validate ``X`` against the fitted model and return it as a tensor (n, D)."""
