@@ -5,12 +5,15 @@ Imported by ``benchmarks/bench_app.py`` (run that); the helpers it shares live t
 
 from __future__ import annotations
 
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QElapsedTimer, QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QMouseEvent, QWheelEvent
 from PySide6.QtWidgets import QApplication
+from window_tools import StallMeter, clusters, process_until
 
 #: Frames of one pan/zoom gesture set: a circular middle-button drag, then wheel steps.
 PAN_FRAMES = 90
@@ -72,7 +75,7 @@ def _wheel(widget, pos: QPointF, steps: int):
     QApplication.sendEvent(widget, event)
 
 
-def pan_zoom_frames(app, window, process_until) -> tuple[np.ndarray, np.ndarray]:
+def pan_zoom_frames(app, window) -> tuple[np.ndarray, np.ndarray]:
     """Frame times (ms) of a middle-button pan around a circle, then zooming in and out.
 
     Returns the wall-clock time of each frame and the GUI thread's CPU time in it (which
@@ -118,7 +121,7 @@ def pan_zoom_frames(app, window, process_until) -> tuple[np.ndarray, np.ndarray]
     return np.asarray(times), np.asarray(clock.cpu_ms)
 
 
-def show_points(app, window, points, process_until, timeout_s=600.0):
+def show_points(app, window, points, timeout_s=600.0):
     """Replace the window's points by ``points``, fit them, wait for the final drawing."""
     updates = []
     window.model_updated.connect(updates.append)
@@ -175,7 +178,7 @@ def peak_rss() -> int:
     return _status_kib("VmHWM") * 1024
 
 
-def open_and_fit(app, window, path, n_rows, meter, process_until, timeout_s=1200.0):
+def open_and_fit(app, window, path, n_rows, timeout_s=1200.0):
     """Open ``path`` in the window and wait until it is fitted and drawn.
 
     Returns the seconds to the points shown (``file_opened``), to the final model drawn,
@@ -186,6 +189,7 @@ def open_and_fit(app, window, path, n_rows, meter, process_until, timeout_s=1200
     window.model_updated.connect(updates.append)
     window.file_opened.connect(opened.append)
     window.open_failed.connect(opened.append)
+    meter = StallMeter()
     baseline = reset_peak_rss()
     meter.start()
     started = time.perf_counter()
@@ -211,3 +215,86 @@ def open_and_fit(app, window, path, n_rows, meter, process_until, timeout_s=1200
     window.open_failed.disconnect(opened.append)
     assert opened == [str(path)], f"{path} did not open"
     return shown, fitted, stall, added
+
+
+def frame_summary(times: np.ndarray, cpu_ms: np.ndarray) -> str:
+    """Median and p95 of frame times, and the GUI thread's CPU time per frame."""
+    return (
+        f"median {np.median(times):.1f} ms, p95 {np.percentile(times, 95):.1f} ms "
+        f"(GUI-thread CPU: median {np.median(cpu_ms):.1f} ms, p95 "
+        f"{np.percentile(cpu_ms, 95):.1f} ms)"
+    )
+
+
+def bench_pan_zoom(app, window, rng, n_points, dots) -> str:
+    """Pan and zoom over ``n_points`` fitted points of three clusters: the frames, summed up.
+
+    With ``dots``, every point is drawn as a dot, as the canvas did before the density
+    image (the reference).
+    """
+    from app import point_density
+
+    threshold = point_density.DENSITY_ABOVE
+    if dots:
+        point_density.DENSITY_ABOVE = n_points
+    try:
+        window.components_spin.setValue(3)
+        window.epochs_spin.setValue(20)
+        centres = [(-5.0, -4.0), (5.0, -4.0), (0.0, 5.0)]
+        show_points(app, window, clusters(rng, n_points, centres, 1.5))
+        meter = StallMeter()
+        meter.start()
+        times, cpu_ms = pan_zoom_frames(app, window)
+        process_until(app, lambda: not window.canvas.point_density.busy)
+        stall, _ = meter.stop()
+    finally:
+        point_density.DENSITY_ABOVE = threshold
+    return f"{frame_summary(times, cpu_ms)}; longest stall incl. rebinning {stall:.1f} ms"
+
+
+PAN_GOAL = " (goal: median < 16 ms, p95 < 33 ms)"
+
+
+def run_pan_zoom(app, window, rng, args) -> None:
+    """Print pan/zoom frame times at each of ``args.pan_sizes`` and ``args.dots_sizes``."""
+    sizes = [("density image", int(n), False) for n in args.pan_sizes.split(",") if n]
+    sizes += [("dots", int(n), True) for n in args.dots_sizes.split(",") if n]
+    for drawing, n, dots in sorted(sizes, key=lambda s: (s[1], s[2])):
+        summary = bench_pan_zoom(app, window, rng, n, dots)
+        goal = PAN_GOAL if n >= 1_000_000 and not dots else ""
+        print(f"pan/zoom frames, {n:,} points as {drawing}: {summary}{goal}", flush=True)
+    window.session.clear()
+    process_until(app, lambda: not window.controller.busy)
+
+
+def run_open(app, window, rng, n_rows) -> None:
+    """Open an ``n_rows``-row two-column CSV in the window, fit it, then pan and zoom.
+
+    Prints the seconds to the points shown and to the final model drawn, the longest GUI
+    event-loop stall over all of it, the peak resident memory added against the points'
+    array, and pan/zoom frame times over the opened points.
+    """
+    with tempfile.TemporaryDirectory(prefix="gmm-bench-") as folder:
+        path = Path(folder) / "points.csv"
+        size = write_large_csv(path, n_rows, rng)
+        window.session.clear()
+        process_until(app, lambda: not window.controller.busy)
+        window.components_spin.setValue(3)
+        window.epochs_spin.setValue(20)
+        shown, fitted, stall, added = open_and_fit(app, window, path, n_rows)
+    array = n_rows * 2 * 8
+    print(
+        f"open a {n_rows:,}-row CSV ({size / 1e6:.0f} MB) and fit it (Train, 4 restarts): "
+        f"points shown after {shown:.1f} s, model drawn after {fitted:.1f} s; longest "
+        f"GUI stall {stall:.1f} ms (goal: < 50 ms); peak memory added {added / 1e6:.0f} MB "
+        f"= {added / array:.2f}x the points' array of {array / 1e6:.0f} MB (goal: <= 3x)",
+        flush=True,
+    )
+    times, cpu_ms = pan_zoom_frames(app, window)
+    print(
+        f"pan/zoom frames, {n_rows:,} opened points as density image: "
+        f"{frame_summary(times, cpu_ms)}{PAN_GOAL}",
+        flush=True,
+    )
+    window.session.clear()
+    process_until(app, lambda: not window.controller.busy)

@@ -8,8 +8,6 @@
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, DensityMixin
@@ -18,7 +16,13 @@ from sklearn.utils.validation import check_is_fitted
 from . import _covariance
 from ._covariance import COVARIANCE_TYPES
 from ._em import GaussianParameters, log_responsibilities, score_samples
-from ._validation import check_data, check_positive_int, check_random_state, torch_dtype
+from ._validation import (
+    check_data,
+    check_positive_int,
+    check_random_state,
+    data_tensor,
+    torch_dtype,
+)
 
 
 def torch_generator(random_state) -> torch.Generator:
@@ -50,12 +54,7 @@ class FittedMixture(DensityMixin, BaseEstimator):
         """``array`` on the device, in ``dtype`` (default: the fitted parameters' dtype)."""
         if dtype is None:
             dtype = torch_dtype(None, self.means_.dtype)
-        with warnings.catch_warnings():
-            # torch warns that it may not write to a read-only array's memory; gmm_core
-            # never writes into the data, and a copy would double the memory of a fit
-            # (10,000,000 rows: 160 MB more).
-            warnings.filterwarnings("ignore", "The given NumPy array is not writable")
-            return torch.as_tensor(array, device=self._device()).to(dtype)
+        return data_tensor(array, self._device()).to(dtype)
 
     def _fitted_data(self, X) -> torch.Tensor:
         """Validate ``X`` against the fitted model and return it as a tensor (n, D)."""
