@@ -12,10 +12,29 @@ longer the newest is dropped.
 from __future__ import annotations
 
 import importlib
+import os
+import threading
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from .worker import Mailbox
+
+#: Niceness of the threads that compute in the background (0 is the GUI thread's).
+BACKGROUND_NICE = 10
+
+
+def lower_thread_priority() -> None:
+    """Make the calling thread yield the CPU to the GUI thread (Linux; elsewhere nothing).
+
+    On two cores, training, binning and reading keep both busy, and a GUI thread of
+    equal priority waits for a time slice before it paints; Qt's thread priorities do
+    not apply to Linux's normal scheduling, a thread's niceness does.
+    """
+    if hasattr(os, "setpriority") and hasattr(threading, "get_native_id"):
+        try:
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), BACKGROUND_NICE)
+        except OSError:
+            pass  # not allowed here: the thread keeps its priority
 
 
 class _Worker(QObject):
@@ -28,11 +47,15 @@ class _Worker(QObject):
         self._mailbox = mailbox
         self._module = module
         self._function = function
+        self._lowered = False  # the thread's priority, lowered on its first request
 
     @Slot()
     def process(self) -> None:
         """Serve the newest waiting request, if any."""
         # In this thread: app.analysis brings torch, which never loads in the GUI thread.
+        if not self._lowered:
+            self._lowered = True
+            lower_thread_priority()
         module = importlib.import_module(f"{__package__}.{self._module}")
         request = self._mailbox.take()
         if request is None:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
+from .background import lower_thread_priority
 from .io import read_points
 from .session import CheckedPoints
 from .session_file import SessionData, is_session_file, read_session
@@ -91,6 +92,7 @@ class _Reader(QObject):
         """Read ``request``'s file and report how it went."""
         from gmm_core import Cancelled  # in this thread: torch loads with it
 
+        lower_thread_priority()  # idempotent: the same niceness on every read
         request_id = request.request_id
         if request.cancel.is_set():
             self.cancelled.emit(request_id)
