@@ -2,7 +2,9 @@
 
 Drawing is cheap by construction (see :mod:`app.plot_items`): points are grouped by
 component in the worker and drawn with one sprite (or one pen) per component; all
-ellipses are one curve item updated with ``setData``.
+ellipses are one curve item updated with ``setData``. Above
+:data:`app.point_density.DENSITY_ABOVE` points, one density image binned in a background
+thread stands for them (:mod:`app.density_image`).
 """
 
 from __future__ import annotations
@@ -16,11 +18,14 @@ from PySide6.QtGui import (
     QGuiApplication,
     QMouseEvent,
 )
-from PySide6.QtWidgets import QGraphicsItem, QLabel
+from PySide6.QtWidgets import QLabel
 
+from . import point_density
+from .density_image import PointDensityLayer
+from .geometry import column_ranges
 from .likelihood_panel import TRAINER_STYLES
 from .palette import UNASSIGNED_COLOR, component_color
-from .plot_items import EllipsesItem, PointCloudItem, soft_groups
+from .plot_items import EllipsesItem, GridItem, PointCloudItem, soft_groups
 from .projection import ShownPair
 from .snapshot import ModelSnapshot
 
@@ -62,15 +67,14 @@ class Canvas(pg.PlotWidget):
         self.plot_item = self.getPlotItem()
         self.view_box = self.plot_item.getViewBox()
         self.view_box.setAspectLocked(True, ratio=1.0)
-        self.plot_item.showGrid(x=True, y=True, alpha=0.2)
         for name in ("left", "bottom"):
             axis = self.plot_item.getAxis(name)
             axis.setPen(pg.mkPen(110, 110, 110))
             axis.setTextPen(pg.mkPen(60, 60, 60))
-            # The axes draw the grid over the whole plot, so every model update exposes
-            # them; a device-coordinate cache turns their redraw into a blit until the
-            # view range changes.
-            axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        # The grid under the data, not the axes' translucent one over it (see GridItem).
+        self.grid_item = GridItem(self.plot_item.getAxis("bottom"), self.plot_item.getAxis("left"))
+        self.grid_item.setZValue(-1.5)  # over the density map's heat map, under its contours
+        self.view_box.addItem(self.grid_item, ignoreBounds=True)
         self.plot_item.hideButtons()
         self.disableAutoRange()
         self.view_box.setRange(xRange=DEFAULT_RANGE, yRange=DEFAULT_RANGE, padding=0)
@@ -85,6 +89,8 @@ class Canvas(pg.PlotWidget):
         ):
             item.setZValue(z)
             self.view_box.addItem(item, ignoreBounds=True)
+        self.point_density = PointDensityLayer(self)  # in place of the dots of many points
+        self.point_density.image_item.setZValue(self.points_item.zValue())
         self._weight_labels: list[pg.TextItem] = []
         self._mean_brushes: dict[int, QBrush] = {}
         # Collapsed components: a warning marker at the mean.
@@ -271,11 +277,13 @@ class Canvas(pg.PlotWidget):
 
     def fit_view(self, points: np.ndarray) -> None:
         """Show all ``points`` (n, D) with a margin (or the default view when there are none)."""
-        points = self.shown.points(points)
-        if points.shape[0] == 0:
+        self.fit_bounds(*column_ranges(self.shown.points(points)))
+
+    def fit_bounds(self, low: np.ndarray, high: np.ndarray) -> None:
+        """Show the box from ``low`` to ``high`` (2,) with a margin (default view: none)."""
+        if not (np.isfinite(low).all() and np.isfinite(high).all()):
             self.view_box.setRange(xRange=DEFAULT_RANGE, yRange=DEFAULT_RANGE, padding=0)
             return
-        low, high = points.min(axis=0), points.max(axis=0)
         centre, half = (low + high) / 2, (high - low) / 2
         size = float(max(half.max(), 1e-12 * max(1.0, float(np.abs(centre).max())), 1e-300))
         if self.equal_aspect:
@@ -322,9 +330,18 @@ class Canvas(pg.PlotWidget):
 
         The rest are points just added that the model has not answered for yet. Soft
         colours mix the components' colours by the points' responsibilities in all D
-        columns.
+        columns. Above :data:`app.point_density.DENSITY_ABOVE` points, a density image
+        stands for them.
         """
         self.hint.setVisible(points.shape[0] == 0)
+        if points.shape[0] > point_density.DENSITY_ABOVE:
+            for item in (self.points_item, self.pending_item):
+                if item.n_points:
+                    item.set_groups([])
+            self._drawn_grouped = None
+            self.point_density.show(points, snapshot, self.soft_colors)
+            return
+        self.point_density.hide()
         drawn = 0
         if snapshot is not None and snapshot.grouped_points.shape[0]:
             full = snapshot.grouped_points  # [m, D]

@@ -17,7 +17,6 @@ from PySide6.QtWidgets import QMenu
 from . import presets
 from .column_names import default_column_names
 from .io import points_from_text
-from .resources import resource_path
 from .session_file import SessionData
 from .widgets import make_action
 
@@ -88,9 +87,8 @@ class DataSets(QObject):
 
     @Slot()
     def open_example(self) -> bool:
-        """Open the Old Faithful data shipped in ``resources`` (works from a wheel too)."""
-        with resource_path(presets.OLD_FAITHFUL_FILE) as path:
-            return self.window.documents.open_file(path)
+        """Open the Old Faithful data shipped in ``resources``, in the background."""
+        return self.window.documents.open_example()
 
     @Slot()
     def open_iris(self) -> bool:

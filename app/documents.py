@@ -4,10 +4,13 @@
 for a :class:`app.main_window.MainWindow`, and owns what they need: the window's file,
 the settings (recent files, the last folder, the window's geometry and spin boxes), the
 autosaver, and the hand-over of an opened session's saved model to the window (drawn at
-once, before any training). The window keeps its public names (``window.open_file``,
-``window.save_session``, ...) as thin delegates, and builds the menus. Every question
-goes through ``window.confirm``, ``window.ask_save_changes`` and ``window.show_error``.
-Nothing here imports torch or gmm_core.
+once, before any training). Files are read in the background
+(:class:`app.file_loader.FileLoader`), with a progress bar and a Cancel button in the
+status bar; :attr:`Documents.file_opened` or :attr:`Documents.open_failed` tells how it
+went. The window keeps its public names (``window.open_file``, ``window.save_session``,
+...) as thin delegates, and builds the menus. Every question goes through
+``window.confirm``, ``window.ask_save_changes`` and ``window.show_error``. Nothing here
+imports torch or gmm_core.
 """
 
 from __future__ import annotations
@@ -15,23 +18,25 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QObject, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMenu
 
 from . import appdata
 from .autosave import Autosaver
 from .column_names import default_column_names
+from .file_loader import FileLoader, LoadedDocument
+from .presets import OLD_FAITHFUL_FILE
+from .resources import resource_path
+from .session import CheckedPoints, as_points
 from .session_file import (
     SUFFIX,
     SavedModel,
     SessionData,
-    is_session_file,
     read_session,
     write_session,
 )
 from .snapshot import ModelSnapshot, ModelStart
-from .table_loading import load_table, numeric_columns
 from .widgets import make_action
 
 #: Open Recent lists at most this many files.
@@ -60,7 +65,12 @@ class Documents(QObject):
         Train, with restarts.
     ignore_up_to : int
         Snapshots of requests up to this id predate an opened model; the window drops them.
+    loader : FileLoader
+        Reads the file being opened in its own thread.
     """
+
+    file_opened = Signal(str)  # path of a file whose points (and model) are now shown
+    open_failed = Signal(str)  # path of a file not opened (unreadable, or cancelled)
 
     def __init__(self, window):
         super().__init__(window)
@@ -81,57 +91,114 @@ class Documents(QObject):
         self.save_as_action = make_action(window, "Save &As…", self.save_as, keys.SaveAs)
         self.recent_menu = QMenu("Open &Recent", window)
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        self.loader = FileLoader(self)
+        self.loader.progressed.connect(window.status.set_task_progress)
+        self.loader.loaded.connect(self._on_loaded)
+        self.loader.failed.connect(self._on_failed)
+        self.loader.cancelled.connect(self._on_cancelled)
+        window.status.task_cancelled.connect(self.loader.cancel)
+        self._resource = None  # an example's file, kept until it is read
 
     # -- opening ---------------------------------------------------------------------------
 
     def open_file(self, path: str | Path, columns: list[str] | None = None) -> bool:
-        """Open a session or a table of points (told apart by content).
+        """Start opening a session or a table of points (told apart by content).
 
-        A table replaces the points (undoable) and trains, in ``columns`` (names); with
-        None, a table of more than two numeric columns asks which through
-        ``window.choose_columns`` (None there cancels: nothing changes). Rows with a
-        missing or non-finite value are skipped and the status bar says which. A session
-        also restores the settings and view and shows its saved model at once, before
-        any training. A bad file shows a message and changes nothing.
+        The file is read in the background, with a progress bar and a Cancel button in
+        the status bar; another open replaces this one. Then a table replaces the points
+        (undoable) and trains, in ``columns`` (names); with None, a table of more than two
+        numeric columns asks which through ``window.choose_columns`` once its columns are
+        known (None there cancels). Rows with a missing or non-finite value are skipped
+        and the status bar says which. A session also restores the settings and view and
+        shows its saved model at once, before any training. :attr:`file_opened` follows;
+        a bad file shows a message, a Cancel does not, and either emits
+        :attr:`open_failed` and changes nothing.
+
+        Returns
+        -------
+        bool
+            True: the read has started (the outcome comes later, as a signal).
         """
         path = Path(path)
-        loaded = None
+        self.window.status.begin_task(f"Opening {path.name}…")
+        self.loader.start(path, columns)
+        return True
+
+    @Slot()
+    def open_example(self) -> bool:
+        """Open the Old Faithful data shipped in ``resources`` (works from a wheel too)."""
+        self._release_resource()
+        self._resource = resource_path(OLD_FAITHFUL_FILE)  # a real file until it is read
+        return self.open_file(self._resource.__enter__())
+
+    def _release_resource(self) -> None:
+        resource, self._resource = self._resource, None
+        if resource is not None:
+            resource.__exit__(None, None, None)
+
+    def drag_entered(self, event) -> None:
+        """Accept a drag that brings local files (the window's ``dragEnterEvent``)."""
+        if any(url.isLocalFile() for url in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropped(self, event) -> None:
+        """Open the first local file dropped, asking about unsaved changes first."""
+        files = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
+        if files:
+            event.acceptProposedAction()
+            if self.may_discard():
+                self.window.open_file(files[0])
+
+    @Slot(object, list)
+    def _on_columns_needed(self, path: Path, numeric: list) -> None:
+        """Ask which of a table's numeric columns to model, then read them."""
+        self.opening = path.name
         try:
-            if is_session_file(path):
-                data = read_session(path)
-            else:
-                if columns is None:
-                    columns = self._ask_columns(path)
-                    if columns is False:
-                        return False  # cancelled
-                loaded = load_table(path, columns)
-                data = SessionData(points=loaded.points, columns=loaded.columns)
-        except (OSError, ValueError) as error:
-            self.window.show_error(f"Could not open {path.name}:\n{error}")
-            return False
-        self.apply_session(data, f"Open {path.name}")
-        if loaded is not None and loaded.n_skipped:
+            chosen = self.window.choose_columns(list(numeric))
+        finally:
+            self.opening = ""
+        if chosen is None:
+            self._finish_task()
+            self.open_failed.emit(str(path))
+        else:
+            self.loader.start(path, list(chosen))
+
+    @Slot(object, object)
+    def _on_loaded(self, path: Path, loaded: LoadedDocument) -> None:
+        self._finish_task()
+        data = loaded.data
+        self.apply_session(data, f"Open {path.name}", loaded.points)
+        if loaded.table is not None and loaded.table.n_skipped:
             self.window.statusBar().showMessage(
-                f"{path.name}: {loaded.skipped_message()}", SKIPPED_MESSAGE_MS
+                f"{path.name}: {loaded.table.skipped_message()}", SKIPPED_MESSAGE_MS
             )
         if path.suffix == SUFFIX or data.model is not None or data.settings:
             self.set_file(path)  # a session: Save writes it back
         else:
             self.set_file(None, title=path.name)  # a table: Save asks for a session name
         self._add_recent(path)
-        return True
+        self.file_opened.emit(str(path))
 
-    def _ask_columns(self, path: Path) -> list[str] | None | bool:
-        """The columns to read: None (all: two, or none numeric), or False if cancelled."""
-        numeric = numeric_columns(path)
-        if len(numeric) <= 2:
-            return None  # two columns need no question; fewer are refused when read
-        self.opening = path.name
-        try:
-            chosen = self.window.choose_columns(list(numeric))
-        finally:
-            self.opening = ""
-        return False if chosen is None else list(chosen)
+    @Slot(object, str)
+    def _on_failed(self, path: Path, message: str) -> None:
+        self._finish_task()
+        self.window.show_error(f"Could not open {path.name}:\n{message}")
+        self.open_failed.emit(str(path))
+
+    @Slot(object)
+    def _on_cancelled(self, path: Path) -> None:
+        self._finish_task()
+        self.window.statusBar().showMessage(f"Opening {path.name} cancelled.", 5000)
+        self.open_failed.emit(str(path))
+
+    def _finish_task(self) -> None:
+        self.window.status.end_task()
+        self._release_resource()
+
+    def shutdown(self) -> None:
+        """Stop reading (the loader's thread ends)."""
+        self.loader.shutdown()
+        self._release_resource()
 
     @Slot()
     def _open_dialog(self) -> None:
@@ -169,9 +236,15 @@ class Documents(QObject):
             points=session.points, settings=settings, model=model, columns=session.columns
         )
 
-    def apply_session(self, data: SessionData, text: str) -> None:
-        """Show ``data``: points and columns (one undoable edit), settings, view, model."""
+    def apply_session(
+        self, data: SessionData, text: str, points: CheckedPoints | None = None
+    ) -> None:
+        """Show ``data``: points (one undoable edit), settings, view and saved model.
+
+        ``points`` are ``data.points`` checked already (by the reader's thread).
+        """
         window = self.window
+        points = CheckedPoints.take(as_points(data.points, None)) if points is None else points
         controller = window.controller
         settings = data.settings
         n_components = settings.get("n_components")
@@ -206,7 +279,7 @@ class Documents(QObject):
             self.next_edit_trains = True  # one request for the file: Train, with restarts
         controller.continue_from(start)
         try:
-            window.session.replace_points(data.points, text, data.column_names())
+            window.session.replace_points(points, text, data.column_names())
         finally:
             self.next_edit_trains = False
             self.saved_snapshot = None

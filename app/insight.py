@@ -15,6 +15,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QComboBox, QDockWidget, QSpinBox
 
+from .geometry import column_ranges
 from .likelihood_panel import LikelihoodPlot
 from .snapshot import COMPARE_ALL, COVARIANCE_TYPES, TRAINERS, ModelSnapshot
 from .widgets import action_button
@@ -139,7 +140,12 @@ class Insight(QObject):
         Old Faithful (1.6-5.1 against 43-96) would be a thin streak at equal scales.
         """
         if points.shape[0] >= 2:
-            span = np.ptp(points, axis=0)
+            self.view_for_bounds(*column_ranges(points))
+
+    def view_for_bounds(self, low: np.ndarray, high: np.ndarray) -> None:
+        """:meth:`view_for` two points or more whose bounding box is ``low`` to ``high``."""
+        span = high - low
+        if np.isfinite(span).all():
             low, high = float(np.min(span)), float(np.max(span))
             self.equal_aspect_action.setChecked(bool(low > 0 and high / low <= EQUAL_SPAN_RATIO))
 

@@ -7,6 +7,7 @@ way to the first frame imports gmm_core.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -14,23 +15,35 @@ import numpy as np
 from .atomic import atomic_write
 
 
-def read_points(path: str | Path) -> np.ndarray:
-    """Points from a table file: its first two numeric columns, as an array of shape (n, 2).
+def read_points(
+    path: str | Path,
+    columns: list[str] | None = None,
+    *,
+    progress: Callable[[float], object] | None = None,
+    cancelled: Callable[[], bool] | None = None,
+) -> np.ndarray:
+    """Points from a table file: two of its columns, as an array of shape (n, 2).
 
-    Text files may have a header line, ``#`` comments, and commas, semicolons, tabs or
-    spaces between values; the format is told by content. A header with no rows (what
-    :func:`write_points` writes for no points) is zero points, shape (0, 2).
+    ``columns`` names them (or gives their 0-based positions); by default the first two
+    numeric columns. Text files may have a header line, ``#`` comments, and commas,
+    semicolons, tabs or spaces between values; the format is told by content. A header
+    with no rows (what :func:`write_points` writes for no points) is zero points, shape
+    (0, 2). ``progress`` and ``cancelled`` go to :func:`gmm_core.tables.read_table`.
 
     Raises
     ------
     ValueError
         With a message for a person naming the file, if it is not a table with two
         numeric columns of finite numbers.
+    gmm_core.Cancelled
+        When ``cancelled()`` became true.
     """
     from gmm_core.tables import NoRows, read_table
 
     try:
-        return _first_two(read_table(path, _two_numeric(path)).data, path)
+        chosen = _two_numeric(path) if columns is None else list(columns)
+        table = read_table(path, chosen, progress=progress, cancelled=cancelled)
+        return _first_two(table.data, path)
     except NoRows as error:
         if len(error.columns) >= 2:
             return np.zeros((0, 2))  # a header alone: no points

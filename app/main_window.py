@@ -129,7 +129,7 @@ class MainWindow(QMainWindow):
         self.fit_view_action = make_action(
             self,
             "&Fit View to Points",
-            lambda: self.canvas.fit_view(self.points()),
+            lambda: self.canvas.fit_bounds(*self.session.bounds),
             QKeySequence("Ctrl+0"),
         )
         self.about_action = make_action(self, "&About GMM Playground", self._about)
@@ -171,6 +171,7 @@ class MainWindow(QMainWindow):
     def _build_status_bar(self) -> None:
         self.status = StatusLine(self)
         self._expose(self.status, "hover_label", "points_label", "components_label")
+        self._expose(self.status, "progress_bar", "cancel_button")
         self._expose(self.status, "loglik_label", "bic_label", "state_label", "collapse_label")
 
     def _expose(self, owner, *names: str) -> None:
@@ -258,7 +259,7 @@ class MainWindow(QMainWindow):
     # -- documents: files, data sets and exports (app.documents) ------------------------------
 
     def open_file(self, path: str | Path, columns: list[str] | None = None) -> bool:
-        """Open a session or a table of points (see :meth:`Documents.open_file`)."""
+        """Start opening a file; ``file_opened`` or ``open_failed`` follows (:class:`Documents`)."""
         return self.documents.open_file(path, columns)
 
     def save_session(self, path: str | Path) -> bool:
@@ -428,7 +429,7 @@ class MainWindow(QMainWindow):
         menu.addSeparator()
         menu.addAction(self.quit_action)
         self._expose(documents, "open_action", "save_action", "new_action")
-        self._expose(documents, "save_as_action", "recent_menu")
+        self._expose(documents, "save_as_action", "recent_menu", "file_opened", "open_failed")
         self._expose(self.data_sets, "example_action", "iris_action")
         # Delegates of the documents and data sets (each documented there).
         self._expose(documents, "save", "save_as", "new_session", "session_data")
@@ -470,15 +471,10 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, self.controller, self.controller.start)
 
     def dragEnterEvent(self, event) -> None:  # noqa: D102
-        if any(url.isLocalFile() for url in event.mimeData().urls()):
-            event.acceptProposedAction()
+        self.documents.drag_entered(event)
 
     def dropEvent(self, event) -> None:  # noqa: D102
-        files = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
-        if files:
-            event.acceptProposedAction()
-            if self.documents.may_discard():
-                self.open_file(files[0])
+        self.documents.dropped(event)
 
     # -- closing ---------------------------------------------------------------------------
 
@@ -496,5 +492,7 @@ class MainWindow(QMainWindow):
     def shutdown(self) -> None:
         """Stop the worker threads (also called on application quit)."""
         self.controller.shutdown()
+        self.documents.shutdown()
+        self.canvas.point_density.shutdown()
         self.model_selection.shutdown()
         self.density.shutdown()

@@ -12,10 +12,11 @@ import numpy as np
 import pyqtgraph as pg
 import pyqtgraph.functions as fn
 from pyqtgraph.Qt import internals as pg_internals
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
 from PySide6.QtGui import (
     QBrush,
     QColor,
+    QImage,
     QPainter,
     QPainterPath,
     QPen,
@@ -28,6 +29,120 @@ from .geometry import SIGMA_LEVELS, responsibilities
 from .palette import component_color
 from .projection import FIRST_PAIR, project_points
 from .snapshot import ModelSnapshot
+
+
+class GridItem(pg.GraphicsObject):
+    """Grid lines at the axes' ticks, under the data, in opaque greys.
+
+    pyqtgraph's axes draw the grid as translucent lines over the whole plot, which Qt's
+    raster engine strokes about ten times slower than opaque ones (15 ms against 1.5 ms
+    for a plot's grid, measured here), and panning redraws the grid every frame. These
+    are the same lines (the axes' tick levels, fainter for finer levels as pyqtgraph
+    fades them), pre-blended with the white background, drawn beneath the points.
+
+    Parameters
+    ----------
+    x_axis, y_axis : pyqtgraph.AxisItem
+        Their tick values place the lines.
+    color : tuple of 3 int
+        The lines' colour at full strength.
+    alpha : float
+        Strength of the major lines over white, as pyqtgraph's ``showGrid(alpha=...)``.
+    """
+
+    def __init__(self, x_axis, y_axis, color=(110, 110, 110), alpha=0.2):
+        super().__init__()
+        self._axes = (x_axis, y_axis)
+        self._color = np.asarray(color, dtype=np.float64)
+        self._alpha = alpha
+
+    def viewRangeChanged(self) -> None:  # noqa: D102, N802
+        self.prepareGeometryChange()
+
+    def boundingRect(self) -> QRectF:  # noqa: D102
+        rect = self.viewRect()
+        return QRectF() if rect is None else rect
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:  # noqa: D102
+        view = self.viewRect()
+        if view is None or view.width() <= 0 or view.height() <= 0:
+            return
+        transform = painter.transform()
+        device = transform.mapRect(view)
+        painter.resetTransform()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        levels = []  # (strength, lines) per tick level, finest last
+        for axis, low, high, pixels in (
+            (self._axes[0], view.left(), view.right(), device.width()),
+            (self._axes[1], view.top(), view.bottom(), device.height()),
+        ):
+            for i, (_, values) in enumerate(axis.tickValues(low, high, pixels)):
+                strength = self._alpha / (i + 1) * min(1.0, 0.05 * pixels / (len(values) + 1))
+                values = np.asarray(values, dtype=np.float64)
+                if axis is self._axes[0]:
+                    ends = np.column_stack([values, np.full_like(values, view.top())])
+                    starts = np.column_stack([values, np.full_like(values, view.bottom())])
+                else:
+                    ends = np.column_stack([np.full_like(values, view.left()), values])
+                    starts = np.column_stack([np.full_like(values, view.right()), values])
+                levels.append((strength, _map(transform, starts), _map(transform, ends)))
+        for strength, starts, ends in sorted(levels, key=lambda level: level[0]):
+            rgb = np.rint(255.0 - (255.0 - self._color) * strength).astype(int)
+            pen = QPen(QColor(*rgb), 1.0)
+            pen.setCosmetic(True)
+            painter.setPen(pen)
+            painter.drawLines(
+                [QLineF(*a, *b) for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]
+            )
+        painter.setTransform(transform)
+
+
+class DensityImageItem(pg.GraphicsObject):
+    """A premultiplied ARGB32 image stretched over a rectangle in data coordinates.
+
+    pyqtgraph's ``ImageItem`` draws through the view's transform, whose y axis points
+    down the screen; Qt's raster engine has no fast path for a flipped scaled image (5
+    ms a frame here). This item keeps its rows top first and draws into the device
+    rectangle its data rectangle maps to, which Qt scales on its fast path.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self._image: QImage | None = None
+        self._pixels: np.ndarray | None = None  # the buffer the QImage reads
+        self._rect = QRectF()
+
+    def set_image(self, argb32: np.ndarray, rect: QRectF) -> None:
+        """Show ``argb32`` (height, width, 4), laid out as premultiplied ARGB32, over ``rect``."""
+        self.prepareGeometryChange()
+        height, width = argb32.shape[:2]
+        self._pixels = np.ascontiguousarray(argb32)
+        self._image = QImage(
+            self._pixels.data, width, height, 4 * width, QImage.Format.Format_ARGB32_Premultiplied
+        )
+        self._rect = QRectF(rect)
+        self.update()
+
+    def clear(self) -> None:
+        """Show nothing."""
+        self.prepareGeometryChange()
+        self._image = self._pixels = None
+        self._rect = QRectF()
+        self.update()
+
+    def boundingRect(self) -> QRectF:  # noqa: D102
+        return QRectF(self._rect)
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:  # noqa: D102
+        if self._image is None:
+            return
+        transform = painter.transform()
+        target = transform.mapRect(self._rect)  # normalised: top-left on the screen
+        painter.resetTransform()
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
+        painter.drawImage(target, self._image)
+        painter.setTransform(transform)
+
 
 #: Up to this many points, each is a round anti-aliased sprite; above, a square dot.
 SPRITE_LIMIT = 20_000
@@ -209,6 +324,8 @@ class EllipsesItem(pg.PlotCurveItem):
         self.fill = fill
         self._strokes: list[tuple[QPainterPath, QPen]] = []
         self._fills: list[tuple[QPainterPath, QBrush]] = []
+        # Antialiased rings cost several milliseconds: a pan only moves the cached pixmap.
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
     def set_snapshot(self, snapshot: ModelSnapshot) -> None:
         """Draw the outlines of ``snapshot``."""

@@ -3,13 +3,58 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from .column_names import checked_column_names, default_column_names
+from .geometry import column_ranges
 from .snapshot import frozen
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class CheckedPoints:
+    """Points checked once, with their bounding box: ready to become the session's.
+
+    A background reader makes these (:meth:`take`), so that replacing the session's
+    points by millions of them costs the GUI thread no copy and no pass over them.
+
+    Attributes
+    ----------
+    array : ndarray of shape (n, D), D >= 2
+        Read-only float64, C-ordered, finite.
+    low, high : ndarray of shape (D,)
+        The smallest and largest value of each column (inf and -inf for no points).
+    """
+
+    array: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+
+    @classmethod
+    def take(cls, xy) -> CheckedPoints:
+        """Check ``xy`` and take it over: an array is made read-only in place, not copied.
+
+        Raises
+        ------
+        ValueError
+            If ``xy`` is not finite numbers of shape (n, D) with D >= 2.
+        """
+        try:
+            array = np.ascontiguousarray(xy, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ValueError("Points must be numbers, in rows of equal length.") from None
+        if array.ndim == 1 and array.shape[0] == 2:
+            array = array[None, :]
+        if array.ndim != 2 or array.shape[1] < 2:
+            raise ValueError(f"Points must have shape (n, D) with D >= 2, got {array.shape}.")
+        low, high = column_ranges(array)
+        if array.shape[0] and not (np.isfinite(low).all() and np.isfinite(high).all()):
+            raise ValueError("Points must be finite numbers (no NaN or infinity).")
+        array.setflags(write=False)
+        return cls(array, low, high)
 
 
 class Session(QObject):
@@ -92,6 +137,11 @@ class Session(QObject):
             text = "Add Point" if array.shape[0] == 1 else f"Add {array.shape[0]:,} Points"
         self.undo_stack.push(_AppendCommand(self, array, text))
 
+    @property
+    def bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """The smallest and largest value of each column, shape (D,) each (inf and -inf: none)."""
+        return self._low.copy(), self._high.copy()
+
     def replace_points(
         self, xy, text: str = "Replace Points", columns: Sequence[str] | None = None
     ) -> None:
@@ -99,7 +149,9 @@ class Session(QObject):
 
         Parameters
         ----------
-        xy : array-like of shape (n, D), D >= 2
+        xy : array-like of shape (n, D), D >= 2, or CheckedPoints
+            :class:`CheckedPoints` are taken as they are: no copy, no check, no pass over
+            them.
         text : str
             The edit's name in the undo history.
         columns : sequence of str, optional
@@ -112,11 +164,12 @@ class Session(QObject):
             If ``xy`` is not finite numbers in at least two columns, or ``columns`` does
             not name each column.
         """
-        array = as_points(xy, None)
-        if columns is None and array.shape[1] == self.n_features:
+        checked = xy if isinstance(xy, CheckedPoints) else CheckedPoints.take(as_points(xy, None))
+        d = checked.array.shape[1]
+        if columns is None and d == self.n_features:
             columns = self._columns
-        columns = checked_column_names(columns, array.shape[1])
-        self.undo_stack.push(_ReplaceCommand(self, array, columns, text))
+        columns = checked_column_names(columns, d)
+        self.undo_stack.push(_ReplaceCommand(self, checked, columns, text))
 
     def clear(self) -> None:
         """Remove all points as one undoable edit (back to two columns, x and y)."""
@@ -177,17 +230,18 @@ class Session(QObject):
         points = np.concatenate([self._points, array])  # a new array: safe to freeze
         points.setflags(write=False)
         self._points = points
-        self._low = np.minimum(self._low, array.min(axis=0))
-        self._high = np.maximum(self._high, array.max(axis=0))
+        low, high = column_ranges(array)
+        self._low, self._high = np.minimum(self._low, low), np.maximum(self._high, high)
         self.changed.emit()
 
-    def _set(self, array: np.ndarray, columns: tuple[str, ...] | None = None) -> None:
+    def _set(
+        self,
+        array: np.ndarray,
+        columns: tuple[str, ...] | None = None,
+        bounds: tuple[np.ndarray, np.ndarray] | None = None,
+    ) -> None:
         self._points = array if not array.flags.writeable else frozen(array)
-        d = array.shape[1]
-        if array.shape[0]:
-            self._low, self._high = array.min(axis=0), array.max(axis=0)
-        else:
-            self._low, self._high = np.full(d, np.inf), np.full(d, -np.inf)
+        self._low, self._high = column_ranges(array) if bounds is None else bounds
         self._generation += 1
         if columns is not None and columns != self._columns:
             self._columns = columns
@@ -233,16 +287,19 @@ class _AppendCommand(QUndoCommand):
 
 
 class _ReplaceCommand(QUndoCommand):
-    def __init__(self, session: Session, array: np.ndarray, columns: tuple[str, ...], text):
+    def __init__(
+        self, session: Session, points: CheckedPoints, columns: tuple[str, ...], text: str
+    ):
         super().__init__(text)
         self._session = session
-        self._array = array
+        self._points = points
         self._columns = columns
-        self._previous = (session.points, session.columns)
+        self._previous = (session.points, session.columns, session.bounds)
 
     def redo(self) -> None:
-        self._previous = (self._session.points, self._session.columns)
-        self._session._set(self._array, self._columns)
+        self._previous = (self._session.points, self._session.columns, self._session.bounds)
+        points = self._points
+        self._session._set(points.array, self._columns, (points.low, points.high))
 
     def undo(self) -> None:
         self._session._set(*self._previous)

@@ -31,9 +31,10 @@ from pathlib import Path
 
 import numpy as np
 
+from . import point_density
 from .atomic import atomic_write
 from .column_names import checked_column_names
-from .geometry import ellipse_outlines, group_by_label
+from .geometry import column_ranges, ellipse_outlines, group_by_label
 from .snapshot import ModelSnapshot, frozen
 
 FORMAT_NAME = "gmm-playground-session"
@@ -53,8 +54,11 @@ MAX_COMPONENTS = 100
 MAX_COLUMNS = 1000
 
 _DTYPES = {"<f8": np.float64, "<i8": np.int64}
-_CHUNK = 3 * 2**18  # base64 works in 3-byte groups: chunks encode independently
+# base64 works in 3-byte groups, so chunks of whole groups encode independently; small
+# ones hold the GIL briefly (an autosave runs beside the GUI thread).
+_CHUNK = 3 * 2**16
 _MARKER = "__gmm_playground_points__"
+_LABELS_MARKER = "__gmm_playground_labels__"
 
 
 @dataclass(frozen=True)
@@ -112,10 +116,11 @@ class SavedModel:
         X = points[:m]
         n_components = self.weights.shape[0]
         labels = np.asarray(self.labels, dtype=np.int64)
-        grouped, starts = group_by_label(X, labels, n_components)
+        grouped, starts = np.zeros((0, 2)), np.zeros(n_components + 1, dtype=np.int64)
         bounds = None
-        if m:
-            low, high = X.min(axis=0), X.max(axis=0)
+        if m and m <= point_density.DENSITY_ABOVE:  # more are drawn as an image of labels
+            grouped, starts = group_by_label(X, labels, n_components)
+            low, high = column_ranges(X)
             bounds = (float(low[0]), float(low[1]), float(high[0]), float(high[1]))
         x, y, connect, ring_component = ellipse_outlines(
             self.means[:, :2], self.covariances[:, :2, :2]
@@ -179,10 +184,23 @@ def _encode(array: np.ndarray, dtype: str) -> dict:
     return {"dtype": dtype, "shape": list(array.shape), "base64": _b64(data)}
 
 
-def _b64_chunks(data: bytes):
+def _b64_chunks(data):
     # In chunks, so that a background writer lets the GUI thread run in between.
     for i in range(0, len(data), _CHUNK):
         yield base64.b64encode(data[i : i + _CHUNK])
+
+
+def _b64_array_chunks(array: np.ndarray, dtype: str):
+    """``array`` as ``dtype``'s little-endian bytes in base64, converted chunk by chunk.
+
+    No copy of the whole array is made (10,000,000 points are 160 MB), and the GIL is
+    held for one chunk at a time.
+    """
+    row_bytes = np.dtype(_DTYPES[dtype]).itemsize * max(1, int(np.prod(array.shape[1:])))
+    rows = max(1, _CHUNK // row_bytes) * 3  # a whole number of 3-byte groups
+    for start in range(0, array.shape[0], rows):
+        part = np.ascontiguousarray(array[start : start + rows], dtype=_DTYPES[dtype])
+        yield base64.b64encode(memoryview(part).cast("B"))
 
 
 def _b64(data: bytes) -> str:
@@ -218,18 +236,29 @@ def session_chunks(session: SessionData):
             "means": _encode(model.means, "<f8"),
             "covariances": _encode(model.covariances, "<f8"),
             "colors": _encode(model.colors, "<i8"),
-            "labels": _encode(model.labels, "<i8"),
+            "labels": {
+                "dtype": "<i8",
+                "shape": list(model.labels.shape),
+                "base64": _LABELS_MARKER,
+            },
             "mean_log_likelihood": _finite_or_none(model.mean_log_likelihood),
             "bic": _finite_or_none(model.bic),
             "n_iter": int(model.n_iter),
             "state": str(model.state),
             "gmm_core": model.gmm_core,
         }
-    # The points' base64 text goes in after json.dumps: it needs no escaping, and
-    # json.dumps would scan all of it again.
-    head, tail = json.dumps(document, allow_nan=False).split(f'"{_MARKER}"')
+    # The points' (and labels') base64 text goes in after json.dumps: it needs no
+    # escaping, and json.dumps would scan all of it again.
+    text = json.dumps(document, allow_nan=False)
+    head, rest = text.split(f'"{_MARKER}"')
     yield f'{head}"'.encode("ascii")
-    yield from _b64_chunks(points.tobytes())
+    yield from _b64_array_chunks(points, "<f8")
+    if model is None:
+        yield f'"{rest}'.encode("ascii")
+        return
+    middle, tail = rest.split(f'"{_LABELS_MARKER}"')
+    yield f'"{middle}"'.encode("ascii")
+    yield from _b64_array_chunks(np.asarray(model.labels), "<i8")
     yield f'"{tail}'.encode("ascii")
 
 

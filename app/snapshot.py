@@ -179,6 +179,8 @@ class ModelSnapshot:
         Those points sorted by label; ``group_starts`` (G + 1,) delimits each group and
         ``group_colors`` (G,) gives its palette slot; ``grouped_bounds`` is the
         (x_min, y_min, x_max, y_max) of their first two columns, None when there are none.
+        Empty above :data:`app.point_density.DENSITY_ABOVE` points, which the canvas draws
+        as an image of ``labels``.
     mean_log_likelihood : float
         Mean log-likelihood per point (nan when not known).
     bic : float

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .collapse import collapsed_components
+from . import point_density
+from .collapse import collapsed_components, data_spread
 from .geometry import (
-    data_extent,
+    column_ranges,
     ellipse_outlines,
     full_covariances,
     group_by_label,
@@ -38,13 +39,15 @@ class PointsLayer:
     labels : ndarray of shape (m,), int16
         Component of each point, in the order of the snapshot that computed it (or of
         a later one, after :meth:`SnapshotBuilder.build` renumbered it).
-    slot_labels : ndarray of shape (m,)
+    slot_labels : ndarray of shape (m,), int16
         Palette slot of each point: survives a renumbering of the components.
     slots : ndarray of shape (K,)
         Palette slot of each component in the order ``labels`` uses.
-    grouped : ndarray of shape (m, D)
+    grouped : ndarray of shape (m, D), or (0, D) above ``DENSITY_ABOVE`` points
         The points sorted by component; group ``g`` is ``grouped[starts[g]:starts[g + 1]]``
-        and has palette slot ``group_colors[g]``.
+        and has palette slot ``group_colors[g]``. Above
+        :data:`app.point_density.DENSITY_ABOVE` points the canvas draws an image of the
+        labelled points instead, and no sorted copy is made.
     starts : ndarray of shape (G + 1,)
     group_colors : ndarray of shape (G,)
     bounds : tuple of 4 floats or None
@@ -125,6 +128,7 @@ class SnapshotBuilder:
         self.trainer = trainer
         self._layer: PointsLayer | None = None
         self.palette = palette if palette is not None else PaletteSlots()
+        self._spans: tuple | None = None  # (points, n, extent, spread) of the last points
 
     def reset_colors(self) -> None:
         """Forget the palette slots: the next model takes the first colours."""
@@ -186,6 +190,7 @@ class SnapshotBuilder:
         """
         X = request.points[:n_points]
         n, d = X.shape
+        extent, spread = self._extent_and_spread(request.points, n)
         weights = np.array(model.weights_, dtype=np.float64)  # [K]
         means = np.array(model.means_, dtype=np.float64).reshape(-1, d)  # [K, D]
         covariance_type = getattr(model, "covariance_type", "full")
@@ -194,7 +199,7 @@ class SnapshotBuilder:
         )
         # Stable colours: each component keeps the slot of the nearest old component;
         # the snapshot lists components in slot order.
-        scale = max(data_extent(X), np.sqrt(request.reg_covar) * 1e3)
+        scale = max(extent, np.sqrt(request.reg_covar) * 1e3)
         slots = self.palette.assign(means, scale)
         order = np.argsort(slots)
         snapshot_index = np.empty_like(order)
@@ -207,7 +212,7 @@ class SnapshotBuilder:
         )
         self.palette.remember(means, slots)
         layer = self._points_layer(X, slots, snapshot_index, exact=final, label=label)
-        mean_ll = layer.mean_log_likelihood if layer.grouped.shape[0] == n else float("nan")
+        mean_ll = layer.mean_log_likelihood if layer.labels.shape[0] == n else float("nan")
         if not np.isfinite(mean_ll) and state in ("refining", "training"):
             # the bound of the last EM pass: the model's own figure for all the points
             mean_ll = float(getattr(model, "lower_bound_", np.nan))
@@ -215,7 +220,7 @@ class SnapshotBuilder:
         if n and np.isfinite(mean_ll):
             n_free = n_parameters(weights.shape[0], d, covariance_type)
             bic = -2.0 * mean_ll * n + n_free * np.log(n)
-        collapsed = collapsed_components(weights, covariances, X, request.reg_covar)
+        collapsed = collapsed_components(weights, covariances, X, request.reg_covar, spread)
         x, y, connect, ring_component = ellipse_outlines(means[:, :2], covariances[:, :2, :2])
         return ModelSnapshot(
             request_id=request.request_id,
@@ -244,6 +249,16 @@ class SnapshotBuilder:
             collapsed=collapsed,
         )
 
+    def _extent_and_spread(self, points: np.ndarray, n: int) -> tuple[float, float]:
+        """Bounding-box extent and spread of ``points[:n]``, computed once per points array."""
+        cached = self._spans
+        if cached is None or cached[0] is not points or cached[1] != n:
+            X = points[:n]
+            low, high = column_ranges(X)
+            extent = float(np.max(high - low)) if n >= 2 else 0.0
+            cached = self._spans = (points, n, extent, data_spread(X))
+        return cached[2], cached[3]
+
     def _points_layer(
         self,
         X: np.ndarray,
@@ -265,7 +280,7 @@ class SnapshotBuilder:
             not exact
             and n > self.large_n
             and layer is not None
-            and layer.grouped.shape[0] <= n
+            and layer.labels.shape[0] <= n
             and set(layer.group_colors.tolist()) <= set(slots.tolist())
         ):
             if not np.array_equal(layer.slots, slots):  # components renumbered
@@ -277,18 +292,24 @@ class SnapshotBuilder:
             return layer
         if n:
             model_labels, total = label(X)
-            labels = snapshot_index[np.asarray(model_labels, dtype=np.int64)]  # [n]
-            low, high = X.min(axis=0), X.max(axis=0)
-            bounds = (float(low[0]), float(low[1]), float(high[0]), float(high[1]))
+            # int16 throughout: 10,000,000 labels are 20 MB, not 80
+            labels = np.take(snapshot_index.astype(np.int16), model_labels)  # [n]
             mean_ll = float(total) / n
         else:
-            labels, bounds, mean_ll = np.zeros(0, dtype=np.int64), None, float("nan")
-        grouped, starts = group_by_label(X, labels, slots.shape[0])
+            labels, mean_ll = np.zeros(0, dtype=np.int16), float("nan")
+        bounds = None
+        if n and n <= point_density.DENSITY_ABOVE:  # drawn as dots, grouped by component
+            grouped, starts = group_by_label(X, labels, slots.shape[0])
+            low, high = column_ranges(X)
+            bounds = (float(low[0]), float(low[1]), float(high[0]), float(high[1]))
+        else:  # drawn as an image of the labels (or nothing)
+            grouped, starts = np.zeros((0, 2)), np.zeros(slots.shape[0] + 1, dtype=np.int64)
+        labels.setflags(write=False)  # a fresh array: frozen without a copy
         self._layer = PointsLayer(
-            labels=frozen(labels, dtype=np.int16),
-            slot_labels=slots[labels],
+            labels=labels,
+            slot_labels=np.take(slots.astype(np.int16), labels),
             slots=slots,
-            grouped=frozen(grouped),
+            grouped=frozen(grouped) if grouped.shape[0] else grouped,
             starts=frozen(starts),
             group_colors=frozen(slots),
             bounds=bounds,

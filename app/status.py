@@ -1,7 +1,8 @@
 """The window's status line and the cursor readout over the plot.
 
 The status bar shows point and component counts, the fit, the training state and
-collapse warnings; the readout shows the cursor's position, the log density there and
+collapse warnings, and while a long task runs (opening a file) its progress bar and a
+Cancel button; the readout shows the cursor's position, the log density there and
 the component most responsible for it.
 
 :class:`StatusLine` reads the window's session, controller and drawn snapshot through
@@ -14,8 +15,8 @@ from __future__ import annotations
 import html
 
 import numpy as np
-from PySide6.QtCore import QObject, Qt, Slot
-from PySide6.QtWidgets import QLabel
+from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton
 
 from .geometry import log_prob_components
 from .palette import component_color
@@ -30,8 +31,14 @@ _STATE_TEXT = {
 }
 
 
+#: Steps of the progress bar (a fraction is shown to a tenth of a percent).
+PROGRESS_STEPS = 1000
+
+
 class StatusLine(QObject):
     """The status bar's labels of ``window`` and the canvas's cursor readout."""
+
+    task_cancelled = Signal()  # the Cancel button beside the progress bar was pressed
 
     def __init__(self, window):
         super().__init__(window)
@@ -70,6 +77,36 @@ class StatusLine(QObject):
             bar.addPermanentWidget(label)
         self.canvas.hovered.connect(self._on_hovered)
         self.canvas.left.connect(self._on_left)
+        # A long task's progress, left of the labels (permanent: messages do not hide it).
+        self.progress_bar = QProgressBar(window)
+        self.progress_bar.setRange(0, PROGRESS_STEPS)
+        self.progress_bar.setMaximumWidth(
+            metrics.horizontalAdvance("Opening a_long_name.csv… 100%") + 40
+        )
+        self.cancel_button = QPushButton("Cancel", window)
+        self.cancel_button.setToolTip("Stop; everything stays as it was")
+        self.cancel_button.clicked.connect(self.task_cancelled)
+        for index, widget in enumerate((self.progress_bar, self.cancel_button)):
+            widget.hide()
+            bar.insertPermanentWidget(index, widget)
+
+    # -- a long task -----------------------------------------------------------------------
+
+    def begin_task(self, text: str) -> None:
+        """Show a progress bar saying ``text`` (and the percentage) and a Cancel button."""
+        self.progress_bar.setFormat(f"{text} %p%")
+        self.progress_bar.setValue(0)
+        self.progress_bar.show()
+        self.cancel_button.show()
+
+    def set_task_progress(self, fraction: float) -> None:
+        """The task is ``fraction`` (0 to 1) done."""
+        self.progress_bar.setValue(round(PROGRESS_STEPS * min(max(fraction, 0.0), 1.0)))
+
+    def end_task(self) -> None:
+        """Hide the progress bar and the Cancel button."""
+        self.progress_bar.hide()
+        self.cancel_button.hide()
 
     # -- the cursor readout ----------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 import torch
 
+from .background import lower_thread_priority
 from .snapshot import COMPARE_ALL, TRAINERS, ModelSnapshot, TrainingRequest
 from .snapshot_builder import PaletteSlots
 from .training import Trainer
@@ -22,8 +23,9 @@ WORKER_TORCH_THREADS = max(1, (os.cpu_count() or 2) - 1)
 
 
 def configure_thread() -> None:
-    """Set the calling thread's torch thread count (a per-thread setting)."""
+    """Set the calling thread's torch thread count (a per-thread setting) and priority."""
     torch.set_num_threads(WORKER_TORCH_THREADS)
+    lower_thread_priority()
 
 
 class Trainers:

@@ -144,10 +144,6 @@ class Trainer:
         :class:`app.trainers.Trainers` interleaves the trainers of "Compare all" with it,
         so that the three learn at once.
         """
-        if not request.points.flags.writeable:
-            # gmm_core copies a read-only array on every call; one private copy per
-            # request (~1 ms for 200,000 points) serves them all.
-            request = dataclasses.replace(request, points=request.points.copy())
         model = self.model
         if model is not None and (
             model.covariance_type != request.covariance_type
@@ -477,7 +473,7 @@ class Trainer:
 
     def _labels_and_log_likelihood(self, X: np.ndarray) -> tuple[np.ndarray, float]:
         """The model's component for each point and the summed log-density, by chunks."""
-        labels = np.empty(X.shape[0], dtype=np.int64)
+        labels = np.empty(X.shape[0], dtype=np.int16)  # K is far below 2**15
         total = 0.0
         for start in range(0, X.shape[0], CHUNK_ROWS):
             self.check()

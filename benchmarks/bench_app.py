@@ -8,9 +8,19 @@ Prints
 2. the same with "Compare all" (three trainers learning at once) and the density map on
    (goal: median < 60 ms);
 3. the longest the GUI event loop goes without running (a 5 ms ``QTimer`` measuring its
-   own lateness) while a 200,000-point fit runs in the background (goal: < 50 ms).
+   own lateness) while a 200,000-point fit runs in the background (goal: < 50 ms);
+4. while a 10,000,000-row two-column CSV opens and is fitted (Train) in the window: the
+   longest GUI stall (goal: < 50 ms) and the peak resident memory added, against the
+   points' array (goal: at most 3x); then pan/zoom frame times over those points;
+5. pan/zoom frame times (median and p95: from a mouse move or wheel event to the end of
+   the repaint it causes, events at 60 Hz) with 200,000 and 1,000,000 points of three
+   clusters, fitted, drawn as a density image (goal at 1M and 10M: median < 16 ms, p95
+   < 33 ms), and as dots (one per point, the drawing before the density image) for
+   reference; the GUI thread's CPU time per frame is printed too (a busy machine
+   inflates the wall-clock times, not it).
 
-Run from the repository root: ``python benchmarks/bench_app.py [--clicks 100]``.
+Run from the repository root: ``python benchmarks/bench_app.py [--clicks 100]`` (about
+ten minutes; ``--no-open --no-pan --no-stall`` for the click latencies alone).
 """
 
 from __future__ import annotations
@@ -28,82 +38,9 @@ os.environ.setdefault("GMM_PLAYGROUND_DATA_DIR", tempfile.mkdtemp(prefix="gmm-be
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
-from PySide6.QtCore import QElapsedTimer, QEvent, QEventLoop, QPointF, Qt, QTimer  # noqa: E402
-from PySide6.QtGui import QMouseEvent  # noqa: E402
+from app_large import run_open, run_pan_zoom  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
-
-
-def clusters(rng, n, centres, sd):
-    """``n`` points around the centres, in random order."""
-    centres = np.asarray(centres, dtype=np.float64)
-    return centres[rng.integers(len(centres), size=n)] + rng.normal(0.0, sd, size=(n, 2))
-
-
-def process_until(app, predicate, timeout_s=120.0):
-    """Run the Qt event loop (as ``app.exec`` does) until ``predicate()`` holds."""
-    if predicate():
-        return
-    loop = QEventLoop()
-    deadline = time.perf_counter() + timeout_s
-    failed = []
-
-    def check():
-        if predicate():
-            loop.quit()
-        elif time.perf_counter() > deadline:
-            failed.append(True)
-            loop.quit()
-
-    poll = QTimer()
-    poll.setTimerType(Qt.TimerType.PreciseTimer)
-    poll.setInterval(1)
-    poll.timeout.connect(check)
-    poll.start()
-    loop.exec()
-    poll.stop()
-    if failed:
-        raise TimeoutError("benchmark step timed out")
-
-
-def click(window, x, y):
-    vb = window.canvas.view_box
-    pos = QPointF(window.canvas.mapFromScene(vb.mapViewToScene(QPointF(x, y))))
-    viewport = window.canvas.viewport()
-    glob = QPointF(viewport.mapToGlobal(pos.toPoint()))
-    left = Qt.MouseButton.LeftButton
-    for kind, buttons in (
-        (QEvent.Type.MouseButtonPress, left),
-        (QEvent.Type.MouseButtonRelease, Qt.MouseButton.NoButton),
-    ):
-        event = QMouseEvent(kind, pos, glob, left, buttons, Qt.KeyboardModifier.NoModifier)
-        QApplication.sendEvent(viewport, event)
-
-
-class StallMeter:
-    """A 5 ms timer that records how late it fires: the event loop's longest stall."""
-
-    def __init__(self, interval_ms=5):
-        self.interval_ms = interval_ms
-        self.timer = QTimer()
-        self.timer.setTimerType(Qt.TimerType.PreciseTimer)
-        self.timer.setInterval(interval_ms)
-        self.timer.timeout.connect(self._tick)
-        self.clock = QElapsedTimer()
-        self.gaps: list[float] = []
-
-    def start(self):
-        self.gaps.clear()
-        self.clock.start()
-        self.timer.start()
-
-    def _tick(self):
-        self.gaps.append(self.clock.nsecsElapsed() / 1e6)
-        self.clock.restart()
-
-    def stop(self):
-        self.timer.stop()
-        lateness = np.asarray(self.gaps) - self.interval_ms
-        return float(lateness.max(initial=0.0)), len(self.gaps)
+from window_tools import StallMeter, click, clusters, process_until  # noqa: E402
 
 
 def bench_latency(app, window, n_clicks, rng):
@@ -221,6 +158,17 @@ def main() -> int:
     parser.add_argument("--clicks", type=int, default=100)
     parser.add_argument("--points", type=int, default=200_000)
     parser.add_argument("--no-stall", action="store_true", help="skip the large-data stalls")
+    parser.add_argument("--no-pan", action="store_true", help="skip pan/zoom frame times")
+    parser.add_argument("--no-open", action="store_true", help="skip opening a large CSV")
+    parser.add_argument("--open-rows", type=int, default=10_000_000)
+    parser.add_argument(
+        "--pan-sizes",
+        default="200000,1000000",
+        help="points for pan/zoom frames (comma-separated)",
+    )
+    parser.add_argument(
+        "--dots-sizes", default="200000,1000000", help="the same, drawn as dots (reference)"
+    )
     args = parser.parse_args()
 
     import torch
@@ -242,6 +190,7 @@ def main() -> int:
     try:
         run(app, window, rng, args)
     finally:
+        window.ask_save_changes = lambda: "discard"  # a benchmark's points are not kept
         window.close()
     return 0
 
@@ -258,6 +207,10 @@ def run(app, window, rng, args):
         f"the same with Compare all and the density map on: "
         f"median {median:.1f} ms, p95 {p95:.1f} ms, max {worst:.1f} ms (goal: median < 60 ms)"
     )
+    if not args.no_open:
+        run_open(app, window, rng, args.open_rows)
+    if not args.no_pan:
+        run_pan_zoom(app, window, rng, args)
     if args.no_stall:
         return
 

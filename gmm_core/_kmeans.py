@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from ._cancel import Cancelled
+from ._validation import data_tensor
 
 
 def _squared_distances(X: torch.Tensor, centers: torch.Tensor) -> torch.Tensor:
@@ -215,7 +216,7 @@ def kmeans_start(
     if data.shape[0] > sample:
         chosen = torch.randperm(data.shape[0], generator=generator)[:sample]
         data = data[np.sort(chosen.numpy())]
-    X_t = torch.as_tensor(data)  # [n, D]
+    X_t = data_tensor(data)  # [n, D]
     centre = X_t.mean(0)
     spread = float(X_t.std(0, unbiased=False).max())
     Z = (X_t - centre) / (spread if spread > 0 else 1.0)  # [n, D] unit scale

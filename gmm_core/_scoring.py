@@ -21,7 +21,13 @@ from ._em import (
     log_responsibilities,
     score_samples,
 )
-from ._validation import check_data, check_positive_int, check_random_state, torch_dtype
+from ._validation import (
+    check_data,
+    check_positive_int,
+    check_random_state,
+    data_tensor,
+    torch_dtype,
+)
 
 
 def torch_generator(random_state) -> torch.Generator:
@@ -51,11 +57,9 @@ class FittedMixture(DensityMixin, BaseEstimator):
 
     def _to_tensor(self, array: np.ndarray, dtype: torch.dtype | None = None) -> torch.Tensor:
         """``array`` on the device, in ``dtype`` (default: the fitted parameters' dtype)."""
-        if isinstance(array, np.ndarray) and not array.flags.writeable:
-            array = array.copy()  # torch only shares memory it may write to
         if dtype is None:
             dtype = torch_dtype(None, self.means_.dtype)
-        return torch.as_tensor(array, device=self._device()).to(dtype)
+        return data_tensor(array, self._device()).to(dtype)
 
     def _fitted_data(self, X) -> torch.Tensor:
         """Validate ``X`` against the fitted model and return it as a tensor (n, D)."""

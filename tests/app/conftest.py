@@ -4,6 +4,7 @@ check that no test leaves a QThread running (as napari's conftest does)."""
 from __future__ import annotations
 
 import gc
+from contextlib import contextmanager
 
 import numpy as np
 import pytest
@@ -184,3 +185,35 @@ def drop_file(window, path) -> None:
         Qt.KeyboardModifier.NoModifier,
     )
     window.dropEvent(event)
+
+
+@contextmanager
+def waiting_for_open(qtbot, window, timeout=WAIT_MS):
+    """Wait, after the block, until a file the block started opening is opened or not.
+
+    Yields a dict that then holds ``"opened"`` or ``"failed"`` (the path), from
+    ``window.file_opened`` or ``window.open_failed``.
+    """
+    outcome: dict[str, str] = {}
+
+    def opened(path):
+        outcome["opened"] = path
+
+    def failed(path):
+        outcome["failed"] = path
+
+    window.file_opened.connect(opened)
+    window.open_failed.connect(failed)
+    try:
+        yield outcome
+        qtbot.waitUntil(lambda: bool(outcome), timeout=timeout)
+    finally:
+        window.file_opened.disconnect(opened)
+        window.open_failed.disconnect(failed)
+
+
+def open_and_wait(qtbot, window, path, columns=None) -> bool:
+    """``window.open_file(path, columns)`` and wait for the outcome: True if opened."""
+    with waiting_for_open(qtbot, window) as outcome:
+        assert window.open_file(path, columns)
+    return "opened" in outcome

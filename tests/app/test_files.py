@@ -12,7 +12,16 @@ from app import presets
 from app.autosave import AUTOSAVE_DELAY_MS
 from app.main_window import MainWindow
 
-from .conftest import WAIT_MS, click, drop_file, set_view, three_clusters, wait_for_model
+from .conftest import (
+    WAIT_MS,
+    click,
+    drop_file,
+    open_and_wait,
+    set_view,
+    three_clusters,
+    wait_for_model,
+    waiting_for_open,
+)
 from .test_tools import line, stroke
 
 
@@ -49,7 +58,7 @@ def test_saved_session_opens_with_the_same_points_and_model_before_any_training(
     shown = []
     other.model_updated.connect(shown.append)
     requests = other.controller.latest_request_id
-    assert other.open_file(path)
+    assert open_and_wait(qtbot, other, path)
     # shown at once, from the file: no request went to the worker
     assert other.controller.latest_request_id == requests
     assert len(shown) == 1
@@ -80,12 +89,12 @@ def test_saved_session_opens_with_the_same_points_and_model_before_any_training(
 def test_open_decides_by_content_not_name(qtbot, window, updates, tmp_path):
     csv = tmp_path / "points.gmmsession"
     csv.write_text("x,y\n1,2\n3,4\n")
-    assert window.open_file(csv)
+    assert open_and_wait(qtbot, window, csv)
     np.testing.assert_array_equal(window.points(), [[1, 2], [3, 4]])
     session = tmp_path / "session.csv"
     window.save_session(session)
     window.add_points([[5.0, 6.0]])
-    assert window.open_file(session)
+    assert open_and_wait(qtbot, window, session)
     np.testing.assert_array_equal(window.points(), [[1, 2], [3, 4]])
 
 
@@ -112,7 +121,7 @@ def test_bad_files_show_a_message_and_change_nothing(qtbot, window, updates, tmp
     title, count = window.windowTitle(), window.undo_stack.count()
     path = tmp_path / "bad.gmmsession"
     path.write_bytes(content)
-    assert window.open_file(path) is False
+    assert open_and_wait(qtbot, window, path) is False
     assert len(errors) == 1 and "bad.gmmsession" in errors[0]
     np.testing.assert_array_equal(window.points(), [[1.0, 2.0]])
     assert window.undo_stack.count() == count and window.windowTitle() == title
@@ -198,7 +207,7 @@ def test_every_kind_of_edit_undoes_and_redoes_exactly(qtbot, window, updates, tm
     QGuiApplication.clipboard().setText("0.5\t0.25\n-1e-3\t7\n")
     assert window.paste_points()
     record()
-    assert window.open_file(csv)
+    assert open_and_wait(qtbot, window, csv)
     record()
     window.confirm = lambda text: True
     assert window.clear()
@@ -272,7 +281,8 @@ def test_dropping_a_session_opens_it(qtbot, window, updates, tmp_path):
     window.save_session(path)
     window.add_points([[9.0, 9.0]])
     window.ask_save_changes = lambda: "discard"
-    drop_file(window, path)
+    with waiting_for_open(qtbot, window):
+        drop_file(window, path)
     np.testing.assert_array_equal(window.points(), [[1.0, 2.0], [2.0, 1.0]])
 
 
@@ -388,7 +398,7 @@ def test_the_first_edit_after_opening_continues_from_the_saved_model(
     other = new_window(qtbot)
     shown = []
     other.model_updated.connect(shown.append)
-    other.open_file(path)
+    assert open_and_wait(qtbot, other, path)
     assert other.epochs_spin.value() == 0
     new_point = np.array([[0.5, -0.25]])
     other.add_points(new_point)
@@ -416,7 +426,7 @@ def test_a_damaged_model_in_a_session_is_ignored_by_the_worker(qtbot, window, up
     other = new_window(qtbot)
     shown = []
     other.model_updated.connect(shown.append)
-    assert other.open_file(path)
+    assert open_and_wait(qtbot, other, path)
     other.add_points([[0.0, 0.0]])
     wait_for_model(qtbot, other, shown, lambda s: s.n_points == 46 and s.final)
     other.close()

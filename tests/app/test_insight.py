@@ -9,7 +9,7 @@ from scipy.stats import multivariate_normal
 
 from app.snapshot import COMPARE_ALL, TRAINERS
 
-from .conftest import WAIT_MS, click, three_clusters, wait_for_model
+from .conftest import WAIT_MS, click, three_clusters, wait_for_model, waiting_for_open
 
 
 def _clusters(seed=0, n_per=25):
@@ -240,7 +240,8 @@ def test_samples_are_ghosts_until_kept_as_one_edit(qtbot, window, updates):
 
 def test_equal_scales_toggle_and_old_faithful(qtbot, window, updates):
     assert window.equal_aspect_action.isChecked() and window.canvas.equal_aspect
-    window.open_example()
+    with waiting_for_open(qtbot, window):
+        window.open_example()
     assert not window.equal_aspect_action.isChecked() and not window.canvas.equal_aspect
     (x0, x1), (y0, y1) = window.canvas.view_box.viewRange()
     points = window.points()

@@ -6,6 +6,8 @@ from importlib.resources import as_file, files
 
 from PySide6.QtWidgets import QApplication
 
+from .conftest import WAIT_MS
+
 
 def test_main_opens_the_file_given(qtbot, monkeypatch):
     from app import __main__ as entry
@@ -17,8 +19,11 @@ def test_main_opens_the_file_given(qtbot, monkeypatch):
         # The shown one: closed windows of earlier tests may wait for garbage collection.
         windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)]
         (window,) = [w for w in windows if w.isVisible()]
+        with qtbot.waitSignal(window.file_opened, timeout=WAIT_MS):
+            pass  # the file is read in the background once the event loop runs
         seen["points"] = window.points().shape
         seen["title"] = window.windowTitle()
+        windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)]
         for w in windows:
             w.close()
         return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import errno
 import json
 import os
@@ -59,6 +60,22 @@ def test_session_round_trip_is_exact(tmp_path):
     assert back.model.gmm_core == data.model.gmm_core
     document = json.loads(path.read_text())
     assert document["format"] == FORMAT_NAME and document["version"] == 1
+
+
+def test_many_points_and_labels_are_written_in_chunks_that_decode_as_one(tmp_path):
+    # More rows than one base64 chunk holds, and a count that is no multiple of it.
+    n = 5 * session_file._CHUNK // 16 + 7
+    points = hard_points(n, seed=1)
+    labels = np.random.default_rng(2).integers(2, size=n).astype(np.int16)
+    data = SessionData(points, {}, dataclasses.replace(a_model(n), labels=labels))
+    path = tmp_path / "many.gmmsession"
+    write_session(path, data)
+    document = json.loads(path.read_text())
+    assert base64.b64decode(document["points"]["base64"]) == points.astype("<f8").tobytes()
+    assert base64.b64decode(document["model"]["labels"]["base64"]) == labels.astype("<i8").tobytes()
+    back = read_session(path)
+    assert back.points.tobytes() == points.tobytes()
+    np.testing.assert_array_equal(back.model.labels, labels)
 
 
 def test_no_points_round_trip(tmp_path):

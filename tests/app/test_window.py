@@ -9,16 +9,21 @@ import pytest
 from PySide6.QtCore import QPointF, Qt
 from scipy.stats import multivariate_normal
 
+from app import point_density
+
 from .conftest import (
+    WAIT_MS,
     axis_points,
     click,
     drag,
     drop_file,
     move,
+    open_and_wait,
     press_release,
     set_view,
     three_clusters,
     wait_for_model,
+    waiting_for_open,
 )
 
 
@@ -276,14 +281,14 @@ def test_open_bad_csv_shows_a_dialog_and_changes_nothing(qtbot, window, updates,
     window.show_error = errors.append
     count = len(updates)
     with qtbot.assertNotEmitted(window.model_updated, wait=300):
-        open_bad_files(window, tmp_path)
+        open_bad_files(qtbot, window, tmp_path)
     assert len(errors) == 5 and all("Could not open" in e for e in errors)
     np.testing.assert_array_equal(window.points(), [[1.0, 2.0], [3.0, 4.0]])
     assert len(updates) == count
     assert window.session.undo_stack.count() == 1
 
 
-def open_bad_files(window, tmp_path):
+def open_bad_files(qtbot, window, tmp_path):
     # (a file with some bad rows opens without them, and says so: see test_columns.py)
     for name, text in [
         ("words.csv", "x,y\none,two\nthree,four\n"),
@@ -293,13 +298,14 @@ def open_bad_files(window, tmp_path):
     ]:
         path = tmp_path / name
         path.write_text(text)
-        assert window.open_file(path) is False
-    assert window.open_file(tmp_path / "missing.csv") is False
+        assert open_and_wait(qtbot, window, path) is False
+    assert open_and_wait(qtbot, window, tmp_path / "missing.csv") is False
 
 
 def test_open_old_faithful(qtbot, window, updates):
     before = window.controller.latest_request_id
-    window.example_action.trigger()
+    with waiting_for_open(qtbot, window):
+        window.example_action.trigger()
     assert window.controller.latest_request_id == before + 1  # one request: Train
     assert window.points().shape == (272, 2)
     window_range = window.canvas.view_box.viewRange()
@@ -350,14 +356,22 @@ def test_closing_during_a_long_fit_returns_promptly(qtbot, window, updates):
 
 def test_large_data_draws_one_item_per_layer(qtbot, window, updates):
     rng = np.random.default_rng(15)
-    window.add_points(rng.normal(size=(60_000, 2)) * 3)
-    snapshot = wait_for_model(qtbot, window, updates, lambda s: s.n_points == 60_000)
+    n = point_density.DENSITY_ABOVE + 10_000  # drawn as one density image
+    points = rng.normal(size=(n, 2)) * 3
+    window.add_points(points)
+    snapshot = wait_for_model(qtbot, window, updates, lambda s: s.n_points == n)
+    layer = window.canvas.point_density
+    qtbot.waitUntil(lambda: not layer.busy and layer.image is not None, timeout=WAIT_MS)
     items = window.canvas.view_box.childGroup.childItems()
-    # points, pending, ellipses, means, and at most 20 weight labels: never one per point
-    assert 4 <= len(items) <= 4 + 20
-    assert window.canvas.points_item.n_points == 60_000
-    assert snapshot.grouped_points.shape == (60_000, 2)
-    # the dots are really drawn: saturated colour where the points are dense
+    # points, pending, image, grid, ellipses, means, and at most 20 weight labels and the
+    # other layers' items: never one per point
+    assert 6 <= len(items) <= 12 + 20
+    assert window.canvas.points_item.n_points == 0 and layer.image_item.isVisible()
+    x, y, width, height = layer.image.rect
+    inside = (points >= (x, y)) & (points < (x + width, y + height))
+    assert layer.image.counts.sum() == np.count_nonzero(inside.all(axis=1))
+    assert snapshot.labels.shape == (n,)
+    # the points are really drawn: saturated colour where they are dense
     image = window.canvas.grab().toImage()
     centre = window.canvas.mapFromScene(window.canvas.view_box.mapViewToScene(QPointF(0.5, 0.5)))
     colours = [
@@ -407,6 +421,7 @@ def test_hover_position_keeps_its_digits_at_large_offsets(qtbot, window):
 def test_dropping_a_csv_file_opens_it(qtbot, window, updates, tmp_path):
     path = tmp_path / "dropped.csv"
     path.write_text("x,y\n0,0\n1,1\n5,5\n6,6\n")
-    drop_file(window, path)
+    with waiting_for_open(qtbot, window):
+        drop_file(window, path)
     np.testing.assert_array_equal(window.points(), [[0, 0], [1, 1], [5, 5], [6, 6]])
     wait_for_model(qtbot, window, updates, lambda s: s.n_points == 4)
