@@ -96,6 +96,7 @@ class Documents(QObject):
         self.loader.loaded.connect(self._on_loaded)
         self.loader.failed.connect(self._on_failed)
         self.loader.cancelled.connect(self._on_cancelled)
+        self.loader.columns_needed.connect(self._on_columns_needed)
         window.status.task_cancelled.connect(self.loader.cancel)
         self._resource = None  # an example's file, kept until it is read
 

@@ -18,7 +18,7 @@ from app.geometry import SIGMA_LEVELS
 from app.main_window import MainWindow
 from app.session_file import read_session
 
-from .conftest import click, wait_for_model
+from .conftest import click, open_and_wait, wait_for_model
 
 NAMES = ["alpha", "beta", "gamma", "delta"]
 
@@ -73,7 +73,7 @@ def open_four_columns(qtbot, window, updates, tmp_path, monkeypatch, choice=NAME
 
     monkeypatch.setattr(window, "choose_columns", choose)
     window.components_spin.setValue(3)
-    assert window.open_file(path)
+    assert open_and_wait(qtbot, window, path)
     assert asked == [NAMES]  # the numeric columns, in file order; the text one left out
     n = points.shape[0]
     snapshot = wait_for_model(qtbot, window, updates, lambda s: s.n_points == n and s.final)
@@ -165,6 +165,21 @@ def assert_shows(window, snapshot, points: np.ndarray, pair: tuple[int, int]) ->
     np.testing.assert_allclose(canvas.means_item.getData()[1], snapshot.means[:, pair[1]])
 
 
+def when_the_dialog_shows(window, act):
+    """Call ``act`` once the column dialog is on screen (it opens when the file is read)."""
+    timer = QTimer(window)
+    timer.setInterval(10)
+
+    def poll():
+        dialog = window.findChild(ColumnChoiceDialog)
+        if dialog is not None and dialog.isVisible():
+            timer.stop()
+            act()
+
+    timer.timeout.connect(poll)
+    timer.start()
+
+
 def test_the_column_dialog_checks_all_and_needs_two(qtbot, window, updates, tmp_path):
     points, _ = four_columns(n_per=30)
     path = tmp_path / "four.parquet"
@@ -186,8 +201,8 @@ def test_the_column_dialog_checks_all_and_needs_two(qtbot, window, updates, tmp_
         seen["ok_with_two"] = dialog.ok_button.isEnabled()
         qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
 
-    QTimer.singleShot(0, answer)
-    assert window.open_file(path)
+    when_the_dialog_shows(window, answer)
+    assert open_and_wait(qtbot, window, path)
     assert seen == {
         "visible": True,
         "checked": NAMES,
@@ -209,11 +224,11 @@ def test_cancelling_the_column_dialog_changes_nothing(qtbot, window, updates, tm
         dialog = window.findChild(ColumnChoiceDialog)
         qtbot.keyClick(dialog, Qt.Key.Key_Escape)
 
-    QTimer.singleShot(0, cancel)
+    when_the_dialog_shows(window, cancel)
     requests, count = window.controller.latest_request_id, window.undo_stack.count()
     title = window.windowTitle()
     with qtbot.assertNotEmitted(window.model_updated, wait=200):
-        assert window.open_file(path) is False
+        assert open_and_wait(qtbot, window, path) is False
     np.testing.assert_array_equal(window.points(), [[1.0, 2.0], [3.0, 4.0]])
     assert window.session.columns == ("x", "y") and window.windowTitle() == title
     assert window.undo_stack.count() == count
@@ -221,7 +236,7 @@ def test_cancelling_the_column_dialog_changes_nothing(qtbot, window, updates, tm
     assert window.recent_files() == []
     # the same through the method, as scripts and tests replace it
     window.choose_columns = lambda names: None
-    assert window.open_file(path) is False
+    assert open_and_wait(qtbot, window, path) is False
     assert window.undo_stack.count() == count
 
 
@@ -230,7 +245,7 @@ def test_columns_given_directly_ask_nothing(qtbot, window, updates, tmp_path):
     path = tmp_path / "four.parquet"
     write_parquet(path, points)
     window.choose_columns = lambda names: pytest.fail("asked although columns were given")
-    assert window.open_file(path, columns=["delta", "alpha", "gamma"])
+    assert open_and_wait(qtbot, window, path, columns=["delta", "alpha", "gamma"])
     assert window.session.columns == ("delta", "alpha", "gamma")
     np.testing.assert_array_equal(window.points(), points[:, [3, 0, 2]])
     wait_for_model(qtbot, window, updates, lambda s: s.means.shape == (3, 3) and s.final)
@@ -238,8 +253,8 @@ def test_columns_given_directly_ask_nothing(qtbot, window, updates, tmp_path):
     errors = []
     window.show_error = errors.append
     count = window.undo_stack.count()
-    assert window.open_file(path, columns=["alpha"]) is False
-    assert window.open_file(path, columns=["alpha", "omega"]) is False
+    assert open_and_wait(qtbot, window, path, columns=["alpha"]) is False
+    assert open_and_wait(qtbot, window, path, columns=["alpha", "omega"]) is False
     assert len(errors) == 2 and all("four.parquet" in e for e in errors)
     assert window.undo_stack.count() == count and window.session.columns[0] == "delta"
 
@@ -297,7 +312,7 @@ def test_a_four_column_session_round_trips(qtbot, window, updates, tmp_path, mon
     shown = []
     other.model_updated.connect(shown.append)
     requests = other.controller.latest_request_id
-    assert other.open_file(path)
+    assert open_and_wait(qtbot, other, path)
     assert other.controller.latest_request_id == requests  # drawn from the file
     assert other.session.columns == tuple(NAMES)
     assert other.points().tobytes() == points.tobytes()
@@ -331,7 +346,7 @@ def test_an_old_two_column_session_file_still_opens(qtbot, window, tmp_path):
     path = tmp_path / "old.gmmsession"
     path.write_text(json.dumps(document))
     assert read_session(path).column_names() == ("x", "y")
-    assert window.open_file(path)
+    assert open_and_wait(qtbot, window, path)
     np.testing.assert_array_equal(window.points(), points)
     assert window.session.columns == ("x", "y")
     assert all(action.isEnabled() for action in window.tool_actions.values())
@@ -344,7 +359,7 @@ def test_skipped_rows_are_told(qtbot, window, updates, tmp_path):
     lines[230 - 1] = "230,inf"
     path = tmp_path / "gaps.csv"
     path.write_text("\n".join(lines) + "\n")
-    assert window.open_file(path)
+    assert open_and_wait(qtbot, window, path)
     assert window.points().shape == (246, 2)
     assert window.session.columns == ("a", "b")
     assert window.statusBar().currentMessage() == "gaps.csv: 3 rows skipped: lines 4, 17, 230"
