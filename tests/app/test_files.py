@@ -442,7 +442,8 @@ def test_data_menu_generates_presets_and_opens_old_faithful(qtbot, window, updat
     window.preset_adds_action.setChecked(True)
     actions["Uniform Noise"].trigger()
     assert window.points().shape[0] == 400 + 300
-    actions["Old Faithful (eruptions, waiting)"].trigger()
+    with waiting_for_open(qtbot, window):
+        actions["Old Faithful (eruptions, waiting)"].trigger()
     assert window.points().shape == (272, 2)
     assert window.undo_stack.count() == 4
     wait_for_model(qtbot, window, updates, lambda s: s.n_points == 272 and s.final)
