@@ -14,6 +14,22 @@ def _squared_distances(X: torch.Tensor, centers: torch.Tensor) -> torch.Tensor:
     return torch.cdist(X, centers).square_()
 
 
+def _unit_sized(X: torch.Tensor) -> torch.Tensor:
+    """``X`` scaled by a power of two to a largest size near 1 when it is far from it.
+
+    k-means does not depend on the data's scale, but squared distances of values beyond
+    about 1e-100..1e100 (1e-12..1e12 in float32) would under- or overflow; ordinary data
+    are returned as they are.
+    """
+    limit = 1e100 if X.dtype == torch.float64 else 1e12
+    top = float(X.abs().max()) if X.numel() else 0.0
+    if top == 0.0 or 1.0 / limit <= top <= limit:
+        return X
+    exponent = int(np.frexp(top)[1])
+    half = exponent // 2  # in two steps: 2**exponent itself may not exist in the dtype
+    return X * 2.0 ** (-half) * 2.0 ** (half - exponent)
+
+
 def _nearest(X: torch.Tensor, centers: torch.Tensor, rows: int = 1 << 16) -> torch.Tensor:
     """Index of the nearest centre for every row of X, shape (n,), in chunks."""
     return torch.cat(
@@ -37,6 +53,7 @@ def kmeans_plusplus(X: torch.Tensor, n_clusters: int, generator: torch.Generator
     -------
     indices : LongTensor of shape (n_clusters,)
     """
+    X = _unit_sized(X)
     n_samples = X.shape[0]
     n_trials = 2 + int(math.log(n_clusters))
     first = torch.randint(n_samples, (1,), generator=generator, device="cpu").to(X.device)
@@ -81,7 +98,7 @@ def kmeans_labels(
     -------
     labels : LongTensor of shape (n,)
     """
-    centred = X - X.mean(0)
+    centred = _unit_sized(X - X.mean(0))
     threshold = tol * centred.var(0, unbiased=False).mean()
     centers = centred[kmeans_plusplus(centred, n_clusters, generator)]  # [k, D]
     labels = torch.zeros(X.shape[0], dtype=torch.long, device=X.device)
