@@ -121,8 +121,11 @@ class BaseMixture(FittedMixture):
         """Restore what :meth:`_saved_extras` saved; ``data`` is the whole dictionary."""
 
     def _may_rescale(self) -> bool:
-        """Whether data far from unit size may be trained on scaled (see _scaled_training)."""
-        return True
+        """Whether data far from unit size may be trained on scaled (see _scaled_training).
+
+        Not for the inner model of a scaled one (``_rescalable`` False), which trains as is.
+        """
+        return getattr(self, "_rescalable", True)
 
     def _follow_inner(self, inner, scaling) -> None:
         """Take the private state a scaled model keeps from its ``inner`` model, if any."""

@@ -173,7 +173,8 @@ class GaussianMixture(BaseMixture):
         return X.shape[0] if self._shard_rows is None else sum(self._shard_rows)
 
     def _may_rescale(self) -> bool:
-        return self._shard_rows is None  # every process would choose its own scaling
+        # Not when distributed: every process would choose its own scaling.
+        return self._shard_rows is None and super()._may_rescale()
 
     def _new_generator(self) -> torch.Generator:
         generator = super()._new_generator()

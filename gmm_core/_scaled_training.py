@@ -24,7 +24,7 @@ from contextlib import contextmanager
 import numpy as np
 import torch
 
-from ._scaling import DataScaling, check_representable, is_ordinary
+from ._scaling import DataScaling, check_representable, is_ordinary, smallest_variance
 from ._serialization import check_matches, read_array, read_number, require_mapping
 from ._validation import check_initial_parameters, torch_dtype
 
@@ -57,12 +57,12 @@ def _prepare(model, array: np.ndarray, continuing: bool):
         else:
             widened = scaling.widened(array, model.reg_covar, dtype)
             inner, scaling = rescaled(inner, scaling, widened, model.reg_covar), widened
-    elif continuing or is_ordinary(array, dtype):
+    elif continuing or is_ordinary(array, model.reg_covar, dtype):
         model._scaling = model._inner = None
         return None
     else:
         scaling = DataScaling.of_data(array, model.reg_covar, dtype)
-        inner = type(model)()
+        inner = _new_inner(model)
     _sync(inner, model, scaling, array.shape[1])
     return scaling, inner, dtype
 
@@ -119,13 +119,15 @@ def partial_fit(model, array: np.ndarray, fitted: bool) -> bool:
     scaling = getattr(model, "_scaling", None)
     if fitted and scaling is None:
         return False
+    if not model._may_rescale():
+        return False
     dtype = _numpy_dtype(model, model.means_.dtype if fitted else array.dtype)
     checkpoint = None
     if not fitted:
-        if is_ordinary(array, dtype):
+        if is_ordinary(array, model.reg_covar, dtype):
             return False
         scaling = DataScaling.of_data(array, model.reg_covar, dtype)
-        inner = type(model)()
+        inner = _new_inner(model)
     elif scaling.covers(scaling.internal(array), dtype):
         inner = model._inner
         scaling = scaling.widened_bounds(array)
@@ -159,17 +161,24 @@ def _explained(model, scaling: DataScaling, dtype):
             yield
     except ValueError as error:
         reg = float(model.reg_covar)
-        info = np.finfo(dtype)
-        if reg > 0 and scaling.internal_reg(reg) >= info.tiny:
+        lost = reg > 0 and scaling.internal_reg(reg) < smallest_variance(dtype)
+        if not lost or "can represent" in str(error):
             raise
         with np.errstate(over="ignore"):
             span = 2 * float(np.max(scaling.high / 2 - scaling.low / 2))
         raise ValueError(
-            f"The data span about {span:.3g}, too wide beside reg_covar={reg:g}: the "
-            f"covariances would range from reg_covar to about {span / 2:.3g} squared, more "
-            f"than {info.dtype.name} can represent (from {info.tiny:.3g} to {info.max:.3g}). "
-            f"Divide the data by a constant before fitting ({error})"
+            f"The data span about {span:.3g}, too wide beside reg_covar={reg:g}: their "
+            f"squared ratio is beyond {np.dtype(dtype).name}'s range, and it can represent "
+            "no model that holds both. Divide the data by a constant, or increase reg_covar "
+            f"({error})"
         ) from None
+
+
+def _new_inner(model):
+    """An estimator of ``model``'s class that trains on data as given (never scales again)."""
+    inner = type(model)()
+    inner._rescalable = False
+    return inner
 
 
 def _sync(inner, model, scaling: DataScaling, n_features: int) -> None:
@@ -282,6 +291,7 @@ def load(model, data) -> bool:
         raise ValueError(f"{name}['exponent'] must be an integer in (-2200, 2200).")
     scaling = DataScaling(shift, exponent, low, high)
     inner = type(model).from_dict(data.get("internal"))
+    inner._rescalable = False
     if not inner.__sklearn_is_fitted__() or inner.means_.shape != model.means_.shape:
         raise ValueError("data['internal'] must be a fitted model of the same shape.")
     for key in ("n_components", "covariance_type", "memory", "lr"):

@@ -2,7 +2,8 @@
 
 Data whose coordinates or spread lie outside about 1e-100..1e100 (1e-12..1e12 in
 float32) would over- or underflow somewhere in training (squared distances, k-means,
-sums of squares). gmm_core then trains on ``(X - shift) / 2**exponent``, centred and
+sums of squares), and data offset by more than 1e4 times their spread would lose digits
+in running sums. gmm_core then trains on ``(X - shift) / 2**exponent``, centred and
 about unit size, and maps the parameters back. The scale is a power of two, so that
 scaling is exact in floating point: only the shift rounds, as the data itself does.
 ``reg_covar`` keeps its meaning in squared data units (scikit-learn's): it is
@@ -18,26 +19,38 @@ import numpy as np
 
 # Data whose largest size and spread lie in this range are trained on as they are.
 ORDINARY = {np.dtype(np.float64): (1e-100, 1e100), np.dtype(np.float32): (1e-12, 1e12)}
+# Columns offset by more than this times their spread are centred first (for a column
+# without spread, the second number times sqrt(reg_covar), the narrowest component).
+OFFSET = {np.dtype(np.float64): (1e4, 1e8), np.dtype(np.float32): (1e2, 1e3)}
 # Inside, reg_covar is at most 2**this: far above any unit-size variance, far below overflow.
 REG_EXPONENT = {np.dtype(np.float64): 600, np.dtype(np.float32): 60}
 LOG_2 = math.log(2.0)
 
 
-def is_ordinary(X: np.ndarray, dtype) -> bool:
+def is_ordinary(X: np.ndarray, reg_covar: float, dtype) -> bool:
     """Whether ``X`` (n, D), trained in ``dtype``, is trained on as it is.
 
-    True when its largest absolute value is at most the dtype's ordinary bound and its
-    widest column spans at least the lower bound (or, for points that all coincide, when
-    they are zero or not tiny).
+    True when its largest absolute value is at most the dtype's ordinary bound, its
+    widest column spans at least the lower bound (or all points coincide), and no column
+    is offset by more than ``OFFSET`` times its spread (for a column without spread, its
+    second number times ``sqrt(reg_covar)``): beyond that, sums about the origin lose
+    the digits that the spread is made of, and training's results their rounding.
     """
-    low, high = ORDINARY[np.dtype(dtype)]
-    top = float(np.max(np.abs(X)))
-    if not top <= high:
+    low_size, high_size = ORDINARY[np.dtype(dtype)]
+    high, low = X.max(0), X.min(0)
+    top = np.maximum(np.abs(high), np.abs(low))  # [D]
+    largest = float(top.max())
+    if not largest <= high_size:
         return False
-    if top == 0.0:
+    if largest == 0.0:
         return True
-    spread = float(np.max(X.max(0) - X.min(0)))
-    return spread >= low or (spread == 0.0 and top >= low)
+    spread = high - low  # [D]
+    widest = float(spread.max())
+    if (widest == 0.0 and largest < low_size) or 0.0 < widest < low_size:
+        return False
+    by_spread, by_reg = OFFSET[np.dtype(dtype)]
+    limit = np.where(spread > 0, by_spread * spread, by_reg * math.sqrt(reg_covar))  # [D]
+    return bool(np.all((top <= limit) | (limit == 0.0)))
 
 
 def _exponent(value: float) -> int:
@@ -197,11 +210,16 @@ class UnitChange:
         return float(value) - n_features * self.exponent * LOG_2
 
 
+def smallest_variance(dtype) -> float:
+    """The least variance ``dtype`` holds to about seven digits (a subnormal number)."""
+    return float(np.finfo(dtype).smallest_subnormal) * 2.0**24
+
+
 def check_representable(dtype, covariance_type: str, means, covariances, factor) -> None:
     """Refuse parameters (data units, float64) that ``dtype`` cannot hold.
 
-    Means and covariances must be finite and every variance at least the dtype's
-    smallest normal number; the message gives the size of the model's variances.
+    Means and covariances must be finite and every variance at least
+    :func:`smallest_variance`; the message gives the size of the model's variances.
     """
     info = np.finfo(dtype)
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
@@ -218,10 +236,10 @@ def check_representable(dtype, covariance_type: str, means, covariances, factor)
             f"{info.max:.3g}). Divide the data by a constant before fitting (then multiply "
             "the means by it and the covariances by its square)."
         )
-    if not smallest >= info.tiny:
+    floor = smallest_variance(dtype)
+    if not smallest >= floor:
         raise ValueError(
             f"The model of these data has variances of about {smallest:.3g}, less than "
-            f"{np.dtype(dtype).name} can represent (its smallest normal number is "
-            f"{info.tiny:.3g}). Multiply the data by a constant before fitting, or increase "
-            "reg_covar."
+            f"{np.dtype(dtype).name} can represent to seven digits (at least {floor:.3g}). "
+            "Multiply the data by a constant before fitting, or increase reg_covar."
         )
