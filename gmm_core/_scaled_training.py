@@ -290,7 +290,10 @@ def load(model, data) -> bool:
     if not -2200 < exponent < 2200:
         raise ValueError(f"{name}['exponent'] must be an integer in (-2200, 2200).")
     scaling = DataScaling(shift, exponent, low, high)
-    inner = type(model).from_dict(data.get("internal"))
+    internal = require_mapping(data.get("internal"), "data['internal']")
+    if internal.get("scaling") is not None:
+        raise ValueError("data['internal'] must not be scaled itself.")
+    inner = type(model).from_dict(internal)
     inner._rescalable = False
     if not inner.__sklearn_is_fitted__() or inner.means_.shape != model.means_.shape:
         raise ValueError("data['internal'] must be a fitted model of the same shape.")

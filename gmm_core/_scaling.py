@@ -22,6 +22,8 @@ ORDINARY = {np.dtype(np.float64): (1e-100, 1e100), np.dtype(np.float32): (1e-12,
 # Columns offset by more than this times their spread are centred first (for a column
 # without spread, the second number times sqrt(reg_covar), the narrowest component).
 OFFSET = {np.dtype(np.float64): (1e4, 1e8), np.dtype(np.float32): (1e2, 1e3)}
+# Points beyond this size inside (a mean and covariances of unit size) widen the scaling.
+FAR = {np.dtype(np.float64): 2.0**64, np.dtype(np.float32): 2.0**16}
 # Inside, reg_covar is at most 2**this: far above any unit-size variance, far below overflow.
 REG_EXPONENT = {np.dtype(np.float64): 600, np.dtype(np.float32): 60}
 LOG_2 = math.log(2.0)
@@ -126,13 +128,13 @@ class DataScaling:
 
     def internal(self, X: np.ndarray) -> np.ndarray:
         """Points (n, D) in internal units, in ``X``'s dtype."""
-        values = np.ldexp(np.asarray(X, dtype=np.float64), -self.exponent)
-        values -= np.ldexp(self.shift, -self.exponent)
+        halves = np.asarray(X, dtype=np.float64) / 2 - self.shift / 2  # never overflows
+        values = np.ldexp(halves, 1 - self.exponent)  # inf for points far beyond the scale
         return values.astype(X.dtype, copy=False)
 
     def covers(self, internal: np.ndarray, dtype) -> bool:
-        """Whether points already in internal units (n, D) are ordinary there."""
-        return bool(np.max(np.abs(internal)) <= ORDINARY[np.dtype(dtype)][1])
+        """Whether points already in internal units (n, D) are near enough to unit size."""
+        return bool(np.max(np.abs(internal)) <= FAR[np.dtype(dtype)])
 
     def internal_reg(self, reg_covar: float) -> float:
         """``reg_covar`` in internal units."""
