@@ -1,7 +1,8 @@
 """Training on data far from unit size through an inner model of the scaled data.
 
 When the first data an estimator trains on are not ordinary (:func:`._scaling.is_ordinary`:
-coordinates or spread beyond about 1e-100..1e100), it keeps a
+coordinates or spread beyond about 1e-100..1e100, or offsets beyond 1e4 times the
+spread), it keeps a
 :class:`~._scaling.DataScaling` (``_scaling``) chosen from them and an estimator of its own
 class (``_inner``) that trains on the centred, scaled data with ``reg_covar`` in internal
 units; after every call (and every pass of ``iter_fit``) the inner model's parameters are
@@ -210,7 +211,8 @@ def _adopt(model, inner, scaling: DataScaling) -> None:
     means = scaling.means(inner.means_)
     covariances = scaling.covariances(inner.covariances_)
     factor = scaling.precisions_cholesky(inner.precisions_cholesky_)
-    check_representable(dtype, model.covariance_type, means, covariances, factor)
+    internal = (inner.covariances_, model.covariance_type, scaling.exponent)
+    check_representable(dtype, model.covariance_type, means, covariances, factor, internal=internal)
     n_features = means.shape[1]
     model.weights_ = np.array(inner.weights_, dtype=dtype)
     model.means_ = means.astype(dtype)
@@ -233,7 +235,11 @@ def rescaled(inner, old: DataScaling, new: DataScaling, reg_covar: float):
 
     Exact but for the rounding of the shift (and values that under- or overflow).
     """
-    change = old.change_to(new)
+    with np.errstate(over="ignore", under="ignore"):  # the result is checked when published
+        return _rescaled(inner, old.change_to(new), new.internal_reg(reg_covar))
+
+
+def _rescaled(inner, change, reg_covar: float):
     moved = copy.deepcopy(inner)
     dtype = inner.means_.dtype
     n_features = inner.means_.shape[1]
@@ -244,8 +250,8 @@ def rescaled(inner, old: DataScaling, new: DataScaling, reg_covar: float):
     moved.lower_bounds_ = [
         change.log_density(value, n_features) for value in getattr(inner, "lower_bounds_", [])
     ]
-    moved.reg_covar = new.internal_reg(reg_covar)
-    moved._change_units(change, moved.reg_covar)
+    moved.reg_covar = reg_covar
+    moved._change_units(change, reg_covar)
     return moved
 
 

@@ -129,7 +129,8 @@ class DataScaling:
     def internal(self, X: np.ndarray) -> np.ndarray:
         """Points (n, D) in internal units, in ``X``'s dtype."""
         halves = np.asarray(X, dtype=np.float64) / 2 - self.shift / 2  # never overflows
-        values = np.ldexp(halves, 1 - self.exponent)  # inf for points far beyond the scale
+        with np.errstate(over="ignore"):  # inf for points far beyond the scale: not covered
+            values = np.ldexp(halves, 1 - self.exponent)
         return values.astype(X.dtype, copy=False)
 
     def covers(self, internal: np.ndarray, dtype) -> bool:
@@ -217,23 +218,45 @@ def smallest_variance(dtype) -> float:
     return float(np.finfo(dtype).smallest_subnormal) * 2.0**24
 
 
-def check_representable(dtype, covariance_type: str, means, covariances, factor) -> None:
+def _variances(covariances, covariance_type: str):
+    if covariance_type in ("full", "tied"):
+        return np.diagonal(covariances, axis1=-2, axis2=-1)
+    return covariances
+
+
+def _size(value: float, internal=None, pick=np.max) -> str:
+    """``value`` for a message, or its size from ``internal`` where it over- or underflowed.
+
+    ``internal`` is ``(covariances, covariance_type, exponent)`` of the scaled model.
+    """
+    if (0.0 < value < np.inf) or internal is None:
+        return f"{value:.3g}"
+    covariances, covariance_type, exponent = internal
+    variances = np.abs(_variances(np.asarray(covariances, dtype=np.float64), covariance_type))
+    size = float(pick(variances[variances > 0], initial=1.0 if pick is np.max else 1e308))
+    return f"1e{round(math.log10(size) + 2 * exponent * math.log10(2.0))}"
+
+
+def check_representable(
+    dtype, covariance_type: str, means, covariances, factor, *, internal=None
+) -> None:
     """Refuse parameters (data units, float64) that ``dtype`` cannot hold.
 
     Means and covariances must be finite and every variance at least
-    :func:`smallest_variance`; the message gives the size of the model's variances.
+    :func:`smallest_variance`; the message gives the size of the model's variances
+    (from ``internal``, ``(covariances, covariance_type, exponent)`` of the scaled
+    model, where they over- or underflow in data units).
     """
     info = np.finfo(dtype)
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
-        variances = covariances
-        if covariance_type in ("full", "tied"):
-            variances = np.diagonal(covariances, axis1=-2, axis2=-1)
+        variances = _variances(covariances, covariance_type)
         largest = float(np.max(np.abs(variances)))
         smallest = float(np.min(variances))
         cast = [np.asarray(a, dtype=dtype) for a in (means, covariances, factor)]
     if not (np.isfinite(largest) and all(np.isfinite(a).all() for a in cast)):
         raise ValueError(
-            f"The model of these data has variances of about {largest:.3g} (or means beyond "
+            f"The model of these data has variances of about {_size(largest, internal)} (or "
+            f"means beyond "
             f"{info.max:.3g}), more than {np.dtype(dtype).name} can represent (at most "
             f"{info.max:.3g}). Divide the data by a constant before fitting (then multiply "
             "the means by it and the covariances by its square)."
@@ -241,7 +264,8 @@ def check_representable(dtype, covariance_type: str, means, covariances, factor)
     floor = smallest_variance(dtype)
     if not smallest >= floor:
         raise ValueError(
-            f"The model of these data has variances of about {smallest:.3g}, less than "
+            f"The model of these data has variances of about "
+            f"{_size(smallest, internal, np.min)}, less than "
             f"{np.dtype(dtype).name} can represent to seven digits (at least {floor:.3g}). "
             "Multiply the data by a constant before fitting, or increase reg_covar."
         )
