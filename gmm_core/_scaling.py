@@ -29,6 +29,19 @@ REG_EXPONENT = {np.dtype(np.float64): 600, np.dtype(np.float32): 60}
 LOG_2 = math.log(2.0)
 
 
+def column_bounds(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Smallest and largest value of each column of ``X`` (n, D), each (D,).
+
+    Column by column for a few columns: numpy reduces a tall, narrow array along its
+    first axis about thirty times more slowly.
+    """
+    if X.shape[1] > 16:
+        return X.min(0), X.max(0)
+    low = np.array([column.min() for column in X.T], dtype=X.dtype)
+    high = np.array([column.max() for column in X.T], dtype=X.dtype)
+    return low, high
+
+
 def is_ordinary(X: np.ndarray, reg_covar: float, dtype) -> bool:
     """Whether ``X`` (n, D), trained in ``dtype``, is trained on as it is.
 
@@ -39,7 +52,7 @@ def is_ordinary(X: np.ndarray, reg_covar: float, dtype) -> bool:
     the digits that the spread is made of, and training's results their rounding.
     """
     low_size, high_size = ORDINARY[np.dtype(dtype)]
-    high, low = X.max(0), X.min(0)
+    low, high = column_bounds(X)
     top = np.maximum(np.abs(high), np.abs(low))  # [D]
     largest = float(top.max())
     if not largest <= high_size:
@@ -110,18 +123,18 @@ class DataScaling:
     @classmethod
     def of_data(cls, X: np.ndarray, reg_covar: float, dtype) -> DataScaling:
         """The scaling of the data ``X`` (n, D)."""
-        return cls.of_bounds(X.min(0), X.max(0), reg_covar, dtype)
+        return cls.of_bounds(*column_bounds(X), reg_covar, dtype)
 
     def widened(self, X: np.ndarray, reg_covar: float, dtype) -> DataScaling:
         """The scaling of every value seen so far and of ``X`` (n, D)."""
-        low = np.minimum(self.low, X.min(0))
-        high = np.maximum(self.high, X.max(0))
+        low, high = column_bounds(X)
+        low, high = np.minimum(self.low, low), np.maximum(self.high, high)
         return DataScaling.of_bounds(low, high, reg_covar, dtype)
 
     def widened_bounds(self, X: np.ndarray) -> DataScaling:
         """The same shift and scale, with ``X`` (n, D) counted among the values seen."""
-        low = np.minimum(self.low, X.min(0))
-        high = np.maximum(self.high, X.max(0))
+        low, high = column_bounds(X)
+        low, high = np.minimum(self.low, low), np.maximum(self.high, high)
         return DataScaling(self.shift, self.exponent, low, high)
 
     # -- data and parameters into internal units ----------------------------------------
