@@ -172,6 +172,8 @@ class Trainer:
             pass  # a newer request waits in the mailbox; the model kept is valid
         except Exception:
             self.reset()
+            # No model of these points: the one drawn is of others. Then the error.
+            self._emit(self._snapshots.empty(request))
             raise
 
     def _adopt(self, start: ModelStart) -> None:

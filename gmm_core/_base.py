@@ -23,6 +23,7 @@ import numpy as np
 import torch
 from sklearn.exceptions import ConvergenceWarning
 
+from . import _scaled_training
 from ._initialization import MixtureParameters, initial_parameters
 from ._scoring import FittedMixture, torch_generator
 from ._serialization import describe_model, load_model
@@ -33,7 +34,6 @@ from ._validation import (
     check_initial_parameters,
     check_mixture_parameters,
     check_positive_int,
-    check_spread,
     torch_dtype,
 )
 
@@ -55,6 +55,8 @@ _FITTED_STATE = (
     "n_samples_seen_",
     "n_features_in_",
     "feature_names_in_",
+    "_scaling",  # data far from unit size: a DataScaling (else None or absent) ...
+    "_inner",  # ... and the model of the scaled data (see _scaled_training)
 )
 
 
@@ -146,6 +148,19 @@ class BaseMixture(FittedMixture):
     def _load_extras(self, data) -> None:
         """Restore what :meth:`_saved_extras` saved; ``data`` is the whole dictionary."""
 
+    def _may_rescale(self) -> bool:
+        """Whether data far from unit size may be trained on scaled (see _scaled_training).
+
+        Not for the inner model of a scaled one (``_rescalable`` False), which trains as is.
+        """
+        return getattr(self, "_rescalable", True)
+
+    def _follow_inner(self, inner, scaling) -> None:
+        """Take the private state a scaled model keeps from its ``inner`` model, if any."""
+
+    def _change_units(self, change, reg_covar: float) -> None:
+        """Re-express the private state of an inner model in new units (a UnitChange)."""
+
     def _can_continue(self) -> bool:
         """Whether the fitted model matches the hyper-parameters, so training can go on.
 
@@ -165,7 +180,6 @@ class BaseMixture(FittedMixture):
     def _start(self, array: np.ndarray, data: torch.Tensor, generator) -> None:
         """A new start: initial parameters from ``init_params`` and what the user gave."""
         check_enough_samples(array, self.n_components)
-        check_spread(array, data.dtype)
         given = check_initial_parameters(self, array.shape[1])
         start = initial_parameters(
             data,
@@ -231,9 +245,12 @@ class BaseMixture(FittedMixture):
         parameters, and the convergence test compares with the previous ``lower_bound_``;
         otherwise ``n_init`` initialisations are trained and the one with the best lower
         bound is kept. ``max_iter=0`` returns the initialisation (``n_iter_ == 0``). A
-        refused call (a ``ValueError``) leaves the model as it was; data too wide for
-        the dtype (variances that would overflow) and a pass that would leave a
-        non-finite parameter are refused. EM that stops at
+        refused call (a ``ValueError``) leaves the model as it was. Data of any finite
+        size are accepted: data far from unit size (beyond about 1e-100..1e100) are
+        trained on centred and scaled by a power of two and the parameters mapped back,
+        with ``reg_covar`` still in squared data units; a model the dtype cannot hold
+        (variances beyond its range, such as 1e400 for data spanning 1e200) and a pass
+        that would leave a non-finite parameter are refused. EM that stops at
         ``max_iter`` before converging warns with scikit-learn's ``ConvergenceWarning``
         (not with ``tol=0``, which asks for exactly ``max_iter`` passes).
 
@@ -251,7 +268,8 @@ class BaseMixture(FittedMixture):
         saved = self._saved_state()
         try:
             array, data = self._training_data(X, reset=not warm)
-            self._fit_loop(array, data, warm)
+            if not _scaled_training.fit(self, array, warm):
+                self._fit_loop(array, data, warm)
         except ValueError:
             self._restore_state(saved)
             raise
@@ -307,9 +325,12 @@ class BaseMixture(FittedMixture):
         saved = self._saved_state()
         try:
             array, data = self._training_data(X, reset=not continuing)
-            if not continuing:
-                self._start(array, data, self._new_generator())
-            yield from self._passes(data, max_iter, -np.inf)
+            passes = _scaled_training.iter_fit(self, array, continuing, max_iter)
+            if passes is None:
+                if not continuing:
+                    self._start(array, data, self._new_generator())
+                passes = self._passes(data, max_iter, -np.inf)
+            yield from passes
         except ValueError:
             self._restore_state(saved)
             raise
@@ -362,7 +383,7 @@ class BaseMixture(FittedMixture):
         """
         described = describe_model(self)
         if self.__sklearn_is_fitted__():
-            described.update(self._saved_extras())
+            described.update(_scaled_training.saved(self) or self._saved_extras())
         return described
 
     @classmethod
@@ -390,6 +411,6 @@ class BaseMixture(FittedMixture):
             keep it (see :func:`gmm_core._serialization.read_columns`).
         """
         model = load_model(cls, data)
-        if model.__sklearn_is_fitted__():
+        if model.__sklearn_is_fitted__() and not _scaled_training.load(model, data):
             model._load_extras(data)
         return model

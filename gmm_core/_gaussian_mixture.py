@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from sklearn.utils.validation import check_is_fitted
 
-from . import _covariance
+from . import _covariance, _scaled_training
 from . import distributed as _distributed
 from ._base import BaseMixture
 from ._covariance import COVARIANCE_TYPES
@@ -37,6 +37,7 @@ from ._validation import (
     torch_dtype,
 )
 from .online import IncrementalEM
+from .online.serialization import change_units
 
 
 @dataclass(eq=False, repr=False, kw_only=True)
@@ -171,6 +172,10 @@ class GaussianMixture(BaseMixture):
     def _total_rows(self, X: torch.Tensor) -> int:
         return X.shape[0] if self._shard_rows is None else sum(self._shard_rows)
 
+    def _may_rescale(self) -> bool:
+        # Not when distributed: every process would choose its own scaling.
+        return self._shard_rows is None and super()._may_rescale()
+
     def _new_generator(self) -> torch.Generator:
         generator = super()._new_generator()
         if self._shard_rows is None:
@@ -249,8 +254,11 @@ class GaussianMixture(BaseMixture):
         weighted statistics are merged exactly into each component's running
         statistics. Works from nothing (components appear as far-away points arrive,
         up to ``n_components``) and after :meth:`fit`. A refused call leaves the model
-        as it was; an update that would leave a non-finite parameter (points whose
-        spread overflows the dtype) is refused with a ``ValueError``.
+        as it was. When the first points are far from unit size (beyond about
+        1e-100..1e100) the model learns them centred and scaled by a power of two, the
+        scaling widened (and the statistics re-expressed) when later points fall far
+        outside it; an update the dtype cannot hold (variances beyond its range, points
+        whose spread overflows it) is refused with a ``ValueError``.
 
         Parameters
         ----------
@@ -272,6 +280,8 @@ class GaussianMixture(BaseMixture):
             self._restore_state(saved)  # the engine has not seen the refused data
             raise
         try:
+            if _scaled_training.partial_fit(self, array, fitted):
+                return self
             engine = getattr(self, "_incremental", None)
             if engine is None:
                 engine = self._new_incremental_state(array.shape[1])
@@ -330,6 +340,30 @@ class GaussianMixture(BaseMixture):
         self.n_features_in_ = full.shape[1]
         self.lower_bound_ = -np.inf  # a warm-started fit has no bound to compare with
         self._statistics = None
+
+    # -- data far from unit size (see _scaled_training) ------------------------------------
+
+    def _follow_inner(self, inner, scaling) -> None:
+        # The inner model holds the statistics and the incremental state.
+        self._statistics = self._incremental = None
+
+    def _change_units(self, change, reg_covar: float) -> None:
+        """Re-express the batch statistics and the incremental state in new units."""
+        statistics = getattr(self, "_statistics", None)
+        if statistics is not None:
+            counts = statistics.counts
+            like = statistics.means
+            self._statistics = SufficientStatistics(
+                counts,
+                torch.as_tensor(change.point(like.cpu().numpy())).to(like),
+                torch.as_tensor(change.covariance(statistics.covariances.cpu().numpy())).to(like),
+                change.log_density(statistics.log_likelihood, like.shape[1] * float(counts.sum())),
+            )
+        engine = getattr(self, "_incremental", None)
+        if engine is not None:
+            self._incremental = IncrementalEM.from_dict(
+                change_units(engine.to_dict(), change, reg_covar)
+            )
 
     # -- saving ----------------------------------------------------------------------------
 

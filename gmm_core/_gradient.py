@@ -23,6 +23,7 @@ from ._base import BaseMixture
 from ._covariance import COVARIANCE_TYPES, SINGULAR_MESSAGE
 from ._gradient_module import GaussianMixtureModule
 from ._initialization import MixtureParameters, parameters_from_covariances
+from ._scaling import REG_EXPONENT
 from ._serialization import (
     check_matches,
     json_array,
@@ -34,11 +35,15 @@ from ._serialization import (
 from ._validation import torch_dtype
 
 
-def _standardization(X: torch.Tensor, covariance_type: str) -> tuple[torch.Tensor, torch.Tensor]:
+def _standardization(
+    X: torch.Tensor, covariance_type: str, reg_covar: float
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Shift (D,) and positive scale (D,) that make ``X`` centred with unit spread.
 
     A feature without spread takes the mean spread of the others (1 if none has any);
-    'spherical' uses one scale, the root mean variance, for all features.
+    'spherical' uses one scale, the root mean variance, for all features. No scale is
+    below ``sqrt(reg_covar) / 2**(REG_EXPONENT / 2)``, so that ``reg_covar`` stays finite
+    in standardised units (data whose spread is that far below the regulariser's).
     """
     shift = X.mean(0)  # [D]
     variances = X.var(0, correction=0) if X.shape[0] > 1 else torch.zeros_like(shift)
@@ -47,7 +52,10 @@ def _standardization(X: torch.Tensor, covariance_type: str) -> tuple[torch.Tenso
     positive = variances > 0
     fallback = variances[positive].mean() if bool(positive.any()) else torch.ones_like(shift[0])
     scale = torch.sqrt(torch.where(positive, variances, fallback))  # [D]
-    return shift, scale
+    floor = math.sqrt(reg_covar) * 2.0 ** (
+        -REG_EXPONENT[np.dtype(str(X.dtype).removeprefix("torch."))] / 2
+    )
+    return shift, scale.clamp(min=floor)
 
 
 @dataclass(eq=False, repr=False, kw_only=True)
@@ -155,7 +163,7 @@ class GradientGaussianMixture(BaseMixture):
 
     def _initialize(self, X: torch.Tensor, start: MixtureParameters) -> None:
         """A fresh module at the initial parameters (EM's start), and a fresh Adam."""
-        shift, scale = _standardization(X, self.covariance_type)
+        shift, scale = _standardization(X, self.covariance_type, float(self.reg_covar))
         self._module = GaussianMixtureModule.from_parameters(
             start.weights.cpu(),
             start.means.cpu(),
@@ -208,6 +216,35 @@ class GradientGaussianMixture(BaseMixture):
                     module.typed_covariances(),
                 )
             )
+
+    # -- data far from unit size (see _scaled_training) ------------------------------------
+
+    def _follow_inner(self, inner, scaling) -> None:
+        """The inner model's module seen in data units (the same parameters) and its Adam."""
+        module = inner._module
+        K, D = module.loc.shape
+        view = GaussianMixtureModule(
+            K,
+            D,
+            self.covariance_type,
+            float(self.reg_covar),
+            data_shift=scaling.means(module.data_shift.detach().cpu().numpy()),
+            data_scale=scaling.lengths(module.data_scale.detach().cpu().numpy()),
+            dtype=module.loc.dtype,
+            device=module.loc.device,
+        )
+        view.logits, view.loc, view.raw_scale = module.logits, module.loc, module.raw_scale
+        self._module, self._optimizer = view, inner._optimizer
+
+    def _change_units(self, change, reg_covar: float) -> None:
+        """Re-express the module's standardisation in new units; its parameters stay."""
+        module = self._module
+        with torch.no_grad():
+            shift = change.point(module.data_shift.cpu().numpy())
+            scale = change.length(module.data_scale.cpu().numpy())
+            module.data_shift.copy_(torch.as_tensor(shift))
+            module.data_scale.copy_(torch.as_tensor(scale))
+        module.reg_covar = float(reg_covar)
 
     def reset(self) -> GradientGaussianMixture:
         """Forget the fitted model and the optimizer state (the original "clear").

@@ -9,12 +9,39 @@ import numpy as np
 import torch
 
 from ._cancel import Cancelled
+from ._scaling import check_representable
 from ._validation import data_tensor
 
 
 def _squared_distances(X: torch.Tensor, centers: torch.Tensor) -> torch.Tensor:
     """Squared Euclidean distances of shape (n, k) between rows of X and centers."""
     return torch.cdist(X, centers).square_()
+
+
+def _size_exponent(X: torch.Tensor) -> int:
+    """``e`` such that ``X / 2**e`` has a largest size near 1, or 0 when ``X`` is ordinary.
+
+    k-means does not depend on the data's scale, but squared distances of values beyond
+    about 1e-100..1e100 (1e-12..1e12 in float32) would under- or overflow.
+    """
+    limit = 1e100 if X.dtype == torch.float64 else 1e12
+    top = float(X.abs().max()) if X.numel() else 0.0
+    if top == 0.0 or 1.0 / limit <= top <= limit:
+        return 0
+    return int(np.frexp(top)[1])
+
+
+def _times_power_of_two(X: torch.Tensor, exponent: int) -> torch.Tensor:
+    """``X * 2**exponent``, in two steps: ``2**exponent`` itself may not exist in the dtype."""
+    if exponent == 0:
+        return X
+    half = exponent // 2
+    return X * 2.0**half * 2.0 ** (exponent - half)
+
+
+def _unit_sized(X: torch.Tensor) -> torch.Tensor:
+    """``X`` scaled by a power of two to a largest size near 1 when it is far from it."""
+    return _times_power_of_two(X, -_size_exponent(X))
 
 
 def _nearest(X: torch.Tensor, centers: torch.Tensor, rows: int = 1 << 16) -> torch.Tensor:
@@ -40,6 +67,7 @@ def kmeans_plusplus(X: torch.Tensor, n_clusters: int, generator: torch.Generator
     -------
     indices : LongTensor of shape (n_clusters,)
     """
+    X = _unit_sized(X)
     n_samples = X.shape[0]
     n_trials = 2 + int(math.log(n_clusters))
     first = torch.randint(n_samples, (1,), generator=generator, device="cpu").to(X.device)
@@ -84,7 +112,7 @@ def kmeans_labels(
     -------
     labels : LongTensor of shape (n,)
     """
-    centred = X - X.mean(0)
+    centred = _unit_sized(X - X.mean(0))
     threshold = tol * centred.var(0, unbiased=False).mean()
     centers = centred[kmeans_plusplus(centred, n_clusters, generator)]  # [k, D]
     labels = torch.zeros(X.shape[0], dtype=torch.long, device=X.device)
@@ -198,7 +226,8 @@ def kmeans_start(
     Cancelled
         When ``cancelled`` is set (or returns True) at a check.
     ValueError
-        When ``X`` has fewer rows than ``n_components``.
+        When ``X`` has fewer rows than ``n_components``, or when float64 cannot hold the
+        clusters' covariances (points spanning 1e200 have variances of 1e400).
     """
     check = _cancel_check(cancelled)
     data = np.asarray(X, dtype=np.float64)
@@ -218,8 +247,10 @@ def kmeans_start(
         data = data[np.sort(chosen.numpy())]
     X_t = data_tensor(data)  # [n, D]
     centre = X_t.mean(0)
-    spread = float(X_t.std(0, unbiased=False).max())
-    Z = (X_t - centre) / (spread if spread > 0 else 1.0)  # [n, D] unit scale
+    exponent = _size_exponent(X_t - centre)  # 0 unless far from unit size
+    centred = _times_power_of_two(X_t - centre, -exponent)
+    spread = float(centred.std(0, unbiased=False).max())
+    Z = centred / (spread if spread > 0 else 1.0)  # [n, D] unit scale
     check()
     centers = Z[kmeans_plusplus(Z, n_components, generator)]  # [K, D]
     labels = _nearest(Z, centers)  # [n]
@@ -240,7 +271,8 @@ def kmeans_start(
     overall = np.zeros((n_features, n_features))
     if n_samples > 1:
         overall = np.atleast_2d(np.cov(data.T, bias=True))  # [D, D]
-    means = centers.numpy() * (spread if spread > 0 else 1.0) + centre.numpy()  # [K, D]
+    unit = _times_power_of_two(centers * (spread if spread > 0 else 1.0), exponent)
+    means = unit.numpy() + centre.numpy()  # [K, D]
     covariances = np.empty((n_components, n_features, n_features))
     for k in range(n_components):
         members = data[labels_np == k]
@@ -252,4 +284,5 @@ def kmeans_start(
             covariances[k] = overall / n_components
         covariances[k].flat[:: n_features + 1] += reg_covar
     weights = (counts + 1.0) / (counts.sum() + n_components)
+    check_representable(np.float64, "full", means, covariances, covariances)
     return weights, means, covariances

@@ -18,7 +18,15 @@ from ._validation import DTYPES, as_numpy_nd
 
 FORMAT_VERSION = 1
 # Entries only a fitted model's dictionary has (besides 'parameters').
-FITTED_ENTRIES = ("state", "statistics", "incremental", "module", "optimizer")
+FITTED_ENTRIES = (
+    "state",
+    "statistics",
+    "incremental",
+    "module",
+    "optimizer",
+    "scaling",
+    "internal",
+)
 INIT_ARRAYS = ("weights_init", "means_init", "precisions_init", "covariances_init")
 # An optional entry the loader checks but the model does not keep: the names of the data
 # columns the model was fitted on, one per feature, as ``gmm-core fit --out`` saves them.

@@ -241,31 +241,6 @@ def check_initial_parameters(estimator, n_features: int) -> dict:
     return given
 
 
-def check_spread(X: np.ndarray, dtype) -> None:
-    """Refuse data whose variances cannot be represented in ``dtype`` (float64 or float32).
-
-    A spread (largest minus smallest value in a column) of ``s`` gives variances up to
-    ``s**2 / 4`` and squared distances up to ``n_features * s**2``: beyond the dtype's
-    largest number, every fit would overflow to infinities and NaN.
-    """
-    if X.size == 0:
-        return
-    limit = float(np.sqrt(float(np.finfo(np.dtype(str(dtype).removeprefix("torch."))).max)))
-    limit /= 2 * np.sqrt(X.shape[1])
-    # Whole-array reductions run at memory speed; per-column ones on rows of two are ~20x
-    # slower, so they are only done when the largest magnitude leaves any doubt.
-    if max(float(X.max()), -float(X.min())) <= limit / 2:
-        return
-    with np.errstate(over="ignore", invalid="ignore"):
-        spread = float(np.max(X.max(axis=0).astype(np.float64) - X.min(axis=0)))
-    if not spread <= limit:
-        raise ValueError(
-            f"The data spans {spread:.3g} in one column, too wide for {dtype} (at most "
-            f"{limit:.3g}): its variances would overflow. Divide the data by its scale before "
-            "fitting (then multiply the means by it and the covariances by its square)."
-        )
-
-
 def check_finite_model(model) -> None:
     """Refuse a training step that left a non-finite parameter (overflow or underflow)."""
     names = ("weights_", "means_", "covariances_", "precisions_cholesky_")

@@ -201,3 +201,39 @@ def _json_safe(value):
     if isinstance(value, np.integer):
         return int(value)
     return value
+
+
+# Entries of the saved state that are points (or means), and second moments.
+_POINTS = ("means", "frozen_means", "buffer_points", "overall_mean")
+_SECOND_MOMENTS = ("covariances", "frozen_covariances", "overall_scatter")
+
+
+def change_units(d: dict, change, reg_covar: float) -> dict:
+    """A saved state (:func:`dump`'s dictionary) re-expressed in other units.
+
+    Parameters
+    ----------
+    d : dict
+    change : gmm_core._scaling.UnitChange
+        ``x -> x * 2**exponent + offset``, applied to every point and mean; second
+        moments and the fallback variance are scaled by ``4**exponent``.
+    reg_covar : float
+        The regulariser in the new units.
+
+    Returns
+    -------
+    dict
+        A new dictionary; counts, weights and the schedule are unchanged.
+    """
+    moved = dict(d)
+    for key in _POINTS:
+        moved[key] = (
+            change.point(np.array(d[key], dtype=np.float64).reshape(-1, len(change.offset)))
+            .reshape(np.shape(d[key]))
+            .tolist()
+        )
+    for key in _SECOND_MOMENTS:
+        moved[key] = change.covariance(np.array(d[key], dtype=np.float64)).tolist()
+    moved["fallback_variance"] = float(change.covariance(d["fallback_variance"]))
+    moved["reg_covar"] = float(reg_covar)
+    return moved

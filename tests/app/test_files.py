@@ -447,3 +447,46 @@ def test_data_menu_generates_presets_and_opens_old_faithful(qtbot, window, updat
     assert window.points().shape == (272, 2)
     assert window.undo_stack.count() == 4
     wait_for_model(qtbot, window, updates, lambda s: s.n_points == 272 and s.final)
+
+
+def test_files_of_huge_and_tiny_points_give_a_model_or_say_why(qtbot, window, updates, tmp_path):
+    """Issue 8: points of size 1e200 (variances of 1e400, beyond float64) are refused with
+    a status message, and the model of the previous points is no longer drawn; points of
+    size 1e-200 get a model; the program keeps working."""
+    errors = []
+    window.show_error = errors.append  # a dialog would wait for a person
+    trained_window(qtbot, window, updates)
+    assert window.canvas.snapshot.n_components > 0
+    huge = tmp_path / "huge.csv"
+    huge.write_text("1e200,2e200\n-1e200,3e200\n5e199,1e199\n")
+    assert window.open_file(huge)
+    np.testing.assert_array_equal(
+        window.points(), [[1e200, 2e200], [-1e200, 3e200], [5e199, 1e199]]
+    )
+    # the message says why, and no model of other points stays drawn
+    qtbot.waitUntil(
+        lambda: (
+            "can represent" in window.statusBar().currentMessage()
+            and window.canvas.snapshot.n_components == 0
+        ),
+        timeout=WAIT_MS,
+    )
+    assert updates[-1].n_components == 0
+
+    points = three_clusters(np.random.default_rng(5), n_per=10)[0] * 1e-200
+    tiny = tmp_path / "tiny.csv"
+    tiny.write_text("x,y\n" + "\n".join(f"{x:.17g},{y:.17g}" for x, y in points) + "\n")
+    assert window.open_file(tiny)
+    snapshot = wait_for_model(
+        qtbot, window, updates, lambda s: s.n_points == points.shape[0] and s.n_components > 0
+    )
+    for values in (snapshot.means, snapshot.covariances, snapshot.weights):
+        assert np.isfinite(values).all()
+    lo, hi = points.min(axis=0), points.max(axis=0)
+    assert ((snapshot.means >= lo) & (snapshot.means <= hi)).all()
+
+    window.undo_stack.undo()  # back to the huge points: refused again, nothing drawn
+    qtbot.waitUntil(lambda: window.canvas.snapshot.n_components == 0, timeout=WAIT_MS)
+    window.undo_stack.undo()  # back to the first points: a model again
+    wait_for_model(qtbot, window, updates, lambda s: s.n_points == 120 and s.n_components > 0)
+    assert errors == []
