@@ -459,7 +459,7 @@ def test_files_of_huge_and_tiny_points_give_a_model_or_say_why(qtbot, window, up
     assert window.canvas.snapshot.n_components > 0
     huge = tmp_path / "huge.csv"
     huge.write_text("1e200,2e200\n-1e200,3e200\n5e199,1e199\n")
-    assert window.open_file(huge)
+    assert open_and_wait(qtbot, window, huge)
     np.testing.assert_array_equal(
         window.points(), [[1e200, 2e200], [-1e200, 3e200], [5e199, 1e199]]
     )
@@ -476,7 +476,7 @@ def test_files_of_huge_and_tiny_points_give_a_model_or_say_why(qtbot, window, up
     points = three_clusters(np.random.default_rng(5), n_per=10)[0] * 1e-200
     tiny = tmp_path / "tiny.csv"
     tiny.write_text("x,y\n" + "\n".join(f"{x:.17g},{y:.17g}" for x, y in points) + "\n")
-    assert window.open_file(tiny)
+    assert open_and_wait(qtbot, window, tiny)
     snapshot = wait_for_model(
         qtbot, window, updates, lambda s: s.n_points == points.shape[0] and s.n_components > 0
     )
