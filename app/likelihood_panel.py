@@ -25,6 +25,9 @@ TRAINER_STYLES: dict[str, tuple[tuple[int, int, int], Qt.PenStyle]] = {
 KEPT_CURVES = 4
 
 
+#: The y axis spans at least this much log-likelihood per point.
+MIN_Y_SPAN = 1e-3
+
 def trainer_pen(trainer: str, width: float = 2.0, alpha: int = 255) -> QPen:
     """The cosmetic pen of ``trainer``'s curves."""
     color, style = TRAINER_STYLES.get(trainer, ((0, 0, 0), Qt.PenStyle.SolidLine))
@@ -43,6 +46,9 @@ class LikelihoodPlot(pg.PlotWidget):
         self.setLabel("bottom", "pass")
         self.showGrid(x=True, y=True, alpha=0.2)
         self.getPlotItem().hideButtons()
+        # A converged curve changes by 1e-15: auto-range would blow that rounding up into
+        # a slope across the whole panel and leave the axis without labels.
+        self.getPlotItem().getViewBox().setLimits(minYRange=MIN_Y_SPAN)
         self.addLegend(offset=(-10, 10))
         self._current: dict[str, tuple[int, list[float], list[float], pg.PlotDataItem]] = {}
         self._old: dict[str, list[pg.PlotDataItem]] = {}

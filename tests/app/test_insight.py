@@ -307,3 +307,20 @@ def test_compare_all_interleaves_the_three_trainers():
     # every trainer has shown progress before the first one finishes: they learn at once
     assert {s.trainer for s in out[: first_final + 1]} == set(TRAINERS)
     assert {s.trainer for s in out if s.final} == set(TRAINERS)
+
+
+def test_a_converged_curve_is_drawn_flat_with_a_labelled_axis(qtbot, window, updates):
+    from app.likelihood_panel import MIN_Y_SPAN
+
+    points, _ = three_clusters(np.random.default_rng(4), n_per=40)
+    window.add_points(points)
+    wait_for_model(qtbot, window, updates, lambda s: s.n_points == 120 and s.final)
+    _, ys = window.likelihood_plot.curve(TRAINERS[0])
+    view = window.likelihood_plot.getPlotItem().getViewBox()
+
+    def shown():  # the whole curve, in a span of at least MIN_Y_SPAN (auto-range is lazy)
+        low, high = view.viewRange()[1]
+        return low <= ys.min() and ys.max() <= high and high - low >= MIN_Y_SPAN * 0.999
+
+    qtbot.waitUntil(shown, timeout=WAIT_MS)
+    assert np.ptp(ys) < MIN_Y_SPAN  # converged: without the floor, rounding would fill it
