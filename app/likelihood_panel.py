@@ -28,6 +28,7 @@ KEPT_CURVES = 4
 #: The y axis spans at least this much log-likelihood per point.
 MIN_Y_SPAN = 1e-3
 
+
 def trainer_pen(trainer: str, width: float = 2.0, alpha: int = 255) -> QPen:
     """The cosmetic pen of ``trainer``'s curves."""
     color, style = TRAINER_STYLES.get(trainer, ((0, 0, 0), Qt.PenStyle.SolidLine))
