@@ -128,6 +128,25 @@ class Parameters:
     lower_bound_: float = float("nan")
 
 
+def repaired_model(
+    model: Estimator | None, request: TrainingRequest, *, gradient: bool
+) -> Estimator | None:
+    """A model that starts where ``model`` is, its collapsed components re-seeded.
+
+    See :func:`reseeded_parameters`. None when there is no fitted model, fewer than two
+    points, or nothing is collapsed.
+    """
+    X = request.points
+    if model is None or getattr(model, "means_", None) is None or X.shape[0] < 2:
+        return None
+    reseeded = reseeded_parameters(model, X, request.reg_covar)
+    if reseeded is None:
+        return None
+    weights, means, covariances = reseeded
+    request = dataclasses.replace(request, n_components=weights.shape[0])
+    return model_from(request, request.seed, weights, means, covariances, gradient=gradient)
+
+
 def e_step_view(
     model: Estimator, covariance_type: str
 ) -> tuple[Parameters, Callable[[np.ndarray], tuple[np.ndarray, float]]]:

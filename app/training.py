@@ -19,7 +19,6 @@ This module imports torch: only the worker thread imports it, once it has starte
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 import time
 from collections.abc import Callable, Generator, Iterator
@@ -31,17 +30,17 @@ from gmm_core import Cancelled, GaussianMixture, GradientGaussianMixture
 from .estimators import (
     Estimator,
     at_most_one_component_per_point,
-    e_step_view,
     fresh_model,
     gradient_epochs,
-    model_from,
-    reseeded_parameters,
+    repaired_model,
 )
 from .snapshot import TRAINERS, ModelSnapshot, ModelStart, TrainingRequest
 from .snapshot_builder import PaletteSlots, SnapshotBuilder
+from .snapshot_publisher import SnapshotPublisher
+from .step_by_step import StepByStep
 
-#: Rows per ``partial_fit`` call (and per labelling step) when many points arrive at
-#: once; cancellation is checked between chunks.
+#: Rows per ``partial_fit`` call when many points arrive at once; cancellation is
+#: checked between chunks.
 CHUNK_ROWS = 20_000
 
 #: Up to this many points, each update also tries a fresh k-means start (see
@@ -50,10 +49,6 @@ FRESH_START_LIMIT = 5_000
 
 #: Passes of a Train restart at least, whatever the epochs spin box says.
 TRAIN_MIN_PASSES = 100
-
-#: Step by step, a pass that changes the mean log-likelihood by less than this counts
-#: as converged (Play stops there).
-STEP_TOL = 1e-4
 
 ONLINE, BATCH, GRADIENT = TRAINERS
 
@@ -65,8 +60,8 @@ class Trainer:
     passes; ``"Batch EM"`` refits from a fresh k-means start after each change;
     ``"Gradient (Adam)"`` trains a :class:`gmm_core.GradientGaussianMixture`, warm
     across changes, for :func:`gradient_epochs` steps. Requests with ``step`` set run
-    one pass in two halves instead (see :meth:`_step`); ``repair`` re-seeds collapsed
-    components first (see :meth:`_repair`).
+    one pass in two halves instead (:class:`app.step_by_step.StepByStep`); ``repair``
+    re-seeds collapsed components first (see :meth:`_repair`).
 
     Parameters
     ----------
@@ -98,12 +93,13 @@ class Trainer:
         if kind not in TRAINERS:
             raise ValueError(f"kind must be one of {TRAINERS}, got {kind!r}")
         self.kind = kind
-        self._emit_callback = emit
         self.cancelled = cancelled if cancelled is not None else threading.Event()
-        self._min_interval_s = min_interval_s
         self._clock = clock
-        self._last_emit = -np.inf
         self._snapshots = SnapshotBuilder(palette=palette, trainer=kind)
+        self._publisher = SnapshotPublisher(
+            emit, self._snapshots, self.check, min_interval_s=min_interval_s, clock=clock
+        )
+        self._stepper = StepByStep(self._publisher)
         self.reset()
 
     # -- state -------------------------------------------------------------------------
@@ -112,10 +108,9 @@ class Trainer:
         """Forget the model and everything learnt."""
         self.model: GaussianMixture | GradientGaussianMixture | None = None
         self._generation: int | None = None
-        self._passes = 0  # step by step: passes since the model was started
-        self._step_ll = float("nan")  # step by step: log-likelihood after the last pass
         self._n_fitted = 0  # the model has learnt points[:_n_fitted] of this generation
         self._snapshots.forget_points()
+        self._stepper.reset()
 
     @property
     def n_fitted(self) -> int:
@@ -155,7 +150,7 @@ class Trainer:
         try:
             if request.points.shape[0] == 0:
                 self.reset()
-                self._emit(self._snapshots.empty(request))
+                self._publisher.send(self._snapshots.empty(request))
             elif request.step:
                 self._step(request)
             elif request.repair and self._repair(request):
@@ -173,7 +168,7 @@ class Trainer:
         except Exception:
             self.reset()
             # No model of these points: the one drawn is of others. Then the error.
-            self._emit(self._snapshots.empty(request))
+            self._publisher.send(self._snapshots.empty(request))
             raise
 
     def _adopt(self, start: ModelStart) -> None:
@@ -292,7 +287,7 @@ class Trainer:
             self.check()
             if budget and self._clock() - started > request.time_budget_s:
                 break
-            if n_iter < passes and self._due():
+            if n_iter < passes and self._publisher.due():
                 self._emit_snapshot(request, "refining", n_iter, final=False)
             yield
         return state, n_iter
@@ -339,7 +334,7 @@ class Trainer:
                 for n_iter, _ in enumerate(candidate.iter_fit(X, max_iter=passes), start=1):
                     self.model, self._n_fitted = candidate, n
                     self.check()
-                    if not candidate.converged_ and self._due():
+                    if not candidate.converged_ and self._publisher.due():
                         self._emit_snapshot(request, "training", n_iter, final=False)
                     yield
                 if best is None or candidate.lower_bound_ > best.lower_bound_:
@@ -356,132 +351,60 @@ class Trainer:
 
     def _gradient(self, request: TrainingRequest) -> Iterator[None]:
         """Adam steps on all points, warm from the last model when its shape still fits."""
-        started = self._clock()
         model = self.model
-        n = request.points.shape[0]
         if (
             isinstance(model, GradientGaussianMixture)
             and model.n_components == request.n_components
             and self._generation is not None
             and getattr(model, "means_", None) is not None
         ):
-            self._generation, self._n_fitted = request.generation, n
-            self._snapshots.forget_points()
-            state, n_iter = yield from self._refine(request, started, min_passes=1, budget=True)
-            self._emit_snapshot(request, state, n_iter, final=True, force=True)
+            self._generation, self._n_fitted = request.generation, request.points.shape[0]
+            yield from self._refine_and_finish(request)
         else:
-            yield from self._fresh_fit(request, started, budget=True)
+            yield from self._fresh_fit(request, self._clock(), budget=True)
 
     def _refine_and_finish(self, request: TrainingRequest) -> Iterator[None]:
-        """Passes from the current model (after a repair), then the final snapshot."""
+        """Passes from the current model (warm, or after a repair), then the final snapshot."""
         self._snapshots.forget_points()
         state, n_iter = yield from self._refine(request, self._clock(), min_passes=1, budget=True)
         self._emit_snapshot(request, state, n_iter, final=True, force=True)
 
     def _repair(self, request: TrainingRequest) -> bool:
-        """Re-seed the collapsed components at the worst-explained points.
+        """Re-seed the collapsed components (:func:`app.estimators.repaired_model`).
 
-        See :func:`app.estimators.reseeded_parameters`. Returns False (nothing done) when
-        there is no model or nothing is collapsed.
+        Returns False (nothing done) when there is no model or nothing is collapsed.
         """
-        model = self.model
-        X = request.points
-        if model is None or getattr(model, "means_", None) is None or X.shape[0] < 2:
+        model = repaired_model(self.model, request, gradient=self.kind == GRADIENT)
+        if model is None:
             return False
-        reseeded = reseeded_parameters(model, X, request.reg_covar)
-        if reseeded is None:
-            return False
-        weights, means, covariances = reseeded
-        request = dataclasses.replace(request, n_components=weights.shape[0])
-        self.model = model_from(
-            request, request.seed, weights, means, covariances, gradient=self.kind == GRADIENT
-        )
-        self._generation, self._n_fitted = request.generation, X.shape[0]
+        self.model = model
+        self._generation, self._n_fitted = request.generation, request.points.shape[0]
         return True
 
     def _step(self, request: TrainingRequest) -> None:
-        """One pass, step by step, in two halves (two requests).
+        """One half of a pass, step by step (see :class:`app.step_by_step.StepByStep`).
 
-        ``step == "e"``: the E-step alone, as a snapshot of the current parameters with
-        the points labelled by their responsibilities under them (a new model first, from
-        k-means, when there is none of this shape). ``step == "m"``: the pass itself
-        (one EM pass, or one Adam step for the gradient trainer) from those parameters;
-        its snapshot's ``n_iter`` counts the passes since the model was started, and its
-        state is ``"converged"`` once a pass changes the mean log-likelihood by less than
-        :data:`STEP_TOL`.
+        A new model first, from k-means, when there is none of the request's shape.
         """
-        X = request.points
-        n = X.shape[0]
         request = at_most_one_component_per_point(request)
-        model = self.model
         gradient = self.kind == GRADIENT
         kind = GradientGaussianMixture if gradient else GaussianMixture
+        model = self.model
         if not (isinstance(model, kind) and model.n_components == request.n_components):
             self.reset()
             self.model = self._fresh_model(request, request.seed)
             self._generation = request.generation
-        model = self.model
         if request.step == "e":
-            view, label = e_step_view(model, request.covariance_type)
-            self._snapshots.forget_points()
-            snapshot = self._snapshots.build(
-                request, view, n, "e-step", self._passes, final=True, label=label
-            )
-            self._emit(snapshot)
-            return
-        for _ in model.iter_fit(X, max_iter=1):
-            pass
-        self._passes += 1
-        self._n_fitted = n
-        self._snapshots.forget_points()
-        snapshot = self.snapshot(request, "m-step", self._passes, final=True)
-        change = abs(snapshot.log_likelihood - self._step_ll)
-        self._step_ll = snapshot.log_likelihood
-        if change < STEP_TOL:
-            snapshot = dataclasses.replace(snapshot, state="converged")
-        self._emit(snapshot)
+            self._stepper.e_step(request, self.model)
+        else:
+            self._stepper.m_step(request, self.model)
+            self._n_fitted = request.points.shape[0]
 
     # -- snapshots -----------------------------------------------------------------------
-
-    def _due(self) -> bool:
-        return self._clock() - self._last_emit >= self._min_interval_s
-
-    def _emit(self, snapshot: ModelSnapshot) -> None:
-        self._last_emit = self._clock()
-        self._emit_callback(snapshot)
 
     def _emit_snapshot(
         self, request: TrainingRequest, state: str, n_iter: int, *, final: bool, force=False
     ) -> None:
-        if force or self._due():
-            self._emit(self.snapshot(request, state, n_iter, final=final))
-
-    def snapshot(
-        self, request: TrainingRequest, state: str, n_iter: int, *, final: bool
-    ) -> ModelSnapshot:
-        """The current model as a frozen, ready-to-draw snapshot (with its dict if final)."""
-        snapshot = self._snapshots.build(
-            request,
-            self.model,
-            self._n_fitted,
-            state,
-            n_iter,
-            final=final,
-            label=self._labels_and_log_likelihood,
+        self._publisher.publish(
+            request, self.model, self._n_fitted, state, n_iter, final=final, force=force
         )
-        if final:
-            snapshot = dataclasses.replace(snapshot, model=self.model.to_dict())
-        return snapshot
-
-    def _labels_and_log_likelihood(self, X: np.ndarray) -> tuple[np.ndarray, float]:
-        """The model's component for each point and the summed log-density, by chunks."""
-        labels = np.empty(X.shape[0], dtype=np.int16)  # K is far below 2**15
-        total = 0.0
-        for start in range(0, X.shape[0], CHUNK_ROWS):
-            self.check()
-            chunk_labels, log_density = self.model.predict_with_log_density(
-                X[start : start + CHUNK_ROWS]
-            )
-            labels[start : start + CHUNK_ROWS] = chunk_labels
-            total += float(np.sum(log_density))
-        return labels, total
