@@ -51,7 +51,7 @@ class LikelihoodPlot(pg.PlotWidget):
         # a slope across the whole panel and leave the axis without labels.
         self.getPlotItem().getViewBox().setLimits(minYRange=MIN_Y_SPAN)
         self.addLegend(offset=(-10, 10))
-        self._current: dict[str, tuple[int, list[float], list[float], pg.PlotDataItem]] = {}
+        self._current: dict[str, tuple[list[float], list[float], pg.PlotDataItem]] = {}
         self._old: dict[str, list[pg.PlotDataItem]] = {}
 
     def curve(self, trainer: str) -> tuple[np.ndarray, np.ndarray]:
@@ -59,7 +59,7 @@ class LikelihoodPlot(pg.PlotWidget):
         entry = self._current.get(trainer)
         if entry is None:
             return np.zeros(0), np.zeros(0)
-        return np.asarray(entry[1]), np.asarray(entry[2])
+        return np.asarray(entry[0]), np.asarray(entry[1])
 
     def n_curves(self, trainer: str) -> int:
         """Curves drawn for ``trainer`` (the current one and the faded ones)."""
@@ -67,7 +67,7 @@ class LikelihoodPlot(pg.PlotWidget):
 
     def clear_curves(self) -> None:
         """Forget every curve (the points were cleared)."""
-        for _, _, _, item in self._current.values():
+        for _, _, item in self._current.values():
             self.removeItem(item)
         for items in self._old.values():
             for item in items:
@@ -81,14 +81,14 @@ class LikelihoodPlot(pg.PlotWidget):
             return
         trainer, x = snapshot.trainer, float(snapshot.n_iter)
         entry = self._current.get(trainer)
-        if entry is not None and (x < entry[1][-1] or (x == entry[1][-1] and x == 0)):
-            self._retire(trainer, entry[3])
-            entry = None
         if entry is None:
             item = self.plot(pen=trainer_pen(trainer), name=trainer)
-            entry = (snapshot.request_id, [], [], item)
-            self._current[trainer] = entry
-        _, xs, ys, item = entry
+            entry = self._current[trainer] = ([], [], item)
+        xs, ys, item = entry
+        if xs and (x < xs[-1] or (x == xs[-1] == 0)):
+            self._fade(trainer, xs, ys)  # passes count from the start again: a new fit
+            xs.clear()
+            ys.clear()
         if xs and xs[-1] == x:
             ys[-1] = value  # the same pass again (the final snapshot): replace
         else:
@@ -96,13 +96,17 @@ class LikelihoodPlot(pg.PlotWidget):
             ys.append(value)
         item.setData(xs, ys)
 
-    def _retire(self, trainer: str, item: pg.PlotDataItem) -> None:
-        item.setPen(trainer_pen(trainer, width=1.0, alpha=70))
-        legend = self.getPlotItem().legend
-        if legend is not None:
-            legend.removeItem(item)
+    def _fade(self, trainer: str, xs: list[float], ys: list[float]) -> None:
+        """Keep a finished curve, faded; the oldest of :data:`KEPT_CURVES` is reused.
+
+        The current curve's item (and its legend entry) stays: a click starts a new fit,
+        and creating items per click would cost the GUI thread milliseconds each time.
+        """
         old = self._old.setdefault(trainer, [])
+        if len(old) >= KEPT_CURVES:
+            item = old.pop(0)
+        else:
+            item = self.plot(pen=trainer_pen(trainer, width=1.0, alpha=70))
+            item.setZValue(-1)  # under the current curve
+        item.setData(list(xs), list(ys))
         old.append(item)
-        while len(old) > KEPT_CURVES:
-            self.removeItem(old.pop(0))
-        del self._current[trainer]

@@ -55,6 +55,7 @@ def test_e_step_labels_points_by_the_starting_parameters(points):
     np.testing.assert_array_equal(np.take(order, snapshot.labels), nearest)
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")  # 3 passes only
 def test_m_steps_count_passes_and_follow_scikit_learn_em(points):
     steps, sent = stepper()
     model = unfitted()
