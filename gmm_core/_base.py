@@ -10,10 +10,7 @@ answers (scores, prediction, sampling, criteria) is :mod:`gmm_core._scoring`'s.
 from __future__ import annotations
 
 import copy
-import functools
-import operator
 import warnings
-import weakref
 from collections.abc import Iterator
 from dataclasses import KW_ONLY, dataclass
 from time import time
@@ -58,16 +55,6 @@ _FITTED_STATE = (
     "_scaling",  # data far from unit size: a DataScaling (else None or absent) ...
     "_inner",  # ... and the model of the scaled data (see _scaled_training)
 )
-
-
-# Kept outside the estimators, so that a cache never shows among their attributes.
-_CHECKED_PARAMETERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-@functools.cache
-def _parameter_names(cls) -> tuple[str, ...]:
-    """``cls._get_param_names()``, which reads the signature anew (40 us) on every call."""
-    return tuple(cls._get_param_names())
 
 
 @dataclass(eq=False, repr=False)
@@ -117,21 +104,6 @@ class BaseMixture(FittedMixture):
 
     def _check_parameters(self) -> None:
         check_mixture_parameters(self)
-
-    def _check_parameters_cached(self) -> None:
-        """:meth:`_check_parameters`, skipped while every parameter is the object last checked.
-
-        For calls made thousands of times a second (a click's ``partial_fit``): comparing
-        identities costs a microsecond, the checks tens. Setting a parameter, even to an
-        equal value, makes a new object and so a new check.
-        """
-        names = _parameter_names(type(self))
-        current = tuple(map(self.__dict__.get, names))
-        checked = _CHECKED_PARAMETERS.get(self)
-        if checked is not None and all(map(operator.is_, current, checked)):
-            return
-        self._check_parameters()
-        _CHECKED_PARAMETERS[self] = current
 
     def _new_generator(self) -> torch.Generator:
         """The generator of a fit's random starts (the same on every process, if several)."""

@@ -20,6 +20,7 @@ from ._em import (
     statistics_from_sums,
 )
 from ._initialization import MixtureParameters, parameters_from_covariances
+from ._parameter_cache import check_parameters_cached
 from ._serialization import (
     check_matches,
     json_array,
@@ -269,7 +270,7 @@ class GaussianMixture(BaseMixture):
         -------
         self : GaussianMixture
         """
-        self._check_parameters_cached()
+        check_parameters_cached(self)
         fitted = self.__sklearn_is_fitted__()
         # Published arrays are replaced, never changed in place: references are a checkpoint.
         state = self.__dict__
