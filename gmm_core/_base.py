@@ -21,14 +21,12 @@ import torch
 from sklearn.exceptions import ConvergenceWarning
 
 from . import _scaled_training
-from ._initialization import MixtureParameters, initial_parameters
+from ._initialization import MixtureParameters, starting_parameters
 from ._scoring import FittedMixture, torch_generator
 from ._serialization import describe_model, load_model
 from ._validation import (
     check_data,
-    check_enough_samples,
     check_finite_model,
-    check_initial_parameters,
     check_mixture_parameters,
     check_positive_int,
     torch_dtype,
@@ -151,18 +149,7 @@ class BaseMixture(FittedMixture):
 
     def _start(self, array: np.ndarray, data: torch.Tensor, generator) -> None:
         """A new start: initial parameters from ``init_params`` and what the user gave."""
-        check_enough_samples(array, self.n_components)
-        given = check_initial_parameters(self, array.shape[1])
-        start = initial_parameters(
-            data,
-            self.n_components,
-            self.covariance_type,
-            self.init_params,
-            self.reg_covar,
-            given,
-            generator,
-        )
-        self._initialize(data, start)
+        self._initialize(data, starting_parameters(self, array, data, generator))
         self.n_features_in_ = array.shape[1]
 
     def _publish(self, parameters: MixtureParameters) -> None:
