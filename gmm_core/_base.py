@@ -10,10 +10,7 @@ answers (scores, prediction, sampling, criteria) is :mod:`gmm_core._scoring`'s.
 from __future__ import annotations
 
 import copy
-import functools
-import operator
 import warnings
-import weakref
 from collections.abc import Iterator
 from dataclasses import KW_ONLY, dataclass
 from time import time
@@ -24,14 +21,12 @@ import torch
 from sklearn.exceptions import ConvergenceWarning
 
 from . import _scaled_training
-from ._initialization import MixtureParameters, initial_parameters
+from ._initialization import MixtureParameters, starting_parameters
 from ._scoring import FittedMixture, torch_generator
 from ._serialization import describe_model, load_model
 from ._validation import (
     check_data,
-    check_enough_samples,
     check_finite_model,
-    check_initial_parameters,
     check_mixture_parameters,
     check_positive_int,
     torch_dtype,
@@ -58,16 +53,6 @@ _FITTED_STATE = (
     "_scaling",  # data far from unit size: a DataScaling (else None or absent) ...
     "_inner",  # ... and the model of the scaled data (see _scaled_training)
 )
-
-
-# Kept outside the estimators, so that a cache never shows among their attributes.
-_CHECKED_PARAMETERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-@functools.cache
-def _parameter_names(cls) -> tuple[str, ...]:
-    """``cls._get_param_names()``, which reads the signature anew (40 us) on every call."""
-    return tuple(cls._get_param_names())
 
 
 @dataclass(eq=False, repr=False)
@@ -118,21 +103,6 @@ class BaseMixture(FittedMixture):
     def _check_parameters(self) -> None:
         check_mixture_parameters(self)
 
-    def _check_parameters_cached(self) -> None:
-        """:meth:`_check_parameters`, skipped while every parameter is the object last checked.
-
-        For calls made thousands of times a second (a click's ``partial_fit``): comparing
-        identities costs a microsecond, the checks tens. Setting a parameter, even to an
-        equal value, makes a new object and so a new check.
-        """
-        names = _parameter_names(type(self))
-        current = tuple(map(self.__dict__.get, names))
-        checked = _CHECKED_PARAMETERS.get(self)
-        if checked is not None and all(map(operator.is_, current, checked)):
-            return
-        self._check_parameters()
-        _CHECKED_PARAMETERS[self] = current
-
     def _new_generator(self) -> torch.Generator:
         """The generator of a fit's random starts (the same on every process, if several)."""
         return torch_generator(self.random_state)
@@ -179,18 +149,7 @@ class BaseMixture(FittedMixture):
 
     def _start(self, array: np.ndarray, data: torch.Tensor, generator) -> None:
         """A new start: initial parameters from ``init_params`` and what the user gave."""
-        check_enough_samples(array, self.n_components)
-        given = check_initial_parameters(self, array.shape[1])
-        start = initial_parameters(
-            data,
-            self.n_components,
-            self.covariance_type,
-            self.init_params,
-            self.reg_covar,
-            given,
-            generator,
-        )
-        self._initialize(data, start)
+        self._initialize(data, starting_parameters(self, array, data, generator))
         self.n_features_in_ = array.shape[1]
 
     def _publish(self, parameters: MixtureParameters) -> None:

@@ -19,14 +19,9 @@ from ._em import (
     score_samples,
     statistics_from_sums,
 )
+from ._em_saving import read_incremental, read_statistics, saved_extras
 from ._initialization import MixtureParameters, parameters_from_covariances
-from ._serialization import (
-    check_matches,
-    json_array,
-    read_array,
-    read_number,
-    require_mapping,
-)
+from ._parameter_cache import check_parameters_cached
 from ._validation import (
     check_data,
     check_enough_samples,
@@ -269,7 +264,7 @@ class GaussianMixture(BaseMixture):
         -------
         self : GaussianMixture
         """
-        self._check_parameters_cached()
+        check_parameters_cached(self)
         fitted = self.__sklearn_is_fitted__()
         # Published arrays are replaced, never changed in place: references are a checkpoint.
         state = self.__dict__
@@ -365,88 +360,13 @@ class GaussianMixture(BaseMixture):
                 change_units(engine.to_dict(), change, reg_covar)
             )
 
-    # -- saving ----------------------------------------------------------------------------
+    # -- saving (see _em_saving) ----------------------------------------------------------
 
     def _saved_extras(self) -> dict:
         """EM's sufficient statistics and the incremental engine's state."""
-        statistics = getattr(self, "_statistics", None)
-        engine = getattr(self, "_incremental", None)
-        return {
-            "statistics": None
-            if statistics is None
-            else {
-                "counts": json_array(statistics.counts.cpu().numpy()),
-                "means": json_array(statistics.means.cpu().numpy()),
-                "covariances": json_array(statistics.covariances.cpu().numpy()),
-                "log_likelihood": float(statistics.log_likelihood),
-            },
-            "incremental": None if engine is None else engine.to_dict(),
-        }
+        return saved_extras(getattr(self, "_statistics", None), getattr(self, "_incremental", None))
 
     def _load_extras(self, data) -> None:
-        """Restore the statistics and the incremental state, refusing any that disagree.
-
-        Both determine the parameters: the parameters they give must be the saved ones
-        (to rounding), so that an altered entry cannot load into a model that scores as
-        saved but trains on from something else.
-        """
-        K, D = self.means_.shape
-        dtype = str(self.means_.dtype)
-        self._statistics = self._incremental = None
-        statistics = data.get("statistics")
-        if statistics is not None:
-            name = "data['statistics']"
-            require_mapping(statistics, name)
-            shapes = (("counts", (K,)), ("means", (K, D)), ("covariances", (K, D, D)))
-            counts, means, covariances = (
-                read_array(statistics, key, shape, name=name) for key, shape in shapes
-            )
-            if (counts < 0).any() or not counts.sum() > 0:
-                raise ValueError(f"{name}['counts'] must be non-negative with a positive sum.")
-            kind = COVARIANCE_TYPES[self.covariance_type]
-            weighted = counts + 10 * np.finfo(self.means_.dtype).eps
-            as_tensor = torch.as_tensor
-            typed = kind.regularize(
-                kind.reduce(as_tensor(covariances), as_tensor(weighted)), self.reg_covar
-            )
-            for key, saved, rebuilt in (
-                ("weights", self.weights_, weighted / weighted.sum()),
-                ("means", self.means_, means),
-                ("covariances", self.covariances_, typed),
-            ):
-                check_matches(saved, rebuilt, f"data['parameters'][{key!r}]", name, dtype)
-            torch_type = torch.float32 if self.means_.dtype == np.float32 else torch.float64
-            self._statistics = SufficientStatistics(
-                *(as_tensor(array, dtype=torch_type) for array in (counts, means, covariances)),
-                read_number(statistics, "log_likelihood", name=name),
-            )
-        if data.get("incremental") is not None:
-            engine = IncrementalEM.from_dict(data["incremental"])
-            name = "data['incremental']"
-            if (
-                engine.n_components != self.n_components
-                or engine.n_features != D
-                or engine.covariance_type != self.covariance_type
-                or engine.reg_covar != self.reg_covar
-                or engine.memory != self.memory
-            ):
-                raise ValueError(
-                    f"{name} has other settings (n_components, n_features, covariance_type, "
-                    "reg_covar or memory) than the model."
-                )
-            if int(engine.n_seen) != self.n_samples_seen_:
-                raise ValueError(f"{name}['n_seen'] does not match data['state'].")
-            kind = COVARIANCE_TYPES[self.covariance_type]
-            with np.errstate(all="ignore"):
-                published = (
-                    ("weights", self.weights_, engine.weights),
-                    ("means", self.means_, engine.means),
-                    ("covariances", self.covariances_, engine.covariances),
-                    ("precisions_cholesky", self.precisions_cholesky_, engine.precisions_cholesky),
-                )
-            for key, saved, rebuilt in published:
-                rebuilt = np.asarray(rebuilt, dtype=np.float64)
-                if key in ("covariances", "precisions_cholesky") and rebuilt.ndim == 3:
-                    rebuilt = kind.select_precision_cholesky(rebuilt, rebuilt.shape[0])
-                check_matches(saved, rebuilt, f"data['parameters'][{key!r}]", name, dtype)
-            self._incremental = engine
+        """Restore the statistics and the incremental state, refusing any that disagree."""
+        self._statistics = read_statistics(data, self)
+        self._incremental = read_incremental(data, self)

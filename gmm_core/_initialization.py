@@ -1,18 +1,22 @@
 """Initial parameters of a mixture, from ``init_params`` and whatever the user gave.
 
 Shared by every estimator: EM and the gradient trainer start from the same parameters.
+:func:`starting_parameters` reads an estimator's hyper-parameters and checks what the
+user gave; :func:`initial_parameters` computes the start from plain arguments.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 from . import _covariance
 from ._covariance import COVARIANCE_TYPES
 from ._em import responsibility_statistics
 from ._kmeans import initial_responsibilities
+from ._validation import check_enough_samples, check_initial_parameters
 
 
 @dataclass
@@ -100,3 +104,44 @@ def initial_parameters(
             kind.reduce(statistics.covariances, statistics.counts), reg_covar
         )
     return parameters_from_covariances(covariance_type, weights, means, covariances)
+
+
+def starting_parameters(
+    estimator, array: np.ndarray, X: torch.Tensor, generator: torch.Generator
+) -> MixtureParameters:
+    """The start of a fit of ``estimator``: its ``init_params`` and the ``*_init`` it was given.
+
+    Parameters
+    ----------
+    estimator : BaseMixture
+        Read for ``n_components``, ``covariance_type``, ``init_params``, ``reg_covar`` and
+        the user's ``weights_init``, ``means_init``, ``precisions_init`` and
+        ``covariances_init``, which are checked here.
+    array : ndarray of shape (n_samples, n_features)
+        The validated data.
+    X : Tensor of shape (n_samples, n_features)
+        The same data in the dtype and on the device to train in.
+    generator : torch.Generator
+
+    Returns
+    -------
+    MixtureParameters
+        In ``X``'s dtype and on its device.
+
+    Raises
+    ------
+    ValueError
+        If there are fewer samples than components, or a given initial parameter is not
+        valid.
+    """
+    check_enough_samples(array, estimator.n_components)
+    given = check_initial_parameters(estimator, array.shape[1])
+    return initial_parameters(
+        X,
+        estimator.n_components,
+        estimator.covariance_type,
+        estimator.init_params,
+        estimator.reg_covar,
+        given,
+        generator,
+    )

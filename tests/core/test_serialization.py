@@ -28,36 +28,6 @@ def test_round_trip_through_json_scores_bit_for_bit(data, covariance_type):
     assert loaded.to_dict() == model.to_dict()
 
 
-def test_loaded_model_continues_partial_fit_identically(data):
-    model = GaussianMixture(3, random_state=0).fit(data[:200])
-    loaded = GaussianMixture.from_dict(json.loads(json.dumps(model.to_dict())))
-    for point in data[200:260]:
-        model.partial_fit(point)
-        loaded.partial_fit(point)
-    np.testing.assert_array_equal(loaded.means_, model.means_)
-    np.testing.assert_array_equal(loaded.covariances_, model.covariances_)
-    # And again after a round trip of the incremental state itself.
-    again = GaussianMixture.from_dict(json.loads(json.dumps(model.to_dict())))
-    for point in data[260:]:
-        model.partial_fit(point)
-        again.partial_fit(point)
-    np.testing.assert_array_equal(again.means_, model.means_)
-    np.testing.assert_array_equal(again.score_samples(data), model.score_samples(data))
-
-
-def test_incremental_model_from_nothing_round_trips(data):
-    rng = np.random.default_rng(0)
-    model = GaussianMixture(3, random_state=0)
-    for point in data[rng.permutation(len(data))][:80]:
-        model.partial_fit(point)
-    loaded = GaussianMixture.from_dict(json.loads(json.dumps(model.to_dict())))
-    np.testing.assert_array_equal(loaded.score_samples(data), model.score_samples(data))
-    for point in data[:40]:
-        model.partial_fit(point)
-        loaded.partial_fit(point)
-    np.testing.assert_array_equal(loaded.means_, model.means_)
-
-
 def test_unfitted_model_round_trips():
     model = GaussianMixture(4, covariance_type="diag", reg_covar=1e-3, memory=50)
     loaded = GaussianMixture.from_dict(json.loads(json.dumps(model.to_dict())))
@@ -144,13 +114,6 @@ def test_dictionaries_of_the_first_format_still_load(data):
 # -- issue 8: every entry checked, and checked against the entries it must agree with --
 
 
-def streamed(data, n_components=3, kind="full"):
-    model = GaussianMixture(n_components, covariance_type=kind, random_state=0)
-    for point in data[:80]:
-        model.partial_fit(point)
-    return json.loads(json.dumps(model.to_dict()))
-
-
 @pytest.mark.parametrize("kind", ["full", "tied", "diag", "spherical"])
 @pytest.mark.parametrize("factor", ["zero", "negative", "identity"])
 def test_precisions_cholesky_must_match_covariances(data, kind, factor):
@@ -167,37 +130,6 @@ def test_precisions_cholesky_must_match_covariances(data, kind, factor):
         )
     saved["parameters"]["precisions_cholesky"] = np.asarray(array).tolist()
     with pytest.raises(ValueError, match="precisions_cholesky'\\] does not match"):
-        GaussianMixture.from_dict(saved)
-
-
-@pytest.mark.parametrize(
-    "key, change",
-    [
-        ("counts", lambda v: [0.0, *v[1:]]),
-        ("counts", lambda v: [-1.0, *v[1:]]),
-        ("means", lambda v: [[1e308, 1e308], *v[1:]]),
-        ("covariances", lambda v: [[[1.0, 0.5], [0.0, 1.0]], *v[1:]]),
-        ("covariances", lambda v: [[[1.0, 2.0], [2.0, 1.0]], *v[1:]]),
-    ],
-)
-def test_incremental_statistics_must_give_the_saved_parameters(data, key, change):
-    saved = streamed(data)
-    saved["incremental"][key] = change(saved["incremental"][key])
-    with pytest.raises(ValueError, match="incremental|Incremental state"):
-        GaussianMixture.from_dict(saved)
-
-
-def test_incremental_state_with_other_component_count_refused(data):
-    saved = streamed(data)
-    saved["incremental"]["n_components"] = 7
-    with pytest.raises(ValueError, match="other settings"):
-        GaussianMixture.from_dict(saved)
-
-
-def test_em_statistics_must_give_the_saved_parameters(data):
-    saved = json.loads(json.dumps(GaussianMixture(3, random_state=0).fit(data).to_dict()))
-    saved["statistics"]["means"][0] = [1e308, 0.0]
-    with pytest.raises(ValueError, match="statistics"):
         GaussianMixture.from_dict(saved)
 
 

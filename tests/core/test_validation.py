@@ -256,18 +256,3 @@ def test_plain_arrays_and_lists_are_learnt_alike_and_refused_alike():
         with pytest.raises(ValueError):
             by_list.partial_fit(bad.tolist())
         np.testing.assert_array_equal(by_array.means_, before)
-
-
-@pytest.mark.parametrize(
-    ("name", "bad"), [("reg_covar", -1.0), ("covariance_type", "round"), ("memory", 0)]
-)
-def test_a_parameter_changed_between_partial_fits_is_checked_again(name, bad):
-    # The click path checks parameters once while they stay the same objects.
-    model = GaussianMixture(2, random_state=0)
-    for x in np.random.default_rng(0).normal(size=(5, 2)):
-        model.partial_fit(x)
-    means = model.means_.copy()
-    model.set_params(**{name: bad})
-    with pytest.raises(ValueError, match=name):
-        model.partial_fit(np.zeros(2))
-    np.testing.assert_array_equal(model.means_, means)
