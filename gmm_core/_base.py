@@ -185,6 +185,7 @@ class BaseMixture(FittedMixture):
         self.lower_bounds_ = []
         self.lower_bound_ = lower_bound
         self.n_samples_seen_ = self._total_rows(X)
+        self._iter_time = time()  # verbose >= 2 prints each iteration's time lapse
         for n_iter in range(1, max_iter + 1):
             previous, lower_bound = lower_bound, self._one_pass(X)
             check_finite_model(self)
@@ -299,7 +300,7 @@ class BaseMixture(FittedMixture):
     def _verbose_start(self, init: int) -> None:
         if self.verbose >= 1:
             print(f"Initialization {init}")
-            self._init_time = self._iter_time = time()
+            self._init_time = time()
 
     def _verbose_iteration(self, n_iter: int, change: float) -> None:
         if self.verbose >= 1 and n_iter % self.verbose_interval == 0:

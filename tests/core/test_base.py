@@ -139,6 +139,18 @@ def test_verbose_prints_as_scikit_learn(data, estimator):
     assert quiet.getvalue() == ""
 
 
+@pytest.mark.parametrize("estimator", [GaussianMixture, GradientGaussianMixture])
+def test_verbose_iter_fit_from_nothing_prints_its_iterations(data, estimator):
+    out = io.StringIO()
+    model = estimator(3, verbose=2, verbose_interval=1, tol=0, **start(data))
+    with redirect_stdout(out):
+        for _ in model.iter_fit(data, max_iter=2):
+            pass
+    lines = out.getvalue().splitlines()
+    assert [line.split("\t")[0] for line in lines] == ["  Iteration 1", "  Iteration 2"]
+    assert all("time lapse" in line and "ll change" in line for line in lines)
+
+
 def test_float32_data_gives_float32_results_as_scikit_learn(data):
     X = data.astype(np.float32)
     init = {k: np.asarray(v, dtype=np.float32) for k, v in start(data).items()}
