@@ -2,15 +2,17 @@
 
 :class:`Documents` builds the actions New, Open, Open Recent, Save and Save As
 for a :class:`app.main_window.MainWindow`, and owns what they need: the window's file,
-the settings (recent files, the last folder, the window's geometry and spin boxes), the
-autosaver, and the hand-over of an opened session's saved model to the window (drawn at
-once, before any training). Files are read in the background
-(:class:`app.file_loader.FileLoader`), with a progress bar and a Cancel button in the
-status bar; :attr:`Documents.file_opened` or :attr:`Documents.open_failed` tells how it
-went. The window keeps its public names (``window.open_file``, ``window.save_session``,
-...) as thin delegates, and builds the menus. Every question goes through
-``window.confirm``, ``window.ask_save_changes`` and ``window.show_error``. Nothing here
-imports torch or gmm_core.
+the autosaver, and the hand-over of an opened session's saved model to the window
+(drawn at once, before any training). Its collaborators each own one part: files are
+read in the background with a progress bar and a Cancel button in the status bar
+(:class:`app.opening.FileOpener`), and :attr:`Documents.file_opened` or
+:attr:`Documents.open_failed` tells how it went; the recent files and the last folder
+are :class:`app.recent_files.RecentFiles`; the window's part of a session file is
+:mod:`app.session_settings`, and what it remembers between runs
+:mod:`app.window_settings`. The window keeps its public names (``window.open_file``,
+``window.save_session``, ...) as thin delegates, and builds the menus. Every question
+goes through ``window.confirm``, ``window.ask_save_changes`` and ``window.show_error``.
+Nothing here imports torch or gmm_core.
 """
 
 from __future__ import annotations
@@ -20,13 +22,15 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QFileDialog, QMenu
+from PySide6.QtWidgets import QFileDialog
 
 from . import appdata
 from .autosave import Autosaver
 from .column_names import default_column_names
-from .file_loader import FileLoader, LoadedDocument
+from .file_loader import LoadedDocument
+from .opening import FileOpener
 from .presets import OLD_FAITHFUL_FILE
+from .recent_files import MAX_RECENT, RecentFiles
 from .resources import resource_path
 from .session import CheckedPoints, as_points
 from .session_file import (
@@ -36,11 +40,17 @@ from .session_file import (
     read_session,
     write_session,
 )
+from .session_settings import (
+    apply_model_settings,
+    apply_view_settings,
+    collect_session_settings,
+)
 from .snapshot import ModelSnapshot, ModelStart
 from .widgets import make_action
+from .window_settings import restore_window_settings, store_window_settings
 
-#: Open Recent lists at most this many files.
-MAX_RECENT = 8
+# MAX_RECENT lives in app.recent_files; importing it from here still works.
+__all__ = ["MAX_RECENT", "SKIPPED_MESSAGE_MS", "Documents"]
 
 _TABLES = "*.csv *.tsv *.txt *.dat *.parquet *.pq *.feather *.arrow *.ipc *.npy"
 _TABLE_FILTER = f"Tables ({_TABLES})"
@@ -65,8 +75,12 @@ class Documents(QObject):
         Train, with restarts.
     ignore_up_to : int
         Snapshots of requests up to this id predate an opened model; the window drops them.
+    opener : FileOpener
+        Reads the file being opened in the background, with progress and Cancel.
     loader : FileLoader
-        Reads the file being opened in its own thread.
+        The opener's, which reads in its own thread.
+    recent : RecentFiles
+        The recently opened or saved files (:attr:`recent_menu` is their menu).
     """
 
     file_opened = Signal(str)  # path of a file whose points (and model) are now shown
@@ -85,20 +99,16 @@ class Documents(QObject):
         self.open_action = make_action(
             window, "&Open…", self._open_dialog, keys.Open, "Open a session or a table of points"
         )
-        self.opening = ""  # the name of the file being opened (for the column question)
         self.save_action = make_action(window, "&Save", self.save, keys.Save)
         self.new_action = make_action(window, "&New", self.new_session, keys.New)
         self.save_as_action = make_action(window, "Save &As…", self.save_as, keys.SaveAs)
-        self.recent_menu = QMenu("Open &Recent", window)
-        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
-        self.loader = FileLoader(self)
-        self.loader.progressed.connect(window.status.set_task_progress)
-        self.loader.loaded.connect(self._on_loaded)
-        self.loader.failed.connect(self._on_failed)
-        self.loader.cancelled.connect(self._on_cancelled)
-        self.loader.columns_needed.connect(self._on_columns_needed)
-        window.status.task_cancelled.connect(self.loader.cancel)
-        self._resource = None  # an example's file, kept until it is read
+        self.recent = RecentFiles(self.settings, window)
+        self.recent.chosen.connect(self._open_recent)
+        self.recent_menu = self.recent.menu
+        self.opener = FileOpener(window)
+        self.opener.opened.connect(self._on_opened)
+        self.opener.failed.connect(self.open_failed)
+        self.loader = self.opener.loader
 
     # -- opening ---------------------------------------------------------------------------
 
@@ -120,22 +130,18 @@ class Documents(QObject):
         bool
             True: the read has started (the outcome comes later, as a signal).
         """
-        path = Path(path)
-        self.window.status.begin_task(f"Opening {path.name}…")
-        self.loader.start(path, columns)
+        self.opener.start(Path(path), columns)
         return True
+
+    @property
+    def opening(self) -> str:
+        """The name of the file whose columns are being asked about ("" otherwise)."""
+        return self.opener.opening
 
     @Slot()
     def open_example(self) -> bool:
         """Open the Old Faithful data shipped in ``resources`` (works from a wheel too)."""
-        self._release_resource()
-        self._resource = resource_path(OLD_FAITHFUL_FILE)  # a real file until it is read
-        return self.open_file(self._resource.__enter__())
-
-    def _release_resource(self) -> None:
-        resource, self._resource = self._resource, None
-        if resource is not None:
-            resource.__exit__(None, None, None)
+        return self.open_file(self.opener.keep_until_read(resource_path(OLD_FAITHFUL_FILE)))
 
     def drag_entered(self, event) -> None:
         """Accept a drag that brings local files (the window's ``dragEnterEvent``)."""
@@ -150,23 +156,8 @@ class Documents(QObject):
             if self.may_discard():
                 self.window.open_file(files[0])
 
-    @Slot(object, list)
-    def _on_columns_needed(self, path: Path, numeric: list) -> None:
-        """Ask which of a table's numeric columns to model, then read them."""
-        self.opening = path.name
-        try:
-            chosen = self.window.choose_columns(list(numeric))
-        finally:
-            self.opening = ""
-        if chosen is None:
-            self._finish_task()
-            self.open_failed.emit(str(path))
-        else:
-            self.loader.start(path, list(chosen))
-
     @Slot(object, object)
-    def _on_loaded(self, path: Path, loaded: LoadedDocument) -> None:
-        self._finish_task()
+    def _on_opened(self, path: Path, loaded: LoadedDocument) -> None:
         data = loaded.data
         self.apply_session(data, f"Open {path.name}", loaded.points)
         if loaded.table is not None and loaded.table.n_skipped:
@@ -177,29 +168,12 @@ class Documents(QObject):
             self.set_file(path)  # a session: Save writes it back
         else:
             self.set_file(None, title=path.name)  # a table: Save asks for a session name
-        self._add_recent(path)
+        self.recent.add(path)
         self.file_opened.emit(str(path))
-
-    @Slot(object, str)
-    def _on_failed(self, path: Path, message: str) -> None:
-        self._finish_task()
-        self.window.show_error(f"Could not open {path.name}:\n{message}")
-        self.open_failed.emit(str(path))
-
-    @Slot(object)
-    def _on_cancelled(self, path: Path) -> None:
-        self._finish_task()
-        self.window.statusBar().showMessage(f"Opening {path.name} cancelled.", 5000)
-        self.open_failed.emit(str(path))
-
-    def _finish_task(self) -> None:
-        self.window.status.end_task()
-        self._release_resource()
 
     def shutdown(self) -> None:
         """Stop reading (the loader's thread ends)."""
-        self.loader.shutdown()
-        self._release_resource()
+        self.opener.shutdown()
 
     @Slot()
     def _open_dialog(self) -> None:
@@ -217,13 +191,6 @@ class Documents(QObject):
         """What a session file of the window holds now (points, settings, model)."""
         window = self.window
         session = window.session
-        (x0, x1), (y0, y1) = window.canvas.view_box.viewRange()
-        settings = {
-            "n_components": window.controller.n_components,
-            "epochs": window.controller.epochs,
-            "view": [float(x0), float(x1), float(y0), float(y1)],
-            "axes": list(window.canvas.pair),
-        }
         model = None
         snapshot = window.snapshot
         if snapshot is not None and snapshot.n_components:
@@ -234,7 +201,10 @@ class Documents(QObject):
                 # a model of other points: keep it, not its labels
                 model = SavedModel(**{**model.__dict__, "labels": np.zeros(0, np.int64)})
         return SessionData(
-            points=session.points, settings=settings, model=model, columns=session.columns
+            points=session.points,
+            settings=collect_session_settings(window),
+            model=model,
+            columns=session.columns,
         )
 
     def apply_session(
@@ -247,17 +217,7 @@ class Documents(QObject):
         window = self.window
         points = CheckedPoints.take(as_points(data.points, None)) if points is None else points
         controller = window.controller
-        settings = data.settings
-        n_components = settings.get("n_components")
-        spin = window.components_spin
-        if isinstance(n_components, int) and 1 <= n_components <= spin.maximum():
-            spin.blockSignals(True)
-            spin.setValue(n_components)
-            spin.blockSignals(False)
-            controller.n_components = n_components
-        epochs = settings.get("epochs")
-        if isinstance(epochs, int) and 0 <= epochs <= window.epochs_spin.maximum():
-            window.epochs_spin.setValue(epochs)
+        apply_model_settings(window, data.settings)
         start = None
         if data.model is not None:
             generation = window.session.generation + 1  # replace_points starts a new one
@@ -284,30 +244,7 @@ class Documents(QObject):
         finally:
             self.next_edit_trains = False
             self.saved_snapshot = None
-        self._apply_view(data)
-
-    def _apply_view(self, data: SessionData) -> None:
-        """The shown columns and the view a session saved, or a view fitted to the points."""
-        window = self.window
-        axes, view = data.settings.get("axes"), data.settings.get("view")
-        d = data.points.shape[1]
-        if (
-            isinstance(axes, list)
-            and len(axes) == 2
-            and all(isinstance(a, int) and not isinstance(a, bool) and 0 <= a < d for a in axes)
-            and axes[0] != axes[1]
-        ):
-            window.axes.set_pair(axes[0], axes[1])
-        if (
-            isinstance(view, list)
-            and len(view) == 4
-            and all(isinstance(v, int | float) and np.isfinite(v) for v in view)
-            and view[1] > view[0]
-            and view[3] > view[2]
-        ):
-            window.canvas.view_box.setRange(xRange=view[:2], yRange=view[2:], padding=0)
-        else:
-            window.axes.fit_view()  # independent scales for unlike spans
+        apply_view_settings(window, data.settings, data.points.shape[1])
 
     def take_saved_snapshot(self) -> ModelSnapshot | None:
         """The opened session's saved model, handed over once (then None)."""
@@ -326,7 +263,7 @@ class Documents(QObject):
             return False
         self.set_file(path)
         self.window.undo_stack.setClean()
-        self._add_recent(path)
+        self.recent.add(path)
         self.window.statusBar().showMessage(f"Saved {path.name}", 3000)
         return True
 
@@ -387,63 +324,28 @@ class Documents(QObject):
             return self.save()
         return answer == "discard"
 
-    # -- settings and recent files -----------------------------------------------------------
+    # -- settings and recent files ---------------------------------------------------------
 
     def restore_settings(self) -> None:
         """Restore the window's geometry, spin boxes and tool options from the last run."""
-        settings, window = self.settings, self.window
-        geometry = settings.value("window/geometry")
-        if geometry is not None:
-            window.restoreGeometry(geometry)
-        window.components_spin.setValue(int(settings.value("model/components", 3)))
-        window.epochs_spin.setValue(int(settings.value("model/epochs", 20)))
-        window.tools.radius_spin.setValue(int(settings.value("tools/radius", 30)))
-        window.tools.intensity_spin.setValue(int(settings.value("tools/intensity", 10)))
+        restore_window_settings(self.settings, self.window)
 
     def store_settings(self) -> None:
         """Remember what :meth:`restore_settings` restores."""
-        settings, window = self.settings, self.window
-        settings.setValue("window/geometry", window.saveGeometry())
-        settings.setValue("model/components", window.components_spin.value())
-        settings.setValue("model/epochs", window.epochs_spin.value())
-        settings.setValue("tools/radius", window.tools.radius_spin.value())
-        settings.setValue("tools/intensity", window.tools.intensity_spin.value())
-        settings.sync()
+        store_window_settings(self.settings, self.window)
 
     def recent_files(self) -> list[str]:
         """The recently opened or saved files, newest first."""
-        value = self.settings.value("files/recent", [])
-        if isinstance(value, str):
-            value = [value]
-        return [str(v) for v in (value or [])]
-
-    def _add_recent(self, path: Path) -> None:
-        try:
-            name = str(Path(path).resolve())
-        except OSError:
-            return
-        recent = [name] + [p for p in self.recent_files() if p != name]
-        self.settings.setValue("files/recent", recent[:MAX_RECENT])
-        self.settings.setValue("files/last_dir", str(Path(name).parent))
-
-    @Slot()
-    def _fill_recent_menu(self) -> None:
-        self.recent_menu.clear()
-        for name in self.recent_files():
-            action = self.recent_menu.addAction(name)
-            action.setData(name)
-            action.triggered.connect(self._on_recent_triggered)
-        if self.recent_menu.isEmpty():
-            self.recent_menu.addAction("(none)").setEnabled(False)
-
-    @Slot()
-    def _on_recent_triggered(self) -> None:
-        if self.may_discard():
-            self.open_file(self.sender().data())
+        return self.recent.files()
 
     def last_dir(self) -> str:
         """The folder that file dialogs open in (the last file's)."""
-        return str(self.settings.value("files/last_dir", str(Path.home())))
+        return self.recent.last_dir()
+
+    @Slot(str)
+    def _open_recent(self, path: str) -> None:
+        if self.may_discard():
+            self.open_file(path)
 
     # -- autosave --------------------------------------------------------------------------
 

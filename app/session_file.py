@@ -13,19 +13,16 @@ The layout (format ``"gmm-playground-session"``, version 1 for points in two col
                       "gmm_core": null | GaussianMixture.to_dict()}}
 
 ``"columns"`` names the D columns (absent in files of older programs: ``x`` and
-``y``). Arrays are ``{"dtype", "shape", "base64"}``: the raw little-endian bytes, so float64
-values come back to the last bit, and 1,000,000 points encode in milliseconds (nested
-JSON lists would take seconds). Nothing in a file is ever executed or unpickled; every
-entry is checked, and a bad file raises :class:`ValueError` with a message for a person.
+``y``). Arrays are ``{"dtype", "shape", "base64"}`` (:mod:`app.session_encoding`): the raw
+little-endian bytes, so float64 values come back to the last bit. Nothing in a file is
+ever executed or unpickled; every entry is checked, and a bad file raises
+:class:`ValueError` with a message for a person.
 Nothing here imports torch or gmm_core.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,6 +32,13 @@ from . import point_density
 from .atomic import atomic_write
 from .column_names import checked_column_names
 from .geometry import column_ranges, ellipse_outlines, group_by_label
+from .session_encoding import (
+    base64_array_chunks,
+    decode_array,
+    encode_array,
+    finite_or_none,
+    number_or_nan,
+)
 from .snapshot import ModelSnapshot, frozen
 
 FORMAT_NAME = "gmm-playground-session"
@@ -53,10 +57,6 @@ MAX_COMPONENTS = 100
 #: At most this many columns.
 MAX_COLUMNS = 1000
 
-_DTYPES = {"<f8": np.float64, "<i8": np.int64}
-# base64 works in 3-byte groups, so chunks of whole groups encode independently; small
-# ones hold the GIL briefly (an autosave runs beside the GUI thread).
-_CHUNK = 3 * 2**16
 _MARKER = "__gmm_playground_points__"
 _LABELS_MARKER = "__gmm_playground_labels__"
 
@@ -179,38 +179,6 @@ class SessionData:
 # -- writing ---------------------------------------------------------------------------
 
 
-def _encode(array: np.ndarray, dtype: str) -> dict:
-    data = np.ascontiguousarray(array, dtype=_DTYPES[dtype]).tobytes()
-    return {"dtype": dtype, "shape": list(array.shape), "base64": _b64(data)}
-
-
-def _b64_chunks(data):
-    # In chunks, so that a background writer lets the GUI thread run in between.
-    for i in range(0, len(data), _CHUNK):
-        yield base64.b64encode(data[i : i + _CHUNK])
-
-
-def _b64_array_chunks(array: np.ndarray, dtype: str):
-    """``array`` as ``dtype``'s little-endian bytes in base64, converted chunk by chunk.
-
-    No copy of the whole array is made (10,000,000 points are 160 MB), and the GIL is
-    held for one chunk at a time.
-    """
-    row_bytes = np.dtype(_DTYPES[dtype]).itemsize * max(1, int(np.prod(array.shape[1:])))
-    rows = max(1, _CHUNK // row_bytes) * 3  # a whole number of 3-byte groups
-    for start in range(0, array.shape[0], rows):
-        part = np.ascontiguousarray(array[start : start + rows], dtype=_DTYPES[dtype])
-        yield base64.b64encode(memoryview(part).cast("B"))
-
-
-def _b64(data: bytes) -> str:
-    return b"".join(_b64_chunks(data)).decode("ascii")
-
-
-def _finite_or_none(value: float) -> float | None:
-    return float(value) if math.isfinite(value) else None
-
-
 def session_text(session: SessionData) -> str:
     """The JSON text of ``session``."""
     return b"".join(session_chunks(session)).decode("ascii")
@@ -232,17 +200,17 @@ def session_chunks(session: SessionData):
     model = session.model
     if model is not None:
         document["model"] = {
-            "weights": _encode(model.weights, "<f8"),
-            "means": _encode(model.means, "<f8"),
-            "covariances": _encode(model.covariances, "<f8"),
-            "colors": _encode(model.colors, "<i8"),
+            "weights": encode_array(model.weights, "<f8"),
+            "means": encode_array(model.means, "<f8"),
+            "covariances": encode_array(model.covariances, "<f8"),
+            "colors": encode_array(model.colors, "<i8"),
             "labels": {
                 "dtype": "<i8",
                 "shape": list(model.labels.shape),
                 "base64": _LABELS_MARKER,
             },
-            "mean_log_likelihood": _finite_or_none(model.mean_log_likelihood),
-            "bic": _finite_or_none(model.bic),
+            "mean_log_likelihood": finite_or_none(model.mean_log_likelihood),
+            "bic": finite_or_none(model.bic),
             "n_iter": int(model.n_iter),
             "state": str(model.state),
             "gmm_core": model.gmm_core,
@@ -252,13 +220,13 @@ def session_chunks(session: SessionData):
     text = json.dumps(document, allow_nan=False)
     head, rest = text.split(f'"{_MARKER}"')
     yield f'{head}"'.encode("ascii")
-    yield from _b64_array_chunks(points, "<f8")
+    yield from base64_array_chunks(points, "<f8")
     if model is None:
         yield f'"{rest}'.encode("ascii")
         return
     middle, tail = rest.split(f'"{_LABELS_MARKER}"')
     yield f'"{middle}"'.encode("ascii")
-    yield from _b64_array_chunks(np.asarray(model.labels), "<i8")
+    yield from base64_array_chunks(np.asarray(model.labels), "<i8")
     yield f'"{tail}'.encode("ascii")
 
 
@@ -340,7 +308,7 @@ def parse_session(document) -> SessionData:
             f"{version}; this program reads up to {FORMAT_VERSION}): update the program."
         )
     shape = (None, 2) if version == 1 else (None, None)
-    points = _decode(document.get("points"), "points", "<f8", shape, MAX_POINTS)
+    points = decode_array(document.get("points"), "points", "<f8", shape, MAX_POINTS)
     d = points.shape[1]
     if not 2 <= d <= MAX_COLUMNS:
         raise ValueError(f"the points have {d} columns; 2 to {MAX_COLUMNS} are possible.")
@@ -361,14 +329,14 @@ def _parse_model(entry, n_points: int, d: int) -> SavedModel | None:
         return None
     if not isinstance(entry, dict):
         raise ValueError('"model" must be an object or null.')
-    weights = _decode(entry.get("weights"), "model weights", "<f8", (None,), MAX_COMPONENTS)
+    weights = decode_array(entry.get("weights"), "model weights", "<f8", (None,), MAX_COMPONENTS)
     k = weights.shape[0]
     if k == 0:
         raise ValueError("the model has no components.")
-    means = _decode(entry.get("means"), "model means", "<f8", (k, d))
-    covariances = _decode(entry.get("covariances"), "model covariances", "<f8", (k, d, d))
-    colors = _decode(entry.get("colors"), "model colors", "<i8", (k,))
-    labels = _decode(entry.get("labels"), "model labels", "<i8", (None,), n_points)
+    means = decode_array(entry.get("means"), "model means", "<f8", (k, d))
+    covariances = decode_array(entry.get("covariances"), "model covariances", "<f8", (k, d, d))
+    colors = decode_array(entry.get("colors"), "model colors", "<i8", (k,))
+    labels = decode_array(entry.get("labels"), "model labels", "<i8", (None,), n_points)
     if (weights < 0).any() or not np.isclose(weights.sum(), 1.0, atol=1e-6):
         raise ValueError("the model's weights must be non-negative and sum to 1.")
     if (colors < 0).any() or (colors > 10_000).any() or np.unique(colors).shape[0] != k:
@@ -390,8 +358,8 @@ def _parse_model(entry, n_points: int, d: int) -> SavedModel | None:
         covariances=covariances,
         colors=colors,
         labels=labels,
-        mean_log_likelihood=_number(entry.get("mean_log_likelihood")),
-        bic=_number(entry.get("bic")),
+        mean_log_likelihood=number_or_nan(entry.get("mean_log_likelihood")),
+        bic=number_or_nan(entry.get("bic")),
         n_iter=n_iter,
         state=state,
         gmm_core=gmm_core,
@@ -405,44 +373,3 @@ def _positive_definite(covariances: np.ndarray) -> bool:
     except np.linalg.LinAlgError:
         return False
     return True
-
-
-def _number(value) -> float:
-    if value is None:
-        return float("nan")
-    if not isinstance(value, int | float) or isinstance(value, bool):
-        raise ValueError(f"{value!r} is not a number.")
-    return float(value)
-
-
-def _decode(entry, name: str, dtype: str, shape: tuple, limit: int | None = None) -> np.ndarray:
-    """An array from ``{"dtype", "shape", "base64"}``, checked against ``shape``."""
-    if not isinstance(entry, dict):
-        raise ValueError(f"{name} are missing.")
-    if entry.get("dtype") != dtype:
-        raise ValueError(f"{name} must have dtype {dtype!r}, not {entry.get('dtype')!r}.")
-    stored = entry.get("shape")
-    if (
-        not isinstance(stored, list)
-        or len(stored) != len(shape)
-        or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in stored)
-        or any(want is not None and want != got for want, got in zip(shape, stored, strict=False))
-    ):
-        raise ValueError(f"{name} have shape {stored!r}; expected {list(shape)}.")
-    if limit is not None and stored[0] > limit:
-        raise ValueError(f"{name}: {stored[0]:,} is more than the limit of {limit:,}.")
-    text = entry.get("base64")
-    if not isinstance(text, str):
-        raise ValueError(f"{name} are missing their data.")
-    try:
-        raw = base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError):
-        raise ValueError(f"{name}: the data are not valid base64 (damaged file?).") from None
-    item = np.dtype(_DTYPES[dtype]).itemsize
-    if len(raw) != item * math.prod(stored):
-        raise ValueError(f"{name}: {len(raw)} bytes of data do not match shape {stored}.")
-    array = np.frombuffer(raw, dtype=dtype).astype(_DTYPES[dtype]).reshape(stored)
-    if dtype == "<f8" and not np.isfinite(array).all():
-        raise ValueError(f"{name} contain NaN or infinite values.")
-    array.setflags(write=False)
-    return array

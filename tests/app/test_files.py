@@ -1,4 +1,4 @@
-"""The window's files: sessions, presets, exports, unsaved changes, autosave, settings."""
+"""The window's files: sessions, presets, exports, unsaved changes, autosave."""
 
 from __future__ import annotations
 
@@ -369,21 +369,6 @@ def test_restore_false_starts_empty_and_a_clean_exit_offers_nothing(qtbot, windo
     monkeypatch.setattr(MainWindow, "confirm", lambda self, text: pytest.fail("asked"))
     again = new_window(qtbot)
     assert again.points().shape == (0, 2)
-    again.close()
-
-
-def test_settings_and_recent_files_are_remembered(qtbot, window, tmp_path, private_data_dir):
-    window.components_spin.setValue(6)
-    window.tools.radius_spin.setValue(44)
-    window.add_points([[1.0, 2.0]])
-    path = tmp_path / "r.gmmsession"
-    window.save_session(path)
-    window.close()
-    assert (private_data_dir / "settings.ini").exists()
-    again = new_window(qtbot)
-    assert again.components_spin.value() == 6
-    assert again.tools.radius_spin.value() == 44
-    assert again.recent_files()[0] == str(path.resolve())
     again.close()
 
 

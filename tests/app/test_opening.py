@@ -1,10 +1,13 @@
-"""Opening files in the background: progress, Cancel, failures, and a newer open winning.
+"""Opening files in the background: progress, Cancel, failures, a newer open winning, and
+a file kept until its read ends.
 
 Large files are read in many small blocks here (the reader's block size is lowered), so
 that a read lasts long enough to be cancelled half-way, whatever the machine's speed.
 """
 
 from __future__ import annotations
+
+from contextlib import contextmanager
 
 import numpy as np
 import pytest
@@ -139,3 +142,27 @@ def test_a_newer_open_replaces_one_in_flight(qtbot, window, updates, tmp_path, s
     assert opened == [str(small)] and failed == []
     np.testing.assert_array_equal(window.points(), [[5, 6], [7, 8]])
     assert window.undo_stack.count() == 1 and not window.progress_bar.isVisible()
+
+
+@pytest.mark.parametrize(
+    ("content", "opened"), [("x,y\n1,2\n3,4\n", True), ("x,y\n1,oops\nnone,2\n", False)]
+)
+def test_a_file_kept_for_a_read_is_released_once_the_read_ends(
+    qtbot, window, tmp_path, content, opened
+):
+    # An example shipped in a wheel is a temporary file that exists only while entered.
+    path = tmp_path / "example.csv"
+    path.write_text(content)
+    events = []
+
+    @contextmanager
+    def resource():
+        events.append("entered")
+        yield path
+        events.append("released")
+
+    window.show_error = lambda text: events.append("error")
+    kept = window.documents.opener.keep_until_read(resource())
+    assert kept == path and events == ["entered"]
+    assert open_and_wait(qtbot, window, kept) is opened
+    assert events == (["entered", "released"] if opened else ["entered", "released", "error"])
