@@ -38,11 +38,20 @@ def trainer_pen(trainer: str, width: float = 2.0, alpha: int = 255) -> QPen:
     return pen
 
 
+class PassAxis(pg.AxisItem):
+    """An axis of pass counts: ticks at whole passes only."""
+
+    def tickSpacing(self, minVal, maxVal, size):  # noqa: N803 (pyqtgraph's signature)
+        """Pyqtgraph's tick levels, without those finer than one pass."""
+        levels = super().tickSpacing(minVal, maxVal, size)
+        return [level for level in levels if level[0] >= 1] or [(1.0, 0.0)]
+
+
 class LikelihoodPlot(pg.PlotWidget):
     """Mean log-likelihood per point (y) against passes (x), one live curve per trainer."""
 
     def __init__(self, parent=None):
-        super().__init__(parent, background="w")
+        super().__init__(parent, background="w", axisItems={"bottom": PassAxis("bottom")})
         self.setLabel("left", "log-lik / point")
         self.setLabel("bottom", "pass")
         self.showGrid(x=True, y=True, alpha=0.2)

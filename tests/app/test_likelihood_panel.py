@@ -77,3 +77,11 @@ def test_a_flat_curve_keeps_a_readable_y_span(plot, qtbot):
     view.autoRange()
     low, high = view.viewRange()[1]
     assert high - low >= MIN_Y_SPAN * (1 - 1e-9)
+
+
+@pytest.mark.parametrize("passes", [2, 7, 150])
+def test_the_pass_axis_ticks_whole_passes_only(plot, passes):
+    axis = plot.getAxis("bottom")
+    ticks = [value for _, values in axis.tickValues(0, passes, 400) for value in values]
+    assert ticks and all(float(value).is_integer() for value in ticks)
+    assert min(ticks) <= 1 and max(ticks) >= passes - passes / 4
