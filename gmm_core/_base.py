@@ -50,8 +50,7 @@ _FITTED_STATE = (
     "n_samples_seen_",
     "n_features_in_",
     "feature_names_in_",
-    "_scaling",  # data far from unit size: a DataScaling (else None or absent) ...
-    "_inner",  # ... and the model of the scaled data (see _scaled_training)
+    "_scaled",  # data far from unit size: a ScaledTraining (else None or absent)
 )
 
 
@@ -118,25 +117,31 @@ class BaseMixture(FittedMixture):
     def _load_extras(self, data) -> None:
         """Restore what :meth:`_saved_extras` saved; ``data`` is the whole dictionary."""
 
-    def _may_rescale(self) -> bool:
-        """Whether data far from unit size may be trained on scaled (see _scaled_training).
-
-        Not for the inner model of a scaled one (``_rescalable`` False), which trains as is.
-        """
-        return getattr(self, "_rescalable", True)
-
-    def _follow_inner(self, inner, scaling) -> None:
-        """Take the private state a scaled model keeps from its ``inner`` model, if any."""
-
-    def _change_units(self, change, reg_covar: float) -> None:
-        """Re-express the private state of an inner model in new units (a UnitChange)."""
-
     def _can_continue(self) -> bool:
         """Whether the fitted model matches the hyper-parameters, so training can go on.
 
         Incremental learning may have found fewer components than ``n_components``.
         """
         return self.__sklearn_is_fitted__() and self.means_.shape[0] <= self.n_components
+
+    def _may_rescale(self) -> bool:
+        """Whether data far from unit size may be trained on scaled: not by an inner model."""
+        return getattr(self, "_rescalable", True)
+
+    def _as_inner(self) -> BaseMixture:
+        """Mark this estimator as the inner model of a scaled one (it trains on data as given)."""
+        self._rescalable = False
+        return self
+
+    def _adopt(self, scaled, fitted: dict) -> None:
+        """Hold ``scaled`` (a ScaledTraining) and set the ``fitted`` attributes it published."""
+        self.__dict__.update(fitted)
+        self._scaled = scaled
+
+    def _change_units(self, change, reg_covar: float, fitted: dict) -> None:
+        """As an inner model, take new units (a UnitChange): ``fitted`` and private state."""
+        self.__dict__.update(fitted)
+        self.reg_covar = reg_covar
 
     # -- plumbing -----------------------------------------------------------------------
 
@@ -228,8 +233,12 @@ class BaseMixture(FittedMixture):
         saved = self._saved_state()
         try:
             array, data = self._training_data(X, reset=not warm)
-            if not _scaled_training.fit(self, array, warm):
+            trained = _scaled_training.fit(self, getattr(self, "_scaled", None), array, warm)
+            if trained is None:
+                self._scaled = None
                 self._fit_loop(array, data, warm)
+            else:
+                self._adopt(*trained)
         except ValueError:
             self._restore_state(saved)
             raise
@@ -285,12 +294,17 @@ class BaseMixture(FittedMixture):
         saved = self._saved_state()
         try:
             array, data = self._training_data(X, reset=not continuing)
-            passes = _scaled_training.iter_fit(self, array, continuing, max_iter)
-            if passes is None:
+            scaled = getattr(self, "_scaled", None)
+            trained = _scaled_training.iter_fit(self, scaled, array, continuing, max_iter)
+            if trained is None:
+                self._scaled = None
                 if not continuing:
                     self._start(array, data, self._new_generator())
-                passes = self._passes(data, max_iter, -np.inf)
-            yield from passes
+                yield from self._passes(data, max_iter, -np.inf)
+            else:
+                for scaled_pass in trained:
+                    self._adopt(*scaled_pass)
+                    yield self
         except ValueError:
             self._restore_state(saved)
             raise
@@ -343,7 +357,8 @@ class BaseMixture(FittedMixture):
         """
         described = describe_model(self)
         if self.__sklearn_is_fitted__():
-            described.update(_scaled_training.saved(self) or self._saved_extras())
+            scaled = getattr(self, "_scaled", None)
+            described.update(self._saved_extras() if scaled is None else scaled.to_dict())
         return described
 
     @classmethod
@@ -371,6 +386,10 @@ class BaseMixture(FittedMixture):
             keep it (see :func:`gmm_core._serialization.read_columns`).
         """
         model = load_model(cls, data)
-        if model.__sklearn_is_fitted__() and not _scaled_training.load(model, data):
-            model._load_extras(data)
+        if model.__sklearn_is_fitted__():
+            scaled = _scaled_training.ScaledTraining.from_dict(model, data)
+            if scaled is None:
+                model._load_extras(data)
+            else:
+                model._adopt(scaled, {})
         return model

@@ -275,8 +275,12 @@ class GaussianMixture(BaseMixture):
             self._restore_state(saved)  # the engine has not seen the refused data
             raise
         try:
-            if _scaled_training.partial_fit(self, array, fitted):
-                return self
+            scaled = getattr(self, "_scaled", None)
+            if scaled is not None or not fitted:
+                trained = _scaled_training.partial_fit(self, scaled, array)
+                if trained is not None:
+                    self._adopt(*trained)
+                    return self
             engine = getattr(self, "_incremental", None)
             if engine is None:
                 engine = self._new_incremental_state(array.shape[1])
@@ -338,12 +342,14 @@ class GaussianMixture(BaseMixture):
 
     # -- data far from unit size (see _scaled_training) ------------------------------------
 
-    def _follow_inner(self, inner, scaling) -> None:
+    def _adopt(self, scaled, fitted: dict) -> None:
+        super()._adopt(scaled, fitted)
         # The inner model holds the statistics and the incremental state.
         self._statistics = self._incremental = None
 
-    def _change_units(self, change, reg_covar: float) -> None:
-        """Re-express the batch statistics and the incremental state in new units."""
+    def _change_units(self, change, reg_covar: float, fitted: dict) -> None:
+        """Also re-express the batch statistics and the incremental state in new units."""
+        super()._change_units(change, reg_covar, fitted)
         statistics = getattr(self, "_statistics", None)
         if statistics is not None:
             counts = statistics.counts

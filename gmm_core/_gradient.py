@@ -219,8 +219,10 @@ class GradientGaussianMixture(BaseMixture):
 
     # -- data far from unit size (see _scaled_training) ------------------------------------
 
-    def _follow_inner(self, inner, scaling) -> None:
-        """The inner model's module seen in data units (the same parameters) and its Adam."""
+    def _adopt(self, scaled, fitted: dict) -> None:
+        """Also take the inner model's module, seen in data units, and its Adam."""
+        super()._adopt(scaled, fitted)
+        inner, scaling = scaled.inner, scaled.scaling
         module = inner._module
         K, D = module.loc.shape
         view = GaussianMixtureModule(
@@ -236,8 +238,9 @@ class GradientGaussianMixture(BaseMixture):
         view.logits, view.loc, view.raw_scale = module.logits, module.loc, module.raw_scale
         self._module, self._optimizer = view, inner._optimizer
 
-    def _change_units(self, change, reg_covar: float) -> None:
-        """Re-express the module's standardisation in new units; its parameters stay."""
+    def _change_units(self, change, reg_covar: float, fitted: dict) -> None:
+        """Also re-express the module's standardisation in new units; its parameters stay."""
+        super()._change_units(change, reg_covar, fitted)
         module = self._module
         with torch.no_grad():
             shift = change.point(module.data_shift.cpu().numpy())

@@ -2,14 +2,15 @@
 
 When the first data an estimator trains on are not ordinary (:func:`._scaling.is_ordinary`:
 coordinates or spread beyond about 1e-100..1e100, or offsets beyond 1e4 times the
-spread), it keeps a
-:class:`~._scaling.DataScaling` (``_scaling``) chosen from them and an estimator of its own
-class (``_inner``) that trains on the centred, scaled data with ``reg_covar`` in internal
-units; after every call (and every pass of ``iter_fit``) the inner model's parameters are
-published mapped back to data units, or refused with a ``ValueError`` when the dtype
-cannot hold them. The scaling stays fixed while new data fit in it; data that would be
-far from unit size inside widen it, and the inner model's state (statistics, incremental
-state, module) is re-expressed exactly in the new units (only the shift rounds).
+spread), it holds a :class:`ScaledTraining` (``_scaled``): a
+:class:`~._scaling.DataScaling` chosen from them and an estimator of its own class (the
+inner model) that trains on the centred, scaled data with ``reg_covar`` in internal
+units. After every call (and every pass of ``iter_fit``) the functions here return the
+next ``ScaledTraining`` with the inner model's parameters mapped back to data units, or
+refuse them with a ``ValueError`` when the dtype cannot hold them; the estimator sets
+them (``BaseMixture._adopt``). The scaling stays fixed while new data fit in it; data
+that would be far from unit size inside widen it, and a copy of the inner model is
+re-expressed exactly in the new units (only the shift rounds).
 
 Ordinary data never come here: :meth:`BaseMixture.fit` and
 :meth:`GaussianMixture.partial_fit` ask once, for the first data, and a model trained on
@@ -21,6 +22,8 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -33,6 +36,163 @@ from ._validation import check_initial_parameters, torch_dtype
 _COPIED = ("converged_", "n_iter_", "n_samples_seen_")
 
 
+@dataclass(frozen=True)
+class ScaledTraining:
+    """The scaling of data far from unit size and the model that trains on them scaled.
+
+    Never changed: training returns the next one. The inner model is trained in place
+    while the scaling holds, and replaced by a re-expressed copy when it widens.
+
+    Attributes
+    ----------
+    scaling : DataScaling
+    inner : BaseMixture
+        An estimator of the outer one's class that trains on the data as given
+        (``_as_inner``), in internal units.
+    """
+
+    scaling: DataScaling
+    inner: Any
+
+    @classmethod
+    def of_data(cls, model, array: np.ndarray, dtype) -> ScaledTraining:
+        """A new scaling chosen from ``array`` (n, D) and a new inner model for ``model``."""
+        return cls(DataScaling.of_data(array, model.reg_covar, dtype), type(model)()._as_inner())
+
+    def extended(self, array: np.ndarray, reg_covar: float, dtype) -> ScaledTraining:
+        """The training that counts ``array`` (n, D) among the data seen.
+
+        The same shift and scale while ``array`` fits in them; else a widened scaling and
+        a copy of the inner model re-expressed in its units (exact but for the rounding of
+        the shift, and values that under- or overflow).
+        """
+        scaling = self.scaling
+        if scaling.covers(scaling.internal(array), dtype):
+            return ScaledTraining(scaling.widened_bounds(array), self.inner)
+        widened = scaling.widened(array, reg_covar, dtype)
+        with np.errstate(over="ignore", under="ignore"):  # the result is checked when published
+            inner = _moved(self.inner, scaling.change_to(widened), widened.internal_reg(reg_covar))
+        return ScaledTraining(widened, inner)
+
+    def published(self, covariance_type: str) -> dict[str, Any]:
+        """The outer model's fitted attributes: the inner model's, in data units.
+
+        Raises
+        ------
+        ValueError
+            If a parameter in data units is beyond the dtype's range.
+        """
+        inner, scaling = self.inner, self.scaling
+        dtype = inner.means_.dtype
+        means = scaling.means(inner.means_)
+        covariances = scaling.covariances(inner.covariances_)
+        factor = scaling.precisions_cholesky(inner.precisions_cholesky_)
+        internal = (inner.covariances_, covariance_type, scaling.exponent)
+        check_representable(dtype, covariance_type, means, covariances, factor, internal=internal)
+        n_features = means.shape[1]
+        fitted = {
+            "weights_": np.array(inner.weights_, dtype=dtype),
+            "means_": means.astype(dtype),
+            "covariances_": covariances.astype(dtype),
+            "precisions_cholesky_": factor.astype(dtype),
+        }
+        fitted.update((name, getattr(inner, name)) for name in _COPIED if hasattr(inner, name))
+        fitted["lower_bound_"] = scaling.log_density(
+            getattr(inner, "lower_bound_", -np.inf), n_features
+        )
+        fitted["lower_bounds_"] = [
+            scaling.log_density(value, n_features) for value in getattr(inner, "lower_bounds_", [])
+        ]
+        fitted["n_features_in_"] = n_features
+        return fitted
+
+    # -- saving --------------------------------------------------------------------------
+
+    def to_dict(self) -> dict:
+        """What ``to_dict`` saves of a scaled model instead of its own extras."""
+        scaling = self.scaling
+        return {
+            "scaling": {
+                "shift": scaling.shift.tolist(),
+                "exponent": int(scaling.exponent),
+                "low": scaling.low.tolist(),
+                "high": scaling.high.tolist(),
+            },
+            "internal": self.inner.to_dict(),
+        }
+
+    @classmethod
+    def from_dict(cls, model, data) -> ScaledTraining | None:
+        """The scaled training saved in ``data`` for the loaded ``model``; None if it has none.
+
+        Raises
+        ------
+        ValueError
+            If the scaling or the inner model is not valid, or the inner model's parameters
+            mapped to data units are not the saved parameters (to rounding).
+        """
+        entry = data.get("scaling")
+        if entry is None:
+            return None
+        name = "data['scaling']"
+        require_mapping(entry, name)
+        n_features = model.means_.shape[1]
+        shift, low, high = (
+            read_array(entry, key, (n_features,), name=name) for key in ("shift", "low", "high")
+        )
+        exponent = read_number(entry, "exponent", name=name, integer=True)
+        if not -2200 < exponent < 2200:
+            raise ValueError(f"{name}['exponent'] must be an integer in (-2200, 2200).")
+        scaling = DataScaling(shift, exponent, low, high)
+        internal = require_mapping(data.get("internal"), "data['internal']")
+        if internal.get("scaling") is not None:
+            raise ValueError("data['internal'] must not be scaled itself.")
+        inner = type(model).from_dict(internal)._as_inner()
+        if not inner.__sklearn_is_fitted__() or inner.means_.shape != model.means_.shape:
+            raise ValueError("data['internal'] must be a fitted model of the same shape.")
+        for key in ("n_components", "covariance_type", "memory", "lr"):
+            if getattr(inner, key, None) != getattr(model, key, None):
+                raise ValueError(f"data['internal'] has another {key} than the model.")
+        internal_reg = scaling.internal_reg(model.reg_covar)
+        if not np.isclose(inner.reg_covar, internal_reg, rtol=1e-12, atol=0):
+            raise ValueError("data['internal'] has another reg_covar than the model's, scaled.")
+        dtype = str(model.means_.dtype)
+        with np.errstate(all="ignore"):
+            rebuilt = (
+                ("weights", inner.weights_),
+                ("means", scaling.means(inner.means_)),
+                ("covariances", scaling.covariances(inner.covariances_)),
+                ("precisions_cholesky", scaling.precisions_cholesky(inner.precisions_cholesky_)),
+            )
+        for key, value in rebuilt:
+            saved = getattr(model, f"{key}_")
+            check_matches(saved, value, f"data['parameters'][{key!r}]", "data['internal']", dtype)
+        return cls(scaling, inner)
+
+
+def _moved(inner, change, reg_covar: float):
+    """A copy of ``inner`` re-expressed in new units (a ``UnitChange``)."""
+    dtype = inner.means_.dtype
+    n_features = inner.means_.shape[1]
+    fitted = {
+        "means_": change.point(inner.means_).astype(dtype),
+        "covariances_": change.covariance(inner.covariances_).astype(dtype),
+        "precisions_cholesky_": change.precision_cholesky(inner.precisions_cholesky_).astype(dtype),
+        "lower_bound_": change.log_density(getattr(inner, "lower_bound_", -np.inf), n_features),
+        "lower_bounds_": [
+            change.log_density(value, n_features) for value in getattr(inner, "lower_bounds_", [])
+        ],
+    }
+    moved = copy.deepcopy(inner)
+    moved._change_units(change, reg_covar, fitted)
+    return moved
+
+
+# -- training --------------------------------------------------------------------------------
+
+Trained = tuple[ScaledTraining, dict[str, Any]]
+
+
 def _numpy_dtype(model, data_dtype) -> np.dtype:
     """The numpy dtype ``model`` trains in for data of ``data_dtype``."""
     if torch_dtype(model.dtype, data_dtype) == torch.float32:
@@ -40,112 +200,101 @@ def _numpy_dtype(model, data_dtype) -> np.dtype:
     return np.dtype(np.float64)
 
 
-def _prepare(model, array: np.ndarray, continuing: bool):
-    """``(scaling, inner, dtype)`` to train ``model`` on ``array`` with, or None to train as is.
+def _prepare(model, current: ScaledTraining | None, array: np.ndarray, continuing: bool):
+    """``(scaled, dtype)`` to train ``model`` on ``array`` with, or None to train as is.
 
     A new scaling and inner model for a fresh start on data that are not ordinary; the
-    current ones (widened if ``array`` falls far outside) when a scaled model continues.
+    ``current`` ones (widened if ``array`` falls far outside) when a scaled model continues.
     """
     if not model._may_rescale():
         return None
-    scaling = getattr(model, "_scaling", None)
-    fitted_dtype = model.means_.dtype if continuing else array.dtype
-    dtype = _numpy_dtype(model, fitted_dtype)
-    if continuing and scaling is not None:
-        inner = model._inner
-        if scaling.covers(scaling.internal(array), dtype):
-            scaling = scaling.widened_bounds(array)
-        else:
-            widened = scaling.widened(array, model.reg_covar, dtype)
-            inner, scaling = rescaled(inner, scaling, widened, model.reg_covar), widened
+    dtype = _numpy_dtype(model, model.means_.dtype if continuing else array.dtype)
+    if continuing and current is not None:
+        scaled = current.extended(array, model.reg_covar, dtype)
     elif continuing or is_ordinary(array, model.reg_covar, dtype):
-        model._scaling = model._inner = None
         return None
     else:
-        scaling = DataScaling.of_data(array, model.reg_covar, dtype)
-        inner = _new_inner(model)
-    _sync(inner, model, scaling, array.shape[1])
-    return scaling, inner, dtype
+        scaled = ScaledTraining.of_data(model, array, dtype)
+    _sync(scaled, model, array.shape[1])
+    return scaled, dtype
 
 
-def fit(model, array: np.ndarray, warm: bool) -> bool:
-    """Train ``model`` on validated ``array`` as :meth:`BaseMixture.fit` would, if scaled.
+def fit(model, current: ScaledTraining | None, array: np.ndarray, warm: bool) -> Trained | None:
+    """Train on validated ``array`` as :meth:`BaseMixture.fit` would, if ``model`` scales it.
+
+    ``current`` is the training ``model`` holds, if any.
 
     Returns
     -------
-    bool
-        False when ``model`` trains on ``array`` as it is (nothing was done).
+    (ScaledTraining, dict) or None
+        The training and the fitted attributes for ``model`` to set; None when ``model``
+        trains on ``array`` as it is (nothing was done).
     """
-    prepared = _prepare(model, array, warm)
+    prepared = _prepare(model, current, array, warm)
     if prepared is None:
-        return False
-    scaling, inner, dtype = prepared
-    with _explained(model, scaling, dtype):
+        return None
+    scaled, dtype = prepared
+    inner = scaled.inner
+    with _explained(model, scaled.scaling, dtype):
         # The inner model's own fit, less its convergence warning: the outer fit gives it.
         inner._check_parameters()
         inner_warm = bool(inner.warm_start) and inner._can_continue()
-        inner_array, data = inner._training_data(scaling.internal(array), reset=not inner_warm)
+        internal = scaled.scaling.internal(array)
+        inner_array, data = inner._training_data(internal, reset=not inner_warm)
         inner._fit_loop(inner_array, data, inner_warm)
-        _adopt(model, inner, scaling)
-    return True
+        return scaled, scaled.published(model.covariance_type)
 
 
-def iter_fit(model, array: np.ndarray, continuing: bool, max_iter: int) -> Iterator | None:
-    """The passes of :meth:`BaseMixture.iter_fit` through the inner model, or None."""
-    prepared = _prepare(model, array, continuing)
+def iter_fit(
+    model, current: ScaledTraining | None, array: np.ndarray, continuing: bool, max_iter: int
+) -> Iterator[Trained] | None:
+    """The passes of :meth:`BaseMixture.iter_fit` through the inner model, or None.
+
+    Each pass yields ``(ScaledTraining, dict)``, as :func:`fit` returns.
+    """
+    prepared = _prepare(model, current, array, continuing)
     if prepared is None:
         return None
-    scaling, inner, dtype = prepared
-    return _passes(model, inner, scaling, dtype, scaling.internal(array), max_iter)
+    scaled, dtype = prepared
+    return _passes(model, scaled, dtype, scaled.scaling.internal(array), max_iter)
 
 
-def _passes(model, inner, scaling: DataScaling, dtype, internal: np.ndarray, max_iter: int):
-    passes = inner.iter_fit(internal, max_iter)
+def _passes(model, scaled: ScaledTraining, dtype, internal: np.ndarray, max_iter: int):
+    passes = scaled.inner.iter_fit(internal, max_iter)
     while True:
-        with _explained(model, scaling, dtype):
+        with _explained(model, scaled.scaling, dtype):
             if next(passes, None) is None:
                 return
-            _adopt(model, inner, scaling)
-        yield model
+            fitted = scaled.published(model.covariance_type)
+        yield scaled, fitted
 
 
-def partial_fit(model, array: np.ndarray, fitted: bool) -> bool:
+def partial_fit(model, current: ScaledTraining | None, array: np.ndarray) -> Trained | None:
     """Learn validated ``array`` (n, D) incrementally through the inner model, if scaled.
+
+    For an unfitted ``model`` (``current`` None) or the ``current`` training of a fitted one.
 
     Returns
     -------
-    bool
-        False when ``model`` learns ``array`` as it is (nothing was done).
+    (ScaledTraining, dict) or None
+        As :func:`fit`; None when ``model`` learns ``array`` as it is (nothing was done).
     """
-    scaling = getattr(model, "_scaling", None)
-    if fitted and scaling is None:
-        return False
-    if not model._may_rescale():
-        return False
-    dtype = _numpy_dtype(model, model.means_.dtype if fitted else array.dtype)
+    prepared = _prepare(model, current, array, current is not None)
+    if prepared is None:
+        return None
+    scaled, dtype = prepared
+    inner = scaled.inner
     checkpoint = None
-    if not fitted:
-        if is_ordinary(array, model.reg_covar, dtype):
-            return False
-        scaling = DataScaling.of_data(array, model.reg_covar, dtype)
-        inner = _new_inner(model)
-    elif scaling.covers(scaling.internal(array), dtype):
-        inner = model._inner
-        scaling = scaling.widened_bounds(array)
+    if current is not None and inner is current.inner:  # learns in place: keep what it was
         checkpoint = {n: v for n, v in vars(inner).items() if n in inner._state_names()}
-    else:
-        widened = scaling.widened(array, model.reg_covar, dtype)
-        inner, scaling = rescaled(model._inner, scaling, widened, model.reg_covar), widened
-    _sync(inner, model, scaling, array.shape[1])
     try:
-        with _explained(model, scaling, dtype):
-            inner.partial_fit(scaling.internal(array))
-            _adopt(model, inner, scaling)
+        with _explained(model, scaled.scaling, dtype):
+            inner.partial_fit(scaled.scaling.internal(array))
+            return scaled, scaled.published(model.covariance_type)
     except ValueError:
         if checkpoint is not None:  # the inner model learned what the outer one refuses
             inner._restore_state(checkpoint | {"_incremental": None})
         raise
-    return True
 
 
 @contextmanager
@@ -175,15 +324,9 @@ def _explained(model, scaling: DataScaling, dtype):
         ) from None
 
 
-def _new_inner(model):
-    """An estimator of ``model``'s class that trains on data as given (never scales again)."""
-    inner = type(model)()
-    inner._rescalable = False
-    return inner
-
-
-def _sync(inner, model, scaling: DataScaling, n_features: int) -> None:
-    """Give ``inner`` the hyper-parameters of ``model``, in internal units."""
+def _sync(scaled: ScaledTraining, model, n_features: int) -> None:
+    """Give the inner model the hyper-parameters of ``model``, in internal units."""
+    scaling = scaled.scaling
     given = check_initial_parameters(model, n_features)
     params = model.get_params(deep=False)
     params["reg_covar"] = scaling.internal_reg(model.reg_covar)
@@ -196,129 +339,4 @@ def _sync(inner, model, scaling: DataScaling, n_features: int) -> None:
         params[f"{name}_init"] = None if given[name] is None else internal(given[name])
     if "distributed" in params:
         params["distributed"] = False
-    inner.set_params(**params)
-
-
-def _adopt(model, inner, scaling: DataScaling) -> None:
-    """Publish ``inner``'s parameters in data units on ``model``, or refuse them.
-
-    Raises
-    ------
-    ValueError
-        If a parameter in data units is beyond the dtype's range (nothing is changed).
-    """
-    dtype = inner.means_.dtype
-    means = scaling.means(inner.means_)
-    covariances = scaling.covariances(inner.covariances_)
-    factor = scaling.precisions_cholesky(inner.precisions_cholesky_)
-    internal = (inner.covariances_, model.covariance_type, scaling.exponent)
-    check_representable(dtype, model.covariance_type, means, covariances, factor, internal=internal)
-    n_features = means.shape[1]
-    model.weights_ = np.array(inner.weights_, dtype=dtype)
-    model.means_ = means.astype(dtype)
-    model.covariances_ = covariances.astype(dtype)
-    model.precisions_cholesky_ = factor.astype(dtype)
-    for name in _COPIED:
-        if hasattr(inner, name):
-            setattr(model, name, getattr(inner, name))
-    model.lower_bound_ = scaling.log_density(getattr(inner, "lower_bound_", -np.inf), n_features)
-    model.lower_bounds_ = [
-        scaling.log_density(value, n_features) for value in getattr(inner, "lower_bounds_", [])
-    ]
-    model.n_features_in_ = n_features
-    model._scaling, model._inner = scaling, inner
-    model._follow_inner(inner, scaling)
-
-
-def rescaled(inner, old: DataScaling, new: DataScaling, reg_covar: float):
-    """A copy of the inner model ``inner``, re-expressed from ``old``'s units in ``new``'s.
-
-    Exact but for the rounding of the shift (and values that under- or overflow).
-    """
-    with np.errstate(over="ignore", under="ignore"):  # the result is checked when published
-        return _rescaled(inner, old.change_to(new), new.internal_reg(reg_covar))
-
-
-def _rescaled(inner, change, reg_covar: float):
-    moved = copy.deepcopy(inner)
-    dtype = inner.means_.dtype
-    n_features = inner.means_.shape[1]
-    moved.means_ = change.point(inner.means_).astype(dtype)
-    moved.covariances_ = change.covariance(inner.covariances_).astype(dtype)
-    moved.precisions_cholesky_ = change.precision_cholesky(inner.precisions_cholesky_).astype(dtype)
-    moved.lower_bound_ = change.log_density(getattr(inner, "lower_bound_", -np.inf), n_features)
-    moved.lower_bounds_ = [
-        change.log_density(value, n_features) for value in getattr(inner, "lower_bounds_", [])
-    ]
-    moved.reg_covar = reg_covar
-    moved._change_units(change, reg_covar)
-    return moved
-
-
-# -- saving --------------------------------------------------------------------------------
-
-
-def saved(model) -> dict | None:
-    """What ``to_dict`` saves of a scaled model instead of its own extras; None if not scaled."""
-    scaling = getattr(model, "_scaling", None)
-    if scaling is None:
-        return None
-    return {
-        "scaling": {
-            "shift": scaling.shift.tolist(),
-            "exponent": int(scaling.exponent),
-            "low": scaling.low.tolist(),
-            "high": scaling.high.tolist(),
-        },
-        "internal": model._inner.to_dict(),
-    }
-
-
-def load(model, data) -> bool:
-    """Restore a scaled model's scaling and inner model; False when ``data`` has none.
-
-    Raises
-    ------
-    ValueError
-        If the scaling or the inner model is not valid, or the inner model's parameters
-        mapped to data units are not the saved parameters (to rounding).
-    """
-    entry = data.get("scaling")
-    if entry is None:
-        return False
-    name = "data['scaling']"
-    require_mapping(entry, name)
-    n_features = model.means_.shape[1]
-    shift, low, high = (
-        read_array(entry, key, (n_features,), name=name) for key in ("shift", "low", "high")
-    )
-    exponent = read_number(entry, "exponent", name=name, integer=True)
-    if not -2200 < exponent < 2200:
-        raise ValueError(f"{name}['exponent'] must be an integer in (-2200, 2200).")
-    scaling = DataScaling(shift, exponent, low, high)
-    internal = require_mapping(data.get("internal"), "data['internal']")
-    if internal.get("scaling") is not None:
-        raise ValueError("data['internal'] must not be scaled itself.")
-    inner = type(model).from_dict(internal)
-    inner._rescalable = False
-    if not inner.__sklearn_is_fitted__() or inner.means_.shape != model.means_.shape:
-        raise ValueError("data['internal'] must be a fitted model of the same shape.")
-    for key in ("n_components", "covariance_type", "memory", "lr"):
-        if getattr(inner, key, None) != getattr(model, key, None):
-            raise ValueError(f"data['internal'] has another {key} than the model.")
-    if not np.isclose(inner.reg_covar, scaling.internal_reg(model.reg_covar), rtol=1e-12, atol=0):
-        raise ValueError("data['internal'] has another reg_covar than the model's, scaled.")
-    dtype = str(model.means_.dtype)
-    with np.errstate(all="ignore"):
-        rebuilt = (
-            ("weights", inner.weights_),
-            ("means", scaling.means(inner.means_)),
-            ("covariances", scaling.covariances(inner.covariances_)),
-            ("precisions_cholesky", scaling.precisions_cholesky(inner.precisions_cholesky_)),
-        )
-    for key, value in rebuilt:
-        saved_value = getattr(model, f"{key}_")
-        check_matches(saved_value, value, f"data['parameters'][{key!r}]", "data['internal']", dtype)
-    model._scaling, model._inner = scaling, inner
-    model._follow_inner(inner, scaling)
-    return True
+    scaled.inner.set_params(**params)

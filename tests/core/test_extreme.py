@@ -329,3 +329,21 @@ def test_a_changed_scaled_model_dictionary_is_refused():
     del saved["internal"]
     with pytest.raises(ValueError):
         GaussianMixture.from_dict(saved)
+
+
+def test_a_refused_chunk_inside_the_scaling_is_forgotten():
+    """A chunk the scaling covers, whose variance in data units would overflow: the
+    model of the scaled data learns it, the published model refuses it, and training
+    goes on exactly as if it had never come (a copy that never saw it agrees bit for bit)."""
+    exponent = 498  # spread about 1e150: trained through a scaling of about 2**500
+    model = GaussianMixture(2, random_state=0).fit(np.ldexp(blobs(), exponent))
+    untouched = GaussianMixture.from_dict(model.to_dict())
+    far = np.ldexp(blobs(1)[:5] + 2.0**60, exponent)  # 2**60 inside: covered, not widened
+    with pytest.raises(ValueError, match=UNREPRESENTABLE):
+        model.partial_fit(far)
+    for each in (model, untouched):
+        for x in np.ldexp(blobs(2)[:10], exponent):
+            each.partial_fit(x)
+    assert model.n_samples_seen_ == untouched.n_samples_seen_
+    for name in FITTED:
+        np.testing.assert_array_equal(getattr(model, name), getattr(untouched, name))
