@@ -13,13 +13,10 @@ from app import point_density
 
 from .conftest import (
     WAIT_MS,
-    axis_points,
     click,
-    drag,
     drop_file,
     move,
     open_and_wait,
-    press_release,
     set_view,
     three_clusters,
     wait_for_model,
@@ -189,28 +186,6 @@ def test_add_points_is_one_undoable_edit(qtbot, window, updates):
     window.session.undo_stack.undo()
     assert window.points().shape == (1, 2)
     wait_for_model(qtbot, window, updates, lambda s: s.n_points == 1)
-
-
-def test_clicks_on_the_axes_add_nothing(qtbot, window):
-    for point in axis_points(window):
-        press_release(window, QPointF(point))
-    assert window.points().shape == (0, 2)
-    click(window, 0.0, 0.0)  # the same events inside the plot area do add a point
-    assert window.points().shape == (1, 2)
-
-
-def test_right_click_and_drag_add_nothing_and_drag_pans(qtbot, window):
-    click(window, 1.0, 1.0, button=Qt.MouseButton.RightButton)
-    # close the context menu the right click may have opened
-    menu = window.canvas.view_box.menu
-    if menu is not None and menu.isVisible():
-        menu.close()
-    assert window.points().shape == (0, 2)
-    before = window.canvas.view_box.viewRange()[0]
-    drag(window, (0.0, 0.0), (4.0, 0.0))
-    after = window.canvas.view_box.viewRange()[0]
-    assert window.points().shape == (0, 2)
-    assert after[0] == pytest.approx(before[0] - 4.0, abs=0.3)
 
 
 def test_hover_shows_log_density_and_component(qtbot, window, updates):
