@@ -11,18 +11,14 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Qt, Signal
-from PySide6.QtGui import (
-    QBrush,
-    QColor,
-    QGuiApplication,
-    QMouseEvent,
-)
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QMouseEvent
 from PySide6.QtWidgets import QLabel
 
 from . import point_density
 from .density_image import PointDensityLayer
 from .geometry import column_ranges
+from .gestures import PlotGestures
 from .likelihood_panel import TRAINER_STYLES
 from .palette import UNASSIGNED_COLOR, component_color
 from .plot_items import EllipsesItem, GridItem, PointCloudItem, soft_groups
@@ -36,15 +32,11 @@ DEFAULT_RANGE = (-10.0, 10.0)
 class Canvas(pg.PlotWidget):
     """Equal-scale plot with a grid; a left click adds a point where it was clicked.
 
-    Every left press and release in the plot area that moves less than the platform's
-    drag distance is one click, emitted as :attr:`point_clicked` at the press position,
-    however fast the clicks come: the second press of a double-click is a press like any
-    other. (pyqtgraph's ``sigMouseClicked`` cannot serve: it reports that second press as
-    a "double" event in place of a click, so counting its clicks loses every other one.)
-    Moving further pans, as in any pyqtgraph plot, and pyqtgraph's drag threshold is set
-    to the same distance, so a gesture is a click or a drag, never both. The wheel and
-    the right button (drag to zoom, click for the menu) are pyqtgraph's; clicks on the
-    axes add nothing.
+    A left press and release that moves less than the platform's drag distance is one
+    click, emitted as :attr:`point_clicked` at the press position, however fast the
+    clicks come; moving further pans (see :class:`app.gestures.PlotGestures`, which tells
+    them apart). The wheel and the right button (drag to zoom, click for the menu) are
+    pyqtgraph's; clicks on the axes add nothing.
 
     Points of D > 2 columns are shown in two of them (:attr:`pair`, see
     :meth:`set_pair`), with the model's marginal there (:func:`app.projection
@@ -109,16 +101,14 @@ class Canvas(pg.PlotWidget):
         self.hint.setStyleSheet("color: rgb(130, 130, 130); font-size: 18px;")
         self.hint.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
 
-        # One threshold for both sides: below it a gesture is our click, above it
-        # pyqtgraph's drag; pyqtgraph's other trigger (any movement once the button has
-        # been held half a second) would pan by a pixel of jitter under a click.
-        self._click_slop = float(QGuiApplication.styleHints().startDragDistance())
-        self.scene().setMoveDistance(self._click_slop)
-        self.scene().minDragTime = float("inf")
-        self._press: tuple[QPointF, float, float] | None = None  # viewport pos, data x, y
+        self.gestures = PlotGestures(self, self.view_box, self)
+        self.gestures.clicked.connect(self.point_clicked)
+        self.gestures.stroke_started.connect(self.stroke_started)
+        self.gestures.stroke_moved.connect(self.stroke_moved)
+        self.gestures.stroke_ended.connect(self.stroke_ended)
+        self.gestures.hovered.connect(self.hovered)
+        self.gestures.left.connect(self.left)
         self.drag_tool = False  # the left button strokes a tool instead of clicking
-        self._stroking = False
-        self.scene().sigMouseMoved.connect(self._on_move)
         self.snapshot: ModelSnapshot | None = None
         self._drawn_grouped: np.ndarray | None = None  # the grouping points_item shows
         self.soft_colors = False  # points mix their components' colours
@@ -127,115 +117,27 @@ class Canvas(pg.PlotWidget):
 
     # -- input ---------------------------------------------------------------------------
 
-    def _in_plot_area(self, scene_pos) -> bool:
-        return self.view_box.sceneBoundingRect().contains(scene_pos)
-
-    # Qt calls these for events on the viewport (QAbstractScrollArea.viewportEvent); each
-    # passes the event on to pyqtgraph unchanged, which pans, zooms and opens its menu.
+    # Qt calls these for events on the viewport (QAbstractScrollArea.viewportEvent); the
+    # gestures pass each on to pyqtgraph, which pans, zooms and opens its menu, unless it
+    # belongs to a tool's stroke.
 
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: D102
-        if self._begin_stroke(event):
-            return
-        self._begin_click(event)
-        super().mousePressEvent(event)
-        if self._press is not None:
-            event.accept()  # ours, whatever pyqtgraph's items made of it
+        self.gestures.press(event, self.drag_tool, super().mousePressEvent)
 
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: D102
         # Qt delivers the second press of a quick pair as this event instead of a press.
-        if self._begin_stroke(event):
-            return
-        self._begin_click(event)
-        super().mouseDoubleClickEvent(event)
-        if self._press is not None:
-            event.accept()
+        self.gestures.press(event, self.drag_tool, super().mouseDoubleClickEvent)
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: D102
-        if self._stroking:
-            x, y = self._data_at(event.position())
-            event.accept()
-            self.stroke_moved.emit(x, y)
-            self.hovered.emit(x, y)
-            return
-        if self._press is not None and not self._near_press(event.position()):
-            self._press = None  # a drag, not a click
-        super().mouseMoveEvent(event)
+        self.gestures.move(event, super().mouseMoveEvent)
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: D102
-        if self._stroking:
-            if event.button() == Qt.MouseButton.LeftButton:
-                self._stroking = False
-                event.accept()
-                self.stroke_ended.emit(*self._data_at(event.position()))
-            return
-        press, self._press = self._press, None
-        super().mouseReleaseEvent(event)
-        if (
-            press is not None
-            and self.clicks_enabled
-            and event.button() == Qt.MouseButton.LeftButton
-            and self._near_press(event.position(), press)
-        ):
-            event.accept()
-            self.point_clicked.emit(press[1], press[2])
-
-    def _begin_click(self, event: QMouseEvent) -> None:
-        """Start a click at a left press (or double-click) alone in the plot area."""
-        left = Qt.MouseButton.LeftButton
-        if event.button() != left or event.buttons() != left:
-            self._press = None  # another button is involved: not a click
-            return
-        if event.type() == event.Type.MouseButtonDblClick and self._press is not None:
-            return  # a platform that sends both a press and a double-click for one press
-        pos = event.position()
-        scene_pos = self.viewportTransform().inverted()[0].map(pos)
-        if not self._in_plot_area(scene_pos):
-            self._press = None
-            return
-        data = self.view_box.mapSceneToView(scene_pos)
-        self._press = (QPointF(pos), float(data.x()), float(data.y()))
-
-    def _begin_stroke(self, event: QMouseEvent) -> bool:
-        """Start a tool stroke at a left press in the plot area, if a drag tool is on."""
-        if not self.drag_tool:
-            return False
-        if self._stroking:  # a second press of the left button while stroking
-            event.accept()
-            return True
-        left = Qt.MouseButton.LeftButton
-        if event.button() != left or event.buttons() != left:
-            return False  # middle drag pans, right opens the menu or zooms
-        pos = event.position()
-        if not self._in_plot_area(self.viewportTransform().inverted()[0].map(pos)):
-            return False
-        self._press = None
-        self._stroking = True
-        event.accept()
-        self.stroke_started.emit(*self._data_at(pos))
-        return True
-
-    def _data_at(self, pos: QPointF) -> tuple[float, float]:
-        """Data coordinates of a viewport position."""
-        scene_pos = self.viewportTransform().inverted()[0].map(pos)
-        data = self.view_box.mapSceneToView(scene_pos)
-        return float(data.x()), float(data.y())
+        self.gestures.release(event, self.clicks_enabled, super().mouseReleaseEvent)
 
     def pixel_size(self) -> float:
         """One screen pixel in data units (the scales are equal)."""
         size = self.view_box.viewPixelSize()[0]
         return float(size) if size > 0 else self.view_extent() / max(1, self.width())
-
-    def _near_press(self, pos: QPointF, press=None) -> bool:
-        """Whether ``pos`` is within the click distance of the press (pyqtgraph's measure)."""
-        delta = pos - (press or self._press)[0]
-        return float(np.hypot(delta.x(), delta.y())) < self._click_slop
-
-    def _on_move(self, scene_pos) -> None:
-        if self._in_plot_area(scene_pos):
-            data = self.view_box.mapSceneToView(scene_pos)
-            self.hovered.emit(float(data.x()), float(data.y()))
-        else:
-            self.left.emit()
 
     def leaveEvent(self, event) -> None:  # noqa: D102
         self.left.emit()

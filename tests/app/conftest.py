@@ -163,6 +163,11 @@ def three_clusters(
     return points, np.asarray(centres)
 
 
+def nearest_distances(means: np.ndarray, centres: np.ndarray) -> np.ndarray:
+    """For each centre (m, 2), the distance to the nearest of ``means`` (k, 2)."""
+    return np.min(np.linalg.norm(means[:, None, :] - centres[None, :, :], axis=-1), axis=0)
+
+
 def axis_points(window) -> list[QPoint]:
     """Viewport points on the left and the bottom axis, just outside the plot area."""
     rect = window.canvas.view_box.sceneBoundingRect()

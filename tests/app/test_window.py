@@ -13,22 +13,16 @@ from app import point_density
 
 from .conftest import (
     WAIT_MS,
-    axis_points,
     click,
-    drag,
     drop_file,
     move,
+    nearest_distances,
     open_and_wait,
-    press_release,
     set_view,
     three_clusters,
     wait_for_model,
     waiting_for_open,
 )
-
-
-def nearest_distances(means: np.ndarray, centres: np.ndarray) -> np.ndarray:
-    return np.min(np.linalg.norm(means[:, None, :] - centres[None, :, :], axis=-1), axis=0)
 
 
 def test_window_contract(window):
@@ -150,23 +144,6 @@ def test_few_points_clear_without_asking(qtbot, window, updates):
     wait_for_model(qtbot, window, updates, lambda s: s.n_points == 0)
 
 
-def test_fifty_fast_clicks_end_with_all_fifty_and_no_stale_model(qtbot, window, updates):
-    rng = np.random.default_rng(8)
-    points, _ = three_clusters(rng, n_per=17)
-    points = points[:50]
-    for x, y in points:
-        click(window, x, y)  # no waiting in between: as fast as the event loop allows
-    assert window.points().shape == (50, 2)
-    snapshot = wait_for_model(qtbot, window, updates, lambda s: s.n_points == 50 and s.final)
-    ids = [s.request_id for s in updates]
-    assert ids == sorted(ids), "an older snapshot was drawn after a newer one"
-    assert snapshot.request_id == window.controller.latest_request_id
-    assert snapshot.labels.shape == (50,)
-    assert window.canvas.points_item.n_points == 50
-    with qtbot.assertNotEmitted(window.model_updated, wait=300):
-        pass  # nothing after the last model, stale or not
-
-
 def test_ctrl_z_undoes_the_last_point(qtbot, window, updates):
     for x, y in [(-3, 0), (0, 3), (3, 0)]:
         click(window, x, y)
@@ -189,28 +166,6 @@ def test_add_points_is_one_undoable_edit(qtbot, window, updates):
     window.session.undo_stack.undo()
     assert window.points().shape == (1, 2)
     wait_for_model(qtbot, window, updates, lambda s: s.n_points == 1)
-
-
-def test_clicks_on_the_axes_add_nothing(qtbot, window):
-    for point in axis_points(window):
-        press_release(window, QPointF(point))
-    assert window.points().shape == (0, 2)
-    click(window, 0.0, 0.0)  # the same events inside the plot area do add a point
-    assert window.points().shape == (1, 2)
-
-
-def test_right_click_and_drag_add_nothing_and_drag_pans(qtbot, window):
-    click(window, 1.0, 1.0, button=Qt.MouseButton.RightButton)
-    # close the context menu the right click may have opened
-    menu = window.canvas.view_box.menu
-    if menu is not None and menu.isVisible():
-        menu.close()
-    assert window.points().shape == (0, 2)
-    before = window.canvas.view_box.viewRange()[0]
-    drag(window, (0.0, 0.0), (4.0, 0.0))
-    after = window.canvas.view_box.viewRange()[0]
-    assert window.points().shape == (0, 2)
-    assert after[0] == pytest.approx(before[0] - 4.0, abs=0.3)
 
 
 def test_hover_shows_log_density_and_component(qtbot, window, updates):
@@ -256,22 +211,6 @@ def test_status_bar_shows_points_loglik_bic(qtbot, window, updates):
     reference.precisions_cholesky_ = np.linalg.cholesky(np.linalg.inv(snapshot.covariances))
     assert snapshot.mean_log_likelihood == pytest.approx(reference.score(window.points()))
     assert snapshot.bic == pytest.approx(reference.bic(window.points()))
-
-
-def test_train_refits_from_scratch(qtbot, window, updates):
-    rng = np.random.default_rng(12)
-    points, centres = three_clusters(rng, n_per=30)
-    window.epochs_spin.setValue(0)  # incremental only: the model may be rough
-    window.add_points(points)
-    wait_for_model(qtbot, window, updates, lambda s: s.n_points == 90)
-    window.train_action.trigger()
-    snapshot = wait_for_model(
-        qtbot,
-        window,
-        updates,
-        lambda s: s.final and s.state in ("converged", "stopped") and s.n_iter > 0,
-    )
-    assert np.all(nearest_distances(snapshot.means, centres) < 0.5)
 
 
 def test_open_bad_csv_shows_a_dialog_and_changes_nothing(qtbot, window, updates, tmp_path):
@@ -380,35 +319,6 @@ def test_large_data_draws_one_item_per_layer(qtbot, window, updates):
         for dy in range(-2, 3)
     ]
     assert max(c.hsvSaturation() for c in colours) > 100
-
-
-@pytest.mark.parametrize(
-    "key, modifier",
-    [
-        (Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier),
-        (Qt.Key.Key_Delete, Qt.KeyboardModifier.NoModifier),
-    ],
-)
-def test_keyboard_clear(qtbot, window, updates, key, modifier):
-    window.add_points(np.random.default_rng(16).normal(size=(30, 2)))
-    wait_for_model(qtbot, window, updates, lambda s: s.n_points == 30)
-    window.activateWindow()
-    window.canvas.setFocus()
-    asked = []
-    window.confirm = lambda text: asked.append(text) or True
-    qtbot.keyClick(window.canvas, key, modifier)
-    assert asked, "the shortcut did not ask before clearing 30 points"
-    wait_for_model(qtbot, window, updates, lambda s: s.n_points == 0)
-
-
-def test_ctrl_q_closes_the_window_and_stops_the_thread(qtbot, window, updates):
-    window.add_points(np.random.default_rng(17).normal(size=(10, 2)))
-    wait_for_model(qtbot, window, updates, lambda s: s.n_points == 10)
-    thread = window.controller.thread
-    window.activateWindow()
-    qtbot.keyClick(window.canvas, Qt.Key.Key_Q, Qt.KeyboardModifier.ControlModifier)
-    assert not window.isVisible()
-    assert not thread.isRunning()
 
 
 def test_hover_position_keeps_its_digits_at_large_offsets(qtbot, window):

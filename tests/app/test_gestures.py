@@ -1,4 +1,6 @@
-"""Clicks on the canvas, sent as the window system sends them: every click is one point.
+"""The canvas's gestures (:mod:`app.gestures`), sent as the window system sends them.
+
+Every click is one point, a drag pans, and with a drag tool on the left button strokes.
 
 Qt turns the second of two quick presses at one place into a ``MouseButtonDblClick``
 event (no press event), so a person clicking fast sends press, release, double-click,
@@ -21,7 +23,14 @@ from PySide6.QtGui import QGuiApplication, QWheelEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from .conftest import axis_points, drag, to_viewport, wait_for_model
+from .conftest import (
+    axis_points,
+    click,
+    drag,
+    press_release,
+    to_viewport,
+    wait_for_model,
+)
 
 LEFT = Qt.MouseButton.LeftButton
 NO_MODIFIER = Qt.KeyboardModifier.NoModifier
@@ -161,4 +170,49 @@ def test_drag_still_pans_and_wheel_still_zooms(qtbot, window):
     QApplication.sendEvent(viewport, wheel)
     zoomed = window.canvas.view_box.viewRange()[0]
     assert zoomed[1] - zoomed[0] < 0.95 * (panned[1] - panned[0])
+    assert window.points().shape == (0, 2)
+
+
+def test_clicks_on_the_axes_add_nothing(qtbot, window):
+    for point in axis_points(window):
+        press_release(window, QPointF(point))
+    assert window.points().shape == (0, 2)
+    click(window, 0.0, 0.0)  # the same events inside the plot area do add a point
+    assert window.points().shape == (1, 2)
+
+
+def test_right_click_and_drag_add_nothing_and_drag_pans(qtbot, window):
+    click(window, 1.0, 1.0, button=Qt.MouseButton.RightButton)
+    # close the context menu the right click may have opened
+    menu = window.canvas.view_box.menu
+    if menu is not None and menu.isVisible():
+        menu.close()
+    assert window.points().shape == (0, 2)
+    before = window.canvas.view_box.viewRange()[0]
+    drag(window, (0.0, 0.0), (4.0, 0.0))
+    after = window.canvas.view_box.viewRange()[0]
+    assert window.points().shape == (0, 2)
+    assert after[0] == pytest.approx(before[0] - 4.0, abs=0.3)
+
+
+def test_a_stroke_reports_its_path_in_data_coordinates_and_does_not_pan(qtbot, window):
+    window.tools.set_tool("erase")  # a drag tool: the left button strokes (nothing to erase)
+    canvas = window.canvas
+    seen = []
+    for kind, signal in [
+        ("started", canvas.stroke_started),
+        ("moved", canvas.stroke_moved),
+        ("ended", canvas.stroke_ended),
+        ("hovered", canvas.hovered),
+        ("clicked", canvas.point_clicked),
+    ]:
+        signal.connect(lambda x, y, kind=kind: seen.append((kind, x, y)))
+    before = canvas.view_box.viewRange()
+    drag(window, (-2.0, 1.0), (4.0, 1.0), steps=4)
+    assert [kind for kind, _, _ in seen] == ["started"] + ["moved", "hovered"] * 3 + ["ended"]
+    tolerance = 2 * data_pixel(window)
+    xs = [x for kind, x, _ in seen if kind != "hovered"]
+    np.testing.assert_allclose(xs, [-2.0, 0.0, 2.0, 4.0, 4.0], atol=tolerance)
+    np.testing.assert_allclose([y for _, _, y in seen], 1.0, atol=tolerance)
+    assert canvas.view_box.viewRange() == before, "a stroke must not pan"
     assert window.points().shape == (0, 2)

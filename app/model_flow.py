@@ -1,0 +1,154 @@
+"""The window's one-way flow: session edits ask for models, and the answers are drawn.
+
+session (points, undo) -> training controller -> worker thread -> snapshot -> canvas.
+
+:class:`ModelFlow` owns the drawn model (the window's ``snapshot``): it asks the
+controller for a model of the session's points when they change (live training on, or
+no points left), draws each snapshot the controller delivers on the canvas, and drops
+snapshots of points that an opened file has replaced. Nothing here imports torch or
+gmm_core.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtWidgets import QStatusBar
+
+from .snapshot import ModelSnapshot
+
+
+class ModelFlow(QObject):
+    """Asks ``controller`` for models of ``session``'s points and draws them on ``canvas``.
+
+    Parameters
+    ----------
+    session : Session
+        The points; each change asks for a model while ``insight.live``.
+    controller : TrainingController
+        Takes the requests, delivers the snapshots.
+    canvas : Canvas
+        Draws the points and each snapshot.
+    documents : Documents
+        An opened session's saved model, and the requests that an opened file outdated.
+    insight : Insight
+        Live training on or off; the likelihood curves of each snapshot.
+    status : StatusLine
+        Updated with each drawn model and each change of the controller's state.
+    status_bar : QStatusBar
+        Short messages: "Add points first.", a training failure.
+    """
+
+    model_updated = Signal(object)  # ModelSnapshot, after it has been drawn
+
+    def __init__(
+        self,
+        session,
+        controller,
+        canvas,
+        documents,
+        insight,
+        status,
+        status_bar: QStatusBar,
+        parent: QObject | None = None,
+    ):
+        super().__init__(parent)
+        self._session = session
+        self._controller = controller
+        self._canvas = canvas
+        self._documents = documents
+        self._insight = insight
+        self._status = status
+        self._status_bar = status_bar
+        self.snapshot: ModelSnapshot | None = None  # the drawn model (the primary trainer's)
+        session.changed.connect(self._on_session_changed)
+        controller.snapshot_ready.connect(self._on_snapshot)
+        controller.busy_changed.connect(self._on_busy_changed)
+        controller.failed.connect(self._on_failed)
+
+    def train(self) -> None:
+        """Refit from scratch with restarts (the Train button)."""
+        if len(self._session) == 0:
+            self._status_bar.showMessage("Add points first.", 3000)
+            return
+        self.request(train=True)
+
+    def request(self, *, train: bool = False, step: str = "", repair: bool = False) -> None:
+        """Ask for a model of the session's points (see :meth:`TrainingController.update`)."""
+        # The regulariser follows the data's extent; a single point (or several at one
+        # place) has none, and takes the view's.
+        scale = self._session.extent
+        if not scale > 0:
+            scale = self._canvas.view_extent()
+        self._controller.update(
+            self._session.points,
+            self._session.generation,
+            scale,
+            train=train,
+            step=step,
+            repair=repair,
+        )
+
+    @Slot()
+    def refit_if_live(self) -> None:
+        """Ask for a model of the points, if there are any and live training is on."""
+        if len(self._session) and self._insight.live:
+            self.request()
+
+    def _fits_columns(self, snapshot: ModelSnapshot) -> bool:
+        """Whether ``snapshot`` is a model of as many columns as the session has."""
+        return snapshot.n_components == 0 or snapshot.n_features == self._session.n_features
+
+    def _snapshot_for(self, points: np.ndarray) -> ModelSnapshot | None:
+        """The drawn snapshot if its points are a prefix of ``points``, else None."""
+        snapshot = self.snapshot
+        if snapshot is None or snapshot.generation != self._session.generation:
+            return None if len(points) == 0 else snapshot
+        return snapshot
+
+    @Slot()
+    def _on_session_changed(self) -> None:
+        saved = self._documents.take_saved_snapshot()
+        if saved is not None:  # an opened session: its model as saved, no training
+            self._show_saved(saved)
+            return
+        if self.snapshot is not None and not self._fits_columns(self.snapshot):
+            self.snapshot = None  # a model of other columns: not drawn, saved or exported
+            self._canvas.forget_model()
+        if self._insight.live or len(self._session) == 0:
+            self.request(train=self._documents.next_edit_trains)
+        points = self._session.points
+        self._canvas.show_points(self._snapshot_for(points), points)
+        self._status.update()
+
+    @Slot(object)
+    def _on_snapshot(self, snapshot: ModelSnapshot) -> None:
+        if snapshot.request_id <= self._documents.ignore_up_to or not self._fits_columns(snapshot):
+            return  # a model of the points before a session or table was opened
+        # A snapshot of points that changed since (an undo in flight) is still the newest
+        # model there is; the points drawn are always the session's.
+        self._canvas.show_model(snapshot, self._session.points)
+        self._insight.on_snapshot(snapshot)
+        if snapshot.trainer != self._canvas.primary_trainer:
+            self.model_updated.emit(snapshot)  # "Compare all": drawn beside the primary
+            return
+        self.snapshot = snapshot
+        self._status.update()
+        self._status.refresh_readout()  # the model under a still cursor changed
+        self.model_updated.emit(snapshot)
+
+    def _show_saved(self, snapshot: ModelSnapshot) -> None:
+        """Draw an opened session's model as saved; the worker is not asked."""
+        self._canvas.show_model(snapshot, self._session.points)
+        self.snapshot = snapshot
+        self._status.update()
+        self.model_updated.emit(snapshot)
+
+    @Slot(bool)
+    def _on_busy_changed(self, busy: bool) -> None:
+        self._status.update()
+
+    @Slot(str)
+    def _on_failed(self, message: str) -> None:
+        self._status_bar.showMessage(f"Training failed: {message}", 8000)
+        self._status.update()
