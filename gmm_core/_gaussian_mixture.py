@@ -20,7 +20,11 @@ from ._em import (
     statistics_from_sums,
 )
 from ._em_saving import read_incremental, read_statistics, saved_extras
-from ._initialization import MixtureParameters, parameters_from_covariances
+from ._initialization import (
+    MixtureParameters,
+    estimator_initial_parameters,
+    parameters_from_covariances,
+)
 from ._parameter_cache import check_parameters_cached
 from ._validation import (
     check_data,
@@ -181,18 +185,10 @@ class GaussianMixture(BaseMixture):
         if self._shard_rows is None:
             return super()._start(array, data, generator)
         check_enough_samples(np.empty((sum(self._shard_rows), 0)), self.n_components)
-        start = _distributed.shared_initial_parameters(
-            data,
-            self._shard_rows,
-            _distributed.shard_group(self.distributed),
-            self.n_components,
-            self.covariance_type,
-            self.init_params,
-            self.reg_covar,
-            check_initial_parameters(self, array.shape[1]),
-            generator,
-        )
-        self._initialize(data, start)
+        given = check_initial_parameters(self, array.shape[1])
+        group = _distributed.shard_group(self.distributed)
+        sample = _distributed.shared_start_sample(data, self._shard_rows, group, given, generator)
+        self._initialize(data, estimator_initial_parameters(self, sample, given, generator))
         self.n_features_in_ = array.shape[1]
 
     def _log_likelihood_and_rows(self, X) -> tuple[float, int]:

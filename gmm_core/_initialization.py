@@ -136,6 +136,18 @@ def starting_parameters(
     """
     check_enough_samples(array, estimator.n_components)
     given = check_initial_parameters(estimator, array.shape[1])
+    return estimator_initial_parameters(estimator, X, given, generator)
+
+
+def estimator_initial_parameters(
+    estimator, X: torch.Tensor, given: dict, generator: torch.Generator
+) -> MixtureParameters:
+    """:func:`initial_parameters` with ``estimator``'s hyper-parameters.
+
+    ``given`` holds the checked ``*_init`` arrays (see
+    :func:`~gmm_core._validation.check_initial_parameters`); ``X`` (n, D) is the data, or
+    the sample of all shards a distributed fit starts from.
+    """
     return initial_parameters(
         X,
         estimator.n_components,

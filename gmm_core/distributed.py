@@ -29,7 +29,6 @@ import torch.distributed as dist
 from sklearn.utils.validation import validate_data
 
 from ._em import ExpectationSums
-from ._initialization import MixtureParameters, initial_parameters
 
 # At most this many rows, drawn from all shards, start k-means and the other random starts.
 INIT_SAMPLE = 100_000
@@ -206,22 +205,18 @@ def shared_seed(group: ShardGroup, generator: torch.Generator) -> torch.Generato
     return generator.manual_seed(seed)
 
 
-def shared_initial_parameters(
+def shared_start_sample(
     X: torch.Tensor,
     rows: tuple[int, ...],
     group: ShardGroup,
-    n_components: int,
-    covariance_type: str,
-    init_params: str,
-    reg_covar: float,
     given: dict,
     generator: torch.Generator,
-) -> MixtureParameters:
-    """The same starting parameters on every process, from a sample of all shards.
+) -> torch.Tensor:
+    """The rows every process starts the fit from: the same sample of all shards.
 
-    A collective call. When the user gave every initial parameter nothing is sampled;
-    otherwise ``init_params`` runs on the rows of all shards (in rank order) when there
-    are at most :data:`INIT_SAMPLE`, and on a sample of about that many drawn with
+    A collective call. When the user gave every initial parameter nothing is sampled
+    (this shard is returned); otherwise the rows of all shards (in rank order) when there
+    are at most :data:`INIT_SAMPLE`, and a sample of about that many drawn with
     ``generator`` otherwise.
 
     Parameters
@@ -231,12 +226,15 @@ def shared_initial_parameters(
     rows : tuple of int
         Rows of every shard, in rank order.
     group : ShardGroup
-    n_components, covariance_type, init_params, reg_covar, given, generator
-        As in :func:`~gmm_core._initialization.initial_parameters`.
+    given : dict
+        The checked ``*_init`` arrays (None where not given).
+    generator : torch.Generator
+        The same seed on every process (see :func:`shared_seed`).
 
     Returns
     -------
-    MixtureParameters
+    Tensor of shape (m, n_features)
+        In ``X``'s dtype and on its device.
     """
     needs_data = (
         given["weights"] is None
@@ -254,6 +252,4 @@ def shared_initial_parameters(
             local = X[mine.to(X.device)]
         pieces = group.gather(local.cpu().numpy())
         sample = torch.as_tensor(np.concatenate(pieces), device=X.device).to(X.dtype)
-    return initial_parameters(
-        sample, n_components, covariance_type, init_params, reg_covar, given, generator
-    )
+    return sample
