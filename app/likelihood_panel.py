@@ -12,6 +12,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPen
 
+from .plot_items import GridItem
 from .snapshot import TRAINERS, ModelSnapshot
 
 #: (colour, line style) of each trainer, in the canvas and in this panel.
@@ -54,7 +55,12 @@ class LikelihoodPlot(pg.PlotWidget):
         super().__init__(parent, background="w", axisItems={"bottom": PassAxis("bottom")})
         self.setLabel("left", "log-lik / point")
         self.setLabel("bottom", "pass")
-        self.showGrid(x=True, y=True, alpha=0.2)
+        plot_item = self.getPlotItem()
+        # The grid under the curves in opaque greys: the axes' translucent grid cost
+        # milliseconds of the GUI thread on every snapshot (see GridItem).
+        grid = GridItem(plot_item.getAxis("bottom"), plot_item.getAxis("left"))
+        grid.setZValue(-2)
+        plot_item.getViewBox().addItem(grid, ignoreBounds=True)
         self.getPlotItem().hideButtons()
         # A converged curve changes by 1e-15: auto-range would blow that rounding up into
         # a slope across the whole panel and leave the axis without labels.

@@ -85,3 +85,21 @@ def test_the_pass_axis_ticks_whole_passes_only(plot, passes):
     ticks = [value for _, values in axis.tickValues(0, passes, 400) for value in values]
     assert ticks and all(float(value).is_integer() for value in ticks)
     assert min(ticks) <= 1 and max(ticks) >= passes - passes / 4
+
+
+def test_the_grid_is_drawn_opaque_under_the_curves(plot, qtbot):
+    fit(plot, 1, [-3.0, -2.0, -1.5])
+    plot.resize(400, 200)
+    plot.show()
+    qtbot.waitExposed(plot)
+    assert plot.getAxis("left").grid is False and plot.getAxis("bottom").grid is False
+    image = plot.grab().toImage()
+    view = plot.getPlotItem().getViewBox()
+    top_left = plot.mapFromScene(view.mapToScene(view.rect().topLeft()))
+    bottom_right = plot.mapFromScene(view.mapToScene(view.rect().bottomRight()))
+    greys = {
+        image.pixelColor(x, (top_left.y() + bottom_right.y()) // 2).getRgb()[:3]
+        for x in range(top_left.x() + 2, bottom_right.x() - 2)
+    }
+    # a row across the plot crosses vertical grid lines: light, opaque greys
+    assert any(r == g == b and 200 < r < 255 for r, g, b in greys)
