@@ -67,7 +67,6 @@ class TrainingController(QObject):
         self._next_id = 0
         self._delivered_id = -1
         self._busy = False
-        self._n_received = 0  # snapshots received from the worker
         # received, not yet delivered: the newest of each trainer
         self._pending: dict[str, ModelSnapshot] = {}
         self._start: ModelStart | None = None  # for the next request
@@ -233,15 +232,11 @@ class TrainingController(QObject):
     @Slot(object)
     def _on_snapshot(self, snapshot: ModelSnapshot) -> None:
         # Snapshots that queued up while the GUI thread was busy are coalesced: only the
-        # newest is delivered, once the queue has been read. With none queued behind
-        # this one, it is delivered at once.
-        self._n_received += 1
+        # newest is delivered, once the queue has been read.
         if self._mailbox.closed or snapshot.request_id < self._delivered_id:
             return  # stale: a newer model is already drawn
         self._pending[snapshot.trainer] = snapshot
-        if self._worker is not None and self._worker.n_sent == self._n_received:
-            self._deliver()
-        elif not self._delivery_scheduled:
+        if not self._delivery_scheduled:
             self._delivery_scheduled = True
             QTimer.singleShot(0, self._deliver)
 

@@ -83,11 +83,6 @@ class TrainingWorker(QObject):
         super().__init__()
         self._mailbox = mailbox
         self.trainer = None  # an app.trainers.Trainers once loaded
-        self.n_sent = 0  # snapshots emitted so far; read from the GUI thread
-
-    def _send(self, snapshot) -> None:
-        self.n_sent += 1
-        self.snapshot_ready.emit(snapshot)
 
     @Slot()
     def load(self) -> None:
@@ -99,7 +94,7 @@ class TrainingWorker(QObject):
         from . import trainers  # deliberately late: see the module docstring
 
         trainers.configure_thread()
-        self.trainer = trainers.Trainers(self._send, self._mailbox.cancelled)
+        self.trainer = trainers.Trainers(self.snapshot_ready.emit, self._mailbox.cancelled)
         self.loaded.emit()
         self.process()
 
