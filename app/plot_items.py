@@ -329,6 +329,11 @@ class EllipsesItem(pg.PlotCurveItem):
 
     def set_snapshot(self, snapshot: ModelSnapshot) -> None:
         """Draw the outlines of ``snapshot``."""
+        scene = self.scene()
+        if scene is not None:
+            # The old rings' area, to erase: Qt does not always repaint an item's former
+            # bounding rectangle when its geometry changes (stale rings stayed on screen).
+            scene.update(self.sceneBoundingRect())
         x, y = snapshot.outline_x, snapshot.outline_y
         if x.shape[0] == 0:
             self._strokes, self._fills = [], []
