@@ -10,7 +10,7 @@ does to the window is for whoever takes :attr:`FileOpener.opened`
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, ExitStack
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal, Slot
@@ -43,7 +43,7 @@ class FileOpener(QObject):
         self.loader.cancelled.connect(self._on_cancelled)
         self.loader.columns_needed.connect(self._on_columns_needed)
         window.status.task_cancelled.connect(self.loader.cancel)
-        self._resource: AbstractContextManager[Path] | None = None
+        self._resources = ExitStack()  # an example's file, kept until its read ends
 
     def start(self, path: Path, columns: list[str] | None = None) -> None:
         """Start reading ``path`` (in ``columns``: names; None: ask when needed).
@@ -63,13 +63,10 @@ class FileOpener(QObject):
             The file, to :meth:`start` reading.
         """
         self._release_resource()
-        self._resource = resource
-        return resource.__enter__()
+        return self._resources.enter_context(resource)
 
     def _release_resource(self) -> None:
-        resource, self._resource = self._resource, None
-        if resource is not None:
-            resource.__exit__(None, None, None)
+        self._resources.close()
 
     @Slot(object, list)
     def _on_columns_needed(self, path: Path, numeric: list) -> None:
