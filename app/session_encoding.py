@@ -32,17 +32,8 @@ def encode_array(array: np.ndarray, dtype: str) -> dict:
 
     For small arrays (a model's parameters): the entry holds all of its text.
     """
-    data = np.ascontiguousarray(array, dtype=DTYPES[dtype]).tobytes()
-    return {"dtype": dtype, "shape": list(array.shape), "base64": _base64(data)}
-
-
-def _base64_chunks(data: bytes) -> Iterator[bytes]:
-    for i in range(0, len(data), CHUNK_BYTES):
-        yield base64.b64encode(data[i : i + CHUNK_BYTES])
-
-
-def _base64(data: bytes) -> str:
-    return b"".join(_base64_chunks(data)).decode("ascii")
+    text = b"".join(base64_array_chunks(np.atleast_1d(array), dtype)).decode("ascii")
+    return {"dtype": dtype, "shape": list(np.shape(array)), "base64": text}
 
 
 def base64_array_chunks(array: np.ndarray, dtype: str) -> Iterator[bytes]:
@@ -60,7 +51,8 @@ def base64_array_chunks(array: np.ndarray, dtype: str) -> Iterator[bytes]:
         A key of :data:`DTYPES`.
     """
     row_bytes = np.dtype(DTYPES[dtype]).itemsize * max(1, int(np.prod(array.shape[1:])))
-    rows = max(1, CHUNK_BYTES // row_bytes) * 3  # a whole number of 3-byte groups
+    # A multiple of 3 rows is a whole number of 3-byte groups: the chunks' texts join.
+    rows = max(1, CHUNK_BYTES // (3 * row_bytes)) * 3
     for start in range(0, array.shape[0], rows):
         part = np.ascontiguousarray(array[start : start + rows], dtype=DTYPES[dtype])
         yield base64.b64encode(memoryview(part).cast("B"))

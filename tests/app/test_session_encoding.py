@@ -36,7 +36,9 @@ def test_arrays_encoded_chunk_by_chunk_decode_to_the_same_bits(width):
     chunks = list(base64_array_chunks(points, "<f8"))
     assert len(chunks) > 1
     text = b"".join(chunks).decode("ascii")
+    assert text == base64.b64encode(points.astype("<f8").tobytes()).decode("ascii")
     assert text == encode_array(points, "<f8")["base64"]
+    assert max(len(chunk) for chunk in chunks) <= 4 * (CHUNK_BYTES + 3 * 8 * width) // 3
     entry = {"dtype": "<f8", "shape": [n, width], "base64": text}
     back = decode_array(json.loads(json.dumps(entry)), "points", "<f8", (None, width))
     assert back.tobytes() == points.astype("<f8").tobytes()
