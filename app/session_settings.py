@@ -30,17 +30,22 @@ def collect_session_settings(window) -> dict:
     }
 
 
+def _is_count(value) -> bool:
+    """Whether ``value`` read from JSON is a whole number (``true`` is not)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def apply_model_settings(window, settings: dict) -> None:
     """Set the window's number of components (asking no refit) and epochs from ``settings``."""
     n_components = settings.get("n_components")
     spin = window.components_spin
-    if isinstance(n_components, int) and 1 <= n_components <= spin.maximum():
+    if _is_count(n_components) and 1 <= n_components <= spin.maximum():
         spin.blockSignals(True)
         spin.setValue(n_components)
         spin.blockSignals(False)
         window.controller.n_components = n_components
     epochs = settings.get("epochs")
-    if isinstance(epochs, int) and 0 <= epochs <= window.epochs_spin.maximum():
+    if _is_count(epochs) and 0 <= epochs <= window.epochs_spin.maximum():
         window.epochs_spin.setValue(epochs)
 
 
@@ -60,7 +65,7 @@ def apply_view_settings(window, settings: dict, n_columns: int) -> None:
     if (
         isinstance(axes, list)
         and len(axes) == 2
-        and all(isinstance(a, int) and not isinstance(a, bool) and 0 <= a < n_columns for a in axes)
+        and all(_is_count(a) and 0 <= a < n_columns for a in axes)
         and axes[0] != axes[1]
     ):
         window.axes.set_pair(axes[0], axes[1])

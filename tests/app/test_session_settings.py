@@ -49,6 +49,7 @@ def test_model_settings_are_applied_without_a_refit_of_their_own(qtbot, window):
         {"n_components": 0, "epochs": -1},
         {"n_components": "4", "epochs": 2.5},
         {"n_components": 10**6, "epochs": 10**9},
+        {"n_components": True, "epochs": True},
     ],
 )
 def test_model_settings_that_do_not_fit_the_window_are_ignored(window, settings):
