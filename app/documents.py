@@ -17,6 +17,7 @@ Nothing here imports torch or gmm_core.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -199,7 +200,7 @@ class Documents(QObject):
                 snapshot.labels.shape[0] > len(session)
             ):
                 # a model of other points: keep it, not its labels
-                model = SavedModel(**{**model.__dict__, "labels": np.zeros(0, np.int64)})
+                model = dataclasses.replace(model, labels=np.zeros(0, np.int64))
         return SessionData(
             points=session.points,
             settings=collect_session_settings(window),
