@@ -268,21 +268,23 @@ def kmeans_start(
     labels_np = labels.numpy()
     n_samples, n_features = data.shape
     counts = np.bincount(labels_np, minlength=n_components).astype(np.float64)  # [K]
-    overall = np.zeros((n_features, n_features))
-    if n_samples > 1:
-        overall = np.atleast_2d(np.cov(data.T, bias=True))  # [D, D]
     unit = _times_power_of_two(centers * (spread if spread > 0 else 1.0), exponent)
     means = unit.numpy() + centre.numpy()  # [K, D]
     covariances = np.empty((n_components, n_features, n_features))
-    for k in range(n_components):
-        members = data[labels_np == k]
-        if members.shape[0] >= 2:
-            means[k] = members.mean(axis=0)
-            centred = members - means[k]
-            covariances[k] = centred.T @ centred / members.shape[0]
-        else:
-            covariances[k] = overall / n_components
-        covariances[k].flat[:: n_features + 1] += reg_covar
+    # Variances float64 cannot hold overflow to inf here: check_representable says so.
+    with np.errstate(over="ignore", invalid="ignore"):
+        overall = np.zeros((n_features, n_features))
+        if n_samples > 1:
+            overall = np.atleast_2d(np.cov(data.T, bias=True))  # [D, D]
+        for k in range(n_components):
+            members = data[labels_np == k]
+            if members.shape[0] >= 2:
+                means[k] = members.mean(axis=0)
+                centred = members - means[k]
+                covariances[k] = centred.T @ centred / members.shape[0]
+            else:
+                covariances[k] = overall / n_components
+            covariances[k].flat[:: n_features + 1] += reg_covar
     weights = (counts + 1.0) / (counts.sum() + n_components)
     check_representable(np.float64, "full", means, covariances, covariances)
     return weights, means, covariances

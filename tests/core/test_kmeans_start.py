@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import warnings
 
 import numpy as np
 import pytest
@@ -99,3 +100,12 @@ def test_coincident_points_and_tiny_clusters_give_valid_covariances():
 def test_too_few_points_says_what_to_change():
     with pytest.raises(ValueError, match="lower n_components"):
         kmeans_start(np.zeros((2, 2)), 3)
+
+
+def test_points_whose_variances_overflow_float64_say_so_without_a_warning():
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(40, 2)) * 1e200  # variances of 1e400
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no RuntimeWarning from numpy on the way
+        with pytest.raises(ValueError, match="float64"):
+            kmeans_start(X, 3, random_state=0)
