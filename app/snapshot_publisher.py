@@ -66,21 +66,6 @@ class SnapshotPublisher:
         self._last_sent = self._clock()
         self._emit(snapshot)
 
-    def publish(
-        self,
-        request: TrainingRequest,
-        model,
-        n_fitted: int,
-        state: str,
-        n_iter: int,
-        *,
-        final: bool,
-        force: bool = False,
-    ) -> None:
-        """Send a snapshot of ``model`` if one is due (always if ``force``)."""
-        if force or self.due():
-            self.send(self.snapshot(request, model, n_fitted, state, n_iter, final=final))
-
     def snapshot(
         self,
         request: TrainingRequest,

@@ -405,6 +405,8 @@ class Trainer:
     def _emit_snapshot(
         self, request: TrainingRequest, state: str, n_iter: int, *, final: bool, force=False
     ) -> None:
-        self._publisher.publish(
-            request, self.model, self._n_fitted, state, n_iter, final=final, force=force
-        )
+        if force or self._publisher.due():
+            snapshot = self._publisher.snapshot(
+                request, self.model, self._n_fitted, state, n_iter, final=final
+            )
+            self._publisher.send(snapshot)

@@ -38,21 +38,23 @@ def points():
     return three_clusters(np.random.default_rng(5), n_per=40)[0]
 
 
-def test_progress_is_sent_at_most_once_per_interval_and_forced_ones_always(points):
+def test_progress_is_due_at_most_once_per_interval_after_each_send(points):
     sent, clock = [], Clock()
     publisher = SnapshotPublisher(
         sent.append, SnapshotBuilder(), lambda: None, min_interval_s=0.5, clock=clock
     )
-    model, req = fitted(points), request(points)
-    publisher.publish(req, model, len(points), "refining", 1, final=False)
-    publisher.publish(req, model, len(points), "refining", 2, final=False)
+    snapshot = publisher.snapshot(
+        request(points), fitted(points), len(points), "refining", 1, final=False
+    )
+    assert publisher.due()  # nothing sent yet
+    publisher.send(snapshot)
+    assert not publisher.due()
     clock.now = 0.4
-    publisher.publish(req, model, len(points), "refining", 3, final=False)
+    assert not publisher.due()
     clock.now = 0.5
-    publisher.publish(req, model, len(points), "refining", 4, final=False)
-    publisher.publish(req, model, len(points), "converged", 5, final=True, force=True)
-    assert [s.n_iter for s in sent] == [1, 4, 5]
-    assert [s.final for s in sent] == [False, False, True]
+    assert publisher.due()
+    publisher.send(snapshot)
+    assert not publisher.due() and sent == [snapshot, snapshot]
 
 
 def test_labels_and_log_likelihood_match_scipy(points):
@@ -88,5 +90,5 @@ def test_cancelled_between_label_chunks_sends_nothing():
 
     publisher = SnapshotPublisher(sent.append, SnapshotBuilder(), check, min_interval_s=0.0)
     with pytest.raises(Cancelled):
-        publisher.publish(request(points), model, len(points), "refining", 1, final=True)
+        publisher.snapshot(request(points), model, len(points), "refining", 1, final=True)
     assert sent == [] and len(calls) == 2
