@@ -129,7 +129,10 @@ def kmeans_labels(
 
 
 def initial_responsibilities(
-    X: torch.Tensor, n_components: int, method: str, generator: torch.Generator
+    X: torch.Tensor,
+    n_components: int,
+    method: str,
+    generator: torch.Generator | np.random.RandomState,
 ) -> torch.Tensor:
     """Responsibilities of shape (n, K) that start EM, as scikit-learn builds them.
 
@@ -138,13 +141,28 @@ def initial_responsibilities(
     X : Tensor of shape (n, D)
     n_components : int
     method : {'kmeans', 'k-means++', 'random', 'random_from_data'}
-    generator : torch.Generator
+    generator : torch.Generator or numpy.random.RandomState
+        A ``RandomState`` draws 'random' and 'random_from_data' exactly as scikit-learn
+        does (``uniform`` and ``choice`` without replacement), so that the start is
+        scikit-learn's own; the k-means starts then seed a torch generator from it.
 
     Returns
     -------
     resp : Tensor of shape (n, n_components)
     """
     n_samples = X.shape[0]
+    if isinstance(generator, np.random.RandomState):
+        if method == "random":
+            draw = generator.uniform(size=(n_samples, n_components))  # [n, K]
+            resp = torch.as_tensor(draw, device=X.device).to(X.dtype)
+            return resp / resp.sum(1, keepdim=True)
+        if method == "random_from_data":
+            chosen = generator.choice(n_samples, size=n_components, replace=False)
+            resp = torch.zeros(n_samples, n_components, dtype=X.dtype, device=X.device)
+            rows = torch.as_tensor(chosen, device=X.device)
+            resp[rows, torch.arange(n_components, device=X.device)] = 1
+            return resp
+        generator = torch.Generator().manual_seed(int(generator.randint(2**31 - 1)))
     resp = torch.zeros(n_samples, n_components, dtype=X.dtype, device=X.device)
     columns = torch.arange(n_components, device=X.device)
     if method == "kmeans":
