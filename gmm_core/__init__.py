@@ -3,7 +3,8 @@
 ``GaussianMixture`` is a scikit-learn estimator that gives scikit-learn's answers from the
 same start, faster, and also learns one point or one chunk at a time with
 ``partial_fit``; ``BayesianGaussianMixture`` is scikit-learn's variational one, which
-also learns a stream batch by batch. ``NotFittedError`` and ``ConvergenceWarning`` are scikit-learn's own.
+also learns a stream batch by batch. ``NotFittedError`` and ``ConvergenceWarning`` are
+scikit-learn's own.
 
 The names below load on first use (PEP 562), so that ``import gmm_core`` and the command
 line's quick answers (``gmm-core --help``, a mistyped option) do not wait for torch.
@@ -18,11 +19,11 @@ if TYPE_CHECKING:
     from sklearn.exceptions import ConvergenceWarning, NotFittedError
 
     from ._cancel import Cancelled
-    from .bayesian import BayesianGaussianMixture
     from ._gaussian_mixture import GaussianMixture
     from ._gradient import GradientGaussianMixture
     from ._gradient_module import GaussianMixtureModule
     from ._kmeans import kmeans_start
+    from .bayesian import BayesianGaussianMixture
     from .streaming import partial_fit_csv, partial_fit_table
 
 # Each public name and the module that defines it.
