@@ -13,10 +13,13 @@ from .._base import BaseMixture
 from .._covariance import COVARIANCE_TYPES
 from .._em import GaussianParameters, expectation_sums, statistics_from_sums
 from .._initialization import MixtureParameters
+from .._parameter_cache import check_parameters_cached
+from .._validation import check_data, check_finite_model
 from . import _saving
 from ._priors import Priors, check_prior_hyper_parameters, data_priors
 from ._variational import (
     NormalWishart,
+    faded,
     log_offsets,
     lower_bound,
     mixture_weights,
@@ -111,7 +114,6 @@ class BayesianGaussianMixture(BaseMixture):
         "mean_prior_",
         "degrees_of_freedom_prior_",
         "covariance_prior_",
-        "_stream_weight",
     )
 
     weight_concentration_prior_type: str = "dirichlet_process"
@@ -223,7 +225,6 @@ class BayesianGaussianMixture(BaseMixture):
             sk = _pooled_raw_scatter(X, nk, xk, self.reg_covar)
         state = posterior(self._shared_prior(), self.covariance_type, nk, xk, sk)
         self._publish_posterior(state, _numpy_dtype(X))
-        self._stream_weight = None
 
     def _pools_raw_moments(self) -> bool:
         """Whether the start is scikit-learn's 'tied' covariance of a one-hot start.
@@ -250,7 +251,6 @@ class BayesianGaussianMixture(BaseMixture):
         nk, xk, sk = self._statistics(statistics_from_sums(sums, params))
         state = posterior(self._shared_prior(), self.covariance_type, nk, xk, sk)
         factor = self._publish_posterior(state, _numpy_dtype(X))
-        self._stream_weight = None
         return lower_bound(
             state,
             factor,
@@ -258,6 +258,72 @@ class BayesianGaussianMixture(BaseMixture):
             self.weight_concentration_prior_type,
             float(sums.entropy),
         )
+
+    # -- streaming variational Bayes --------------------------------------------------------
+
+    def partial_fit(self, X, y=None):
+        """Learn one batch of a stream: the posterior so far is the prior of this batch.
+
+        Streaming variational Bayes (Broderick et al., "Streaming Variational Bayes",
+        2013): the batch's responsibilities are computed once, under the current
+        posterior, and its sufficient statistics are added to the posterior's natural
+        parameters, exactly as a batch fit's M-step adds all the data's to the prior. An
+        unfitted model first fits its first batch (``max_iter`` passes from
+        ``init_params``, the priors taken from that batch), which must hold at least
+        ``n_components`` rows; after that a batch may be a single point. A model fitted
+        with :meth:`fit` streams on from its posterior.
+
+        What it is not: one pass over a stream is not the batch optimum. Each point is
+        assigned once, under the posterior of the points before it, and never revisited,
+        so the result depends on the order of the batches and is a little more spread
+        than :meth:`fit` on all the data; it finds the same live components when the
+        batches are large enough to be assigned well (a few hundred points), and
+        :meth:`fit` with ``warm_start=True`` afterwards refines it to a batch optimum.
+        Components that die out early stay dead (a stream cannot revive them).
+
+        With ``memory``, the posterior counts at most about ``memory`` points: after
+        each batch the data's part of the natural parameters is scaled down to that many,
+        so that old batches fade geometrically and the model follows a drifting stream.
+        A refused call leaves the model as it was.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_features,) or (n_samples, n_features)
+        y : ignored
+
+        Returns
+        -------
+        self : BayesianGaussianMixture
+        """
+        check_parameters_cached(self)
+        fitted = self.__sklearn_is_fitted__()
+        saved = self._saved_state()
+        try:
+            if not fitted:
+                self._fit_loop(*self._training_data(X, reset=True), warm=False)
+            else:
+                array = check_data(self, X, reset=False, allow_single=True)
+                self._stream(self._to_tensor(array))
+        except ValueError:
+            self._restore_state(saved)
+            raise
+        return self
+
+    def _stream(self, X: torch.Tensor) -> None:
+        """Add the batch ``X`` (n, D) to the posterior, which is its prior."""
+        params = self._gaussian_parameters()
+        sums = expectation_sums(X, params)
+        nk, xk, sk = self._statistics(statistics_from_sums(sums, params))
+        state = posterior(self._posterior(), self.covariance_type, nk, xk, sk)
+        if self.memory is not None:
+            base = self._shared_prior()
+            seen = float(np.sum(state.mean_precision - base.mean_precision))
+            if seen > self.memory:
+                state = faded(state, base, self.memory / seen, self.covariance_type)
+        self._publish_posterior(state, _numpy_dtype(X))
+        check_finite_model(self)
+        self.n_samples_seen_ = int(getattr(self, "n_samples_seen_", 0)) + X.shape[0]
+        self.lower_bound_ = -np.inf  # a warm-started fit has no bound to compare with
 
     def _statistics(self, statistics) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """scikit-learn's ``nk, xk, sk`` (float64 numpy) from E-step statistics."""

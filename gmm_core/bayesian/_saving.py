@@ -32,7 +32,6 @@ def saved_extras(model) -> dict:
         concentration = json_array(concentration)
     K = model.means_.shape[0]
     covariance = model.covariance_prior_
-    stream_weight = getattr(model, "_stream_weight", None)
     return {
         "variational": {
             "weight_concentration": concentration,
@@ -47,7 +46,6 @@ def saved_extras(model) -> dict:
                 "degrees_of_freedom": float(model.degrees_of_freedom_prior_),
                 "covariance": json_array(covariance) if np.ndim(covariance) else float(covariance),
             },
-            "stream_weight": None if stream_weight is None else float(stream_weight),
         }
     }
 
@@ -103,9 +101,6 @@ def load_extras(model, data) -> None:
         f"{_WHERE}['weight_concentration']",
         str(model.means_.dtype),
     )
-    stream_weight = entry.get("stream_weight")
-    if stream_weight is not None:
-        stream_weight = read_number(entry, "stream_weight", name=_WHERE)
     model.weight_concentration_ = concentration
     model.mean_precision_ = mean_precision
     model.degrees_of_freedom_ = float(nu[0]) if model.covariance_type == "tied" else nu
@@ -114,4 +109,3 @@ def load_extras(model, data) -> None:
     model.mean_prior_ = read_array(priors, "mean", (D,), name=where)
     model.degrees_of_freedom_prior_ = read_number(priors, "degrees_of_freedom", name=where)
     model.covariance_prior_ = covariance
-    model._stream_weight = stream_weight

@@ -273,3 +273,46 @@ def with_scatter_of(state: NormalWishart, covariances: np.ndarray, covariance_ty
     """``state`` with its scatter rebuilt from published covariances (``nu`` times them)."""
     scatter = _per_component(covariances, state.degrees_of_freedom, covariance_type, np.multiply)
     return replace(state, scatter=np.asarray(scatter, dtype=np.float64))
+
+
+def _mean_outer(state: NormalWishart, covariance_type: str) -> np.ndarray:
+    """``beta_k m_k m_k^T`` in the covariance type's shape (the scatter's natural partner)."""
+    beta, means = state.mean_precision, state.means
+    if covariance_type == "full":
+        return beta[:, None, None] * means[:, :, None] * means[:, None, :]
+    if covariance_type == "tied":
+        return np.dot(beta * means.T, means) / means.shape[0]
+    if covariance_type == "diag":
+        return beta[:, None] * np.square(means)
+    return beta * np.mean(np.square(means), 1)
+
+
+def faded(state: NormalWishart, prior: NormalWishart, keep: float, covariance_type: str):
+    """``state`` with what the data added to ``prior`` scaled by ``keep`` (0 < keep <= 1).
+
+    In natural parameters (``beta``, ``beta m``, ``nu``, ``Psi + beta m m^T`` and the weight
+    concentrations) a posterior is the prior plus the data's statistics; scaling the data's
+    part is forgetting a share ``1 - keep`` of every point seen, old and new alike.
+    """
+
+    def blend(posterior_part, prior_part):
+        return prior_part + keep * (posterior_part - prior_part)
+
+    if isinstance(state.weight_concentration, tuple):
+        concentration = tuple(
+            blend(a, b)
+            for a, b in zip(state.weight_concentration, prior.weight_concentration, strict=True)
+        )
+    else:
+        concentration = blend(state.weight_concentration, prior.weight_concentration)
+    beta = blend(state.mean_precision, prior.mean_precision)
+    weighted = blend(
+        state.mean_precision[:, None] * state.means, prior.mean_precision[:, None] * prior.means
+    )
+    natural = blend(
+        state.scatter + _mean_outer(state, covariance_type),
+        prior.scatter + _mean_outer(prior, covariance_type),
+    )
+    nu = blend(state.degrees_of_freedom, prior.degrees_of_freedom)
+    moved = NormalWishart(concentration, beta, weighted / beta[:, None], nu, prior.scatter)
+    return replace(moved, scatter=natural - _mean_outer(moved, covariance_type))
