@@ -161,7 +161,9 @@ class GradientGaussianMixture(BaseMixture):
 
     # -- the two hooks of the base class's loop ------------------------------------------
 
-    def _initialize(self, X: torch.Tensor, start: MixtureParameters) -> None:
+    def _initialize(
+        self, X: torch.Tensor, start: MixtureParameters, sample_weight: torch.Tensor | None = None
+    ) -> None:
         """A fresh module at the initial parameters (EM's start), and a fresh Adam."""
         shift, scale = _standardization(X, self.covariance_type, float(self.reg_covar))
         self._module = GaussianMixtureModule.from_parameters(
@@ -178,15 +180,21 @@ class GradientGaussianMixture(BaseMixture):
         self._optimizer = torch.optim.Adam(self._module.parameters(), lr=float(self.lr))
         self._publish_module()
 
-    def _one_pass(self, X: torch.Tensor) -> float:
-        """One full-batch Adam step; returns the mean log-likelihood before it."""
+    def _one_pass(self, X: torch.Tensor, sample_weight: torch.Tensor | None = None) -> float:
+        """One full-batch Adam step; returns the mean log-likelihood before it.
+
+        With ``sample_weight``, of the weighted mean log-likelihood (per unit of weight).
+        """
         module, optimizer = self._module, self._optimizer
         module.reg_covar = float(self.reg_covar)
         for group in optimizer.param_groups:
             group["lr"] = float(self.lr)
         optimizer.zero_grad(set_to_none=True)
         try:
-            loss = module(X)
+            if sample_weight is None:
+                loss = module(X)
+            else:
+                loss = -(module.log_prob(X) * sample_weight).sum() / sample_weight.sum()
         except torch.linalg.LinAlgError:
             raise ValueError(SINGULAR_MESSAGE) from None
         value = float(loss.detach())

@@ -219,10 +219,13 @@ def _prepare(model, current: ScaledTraining | None, array: np.ndarray, continuin
     return scaled, dtype
 
 
-def fit(model, current: ScaledTraining | None, array: np.ndarray, warm: bool) -> Trained | None:
+def fit(
+    model, current: ScaledTraining | None, array: np.ndarray, warm: bool, sample_weight=None
+) -> Trained | None:
     """Train on validated ``array`` as :meth:`BaseMixture.fit` would, if ``model`` scales it.
 
-    ``current`` is the training ``model`` holds, if any.
+    ``current`` is the training ``model`` holds, if any; ``sample_weight`` the row
+    weights :meth:`BaseMixture.fit` was given (checked here again by the inner model).
 
     Returns
     -------
@@ -241,12 +244,18 @@ def fit(model, current: ScaledTraining | None, array: np.ndarray, warm: bool) ->
         inner_warm = bool(inner.warm_start) and inner._can_continue()
         internal = scaled.scaling.internal(array)
         inner_array, data = inner._training_data(internal, reset=not inner_warm)
-        inner._fit_loop(inner_array, data, inner_warm)
+        weights = inner._training_weights(sample_weight, inner_array, data)
+        inner._fit_loop(inner_array, data, inner_warm, weights)
         return scaled, scaled.published(model.covariance_type)
 
 
 def iter_fit(
-    model, current: ScaledTraining | None, array: np.ndarray, continuing: bool, max_iter: int
+    model,
+    current: ScaledTraining | None,
+    array: np.ndarray,
+    continuing: bool,
+    max_iter: int,
+    sample_weight=None,
 ) -> Iterator[Trained] | None:
     """The passes of :meth:`BaseMixture.iter_fit` through the inner model, or None.
 
@@ -256,11 +265,14 @@ def iter_fit(
     if prepared is None:
         return None
     scaled, dtype = prepared
-    return _passes(model, scaled, dtype, scaled.scaling.internal(array), max_iter)
+    internal = scaled.scaling.internal(array)
+    return _passes(model, scaled, dtype, internal, max_iter, sample_weight)
 
 
-def _passes(model, scaled: ScaledTraining, dtype, internal: np.ndarray, max_iter: int):
-    passes = scaled.inner.iter_fit(internal, max_iter)
+def _passes(
+    model, scaled: ScaledTraining, dtype, internal: np.ndarray, max_iter: int, sample_weight
+):
+    passes = scaled.inner.iter_fit(internal, max_iter, sample_weight=sample_weight)
     while True:
         with _explained(model, scaled.scaling, dtype):
             if next(passes, None) is None:

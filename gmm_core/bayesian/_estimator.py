@@ -14,7 +14,7 @@ from .._covariance import COVARIANCE_TYPES
 from .._em import GaussianParameters, expectation_sums, statistics_from_sums
 from .._initialization import MixtureParameters
 from .._parameter_cache import check_parameters_cached
-from .._validation import check_data, check_finite_model
+from .._validation import check_data, check_finite_model, check_sample_weight
 from . import _saving
 from ._priors import Priors, check_prior_hyper_parameters, data_priors
 from ._variational import (
@@ -210,19 +210,23 @@ class BayesianGaussianMixture(BaseMixture):
 
     # -- the base class's hooks ------------------------------------------------------------
 
-    def _training_data(self, X, *, reset: bool) -> tuple[np.ndarray, torch.Tensor]:
-        array, data = super()._training_data(X, reset=reset)
-        self._set_priors(data_priors(self, array))
-        return array, data
+    def _training_weights(self, sample_weight, array, data):
+        """Checked weights, and the priors of these (weighted) data."""
+        weights = super()._training_weights(sample_weight, array, data)
+        rows = None if weights is None else weights.detach().cpu().double().numpy()
+        self._set_priors(data_priors(self, array, rows))
+        return weights
 
-    def _initialize(self, X: torch.Tensor, start: MixtureParameters) -> None:
+    def _initialize(
+        self, X: torch.Tensor, start: MixtureParameters, sample_weight: torch.Tensor | None = None
+    ) -> None:
         """The posterior after one M-step from the start's responsibility statistics."""
-        total = X.shape[0]
+        total = X.shape[0] if sample_weight is None else float(sample_weight.sum())
         nk = start.weights.detach().cpu().double().numpy() * total  # [K]
         xk = start.means.detach().cpu().double().numpy()  # [K, D]
         sk = start.covariances.detach().cpu().double().numpy()
         if self._pools_raw_moments():
-            sk = _pooled_raw_scatter(X, nk, xk, self.reg_covar)
+            sk = _pooled_raw_scatter(X, nk, xk, self.reg_covar, sample_weight)
         state = posterior(self._shared_prior(), self.covariance_type, nk, xk, sk)
         self._publish_posterior(state, _numpy_dtype(X))
 
@@ -244,10 +248,10 @@ class BayesianGaussianMixture(BaseMixture):
             and self.precisions_init is None
         )
 
-    def _one_pass(self, X: torch.Tensor) -> float:
+    def _one_pass(self, X: torch.Tensor, sample_weight: torch.Tensor | None = None) -> float:
         """One variational pass: E-step statistics, then the M-step; returns the lower bound."""
         params = self._gaussian_parameters()
-        sums = expectation_sums(X, params, entropy=True)
+        sums = expectation_sums(X, params, sample_weight, entropy=True)
         nk, xk, sk = self._statistics(statistics_from_sums(sums, params))
         state = posterior(self._shared_prior(), self.covariance_type, nk, xk, sk)
         factor = self._publish_posterior(state, _numpy_dtype(X))
@@ -261,7 +265,7 @@ class BayesianGaussianMixture(BaseMixture):
 
     # -- streaming variational Bayes --------------------------------------------------------
 
-    def partial_fit(self, X, y=None):
+    def partial_fit(self, X, y=None, sample_weight=None):
         """Learn one batch of a stream: the posterior so far is the prior of this batch.
 
         Streaming variational Bayes (Broderick et al., "Streaming Variational Bayes",
@@ -290,6 +294,8 @@ class BayesianGaussianMixture(BaseMixture):
         ----------
         X : array-like of shape (n_features,) or (n_samples, n_features)
         y : ignored
+        sample_weight : array-like of shape (n_samples,), optional
+            Row weights, as :meth:`fit` takes them (for the first batch, its priors too).
 
         Returns
         -------
@@ -300,19 +306,25 @@ class BayesianGaussianMixture(BaseMixture):
         saved = self._saved_state()
         try:
             if not fitted:
-                self._fit_loop(*self._training_data(X, reset=True), warm=False)
+                array, data = self._training_data(X, reset=True)
+                weights = self._training_weights(sample_weight, array, data)
+                self._fit_loop(array, data, False, weights)
             else:
                 array = check_data(self, X, reset=False, allow_single=True)
-                self._stream(self._to_tensor(array))
+                data = self._to_tensor(array)
+                weights = check_sample_weight(sample_weight, array.shape[0])
+                if weights is not None:
+                    weights = torch.as_tensor(weights, device=data.device).to(data.dtype)
+                self._stream(data, weights)
         except ValueError:
             self._restore_state(saved)
             raise
         return self
 
-    def _stream(self, X: torch.Tensor) -> None:
+    def _stream(self, X: torch.Tensor, sample_weight: torch.Tensor | None = None) -> None:
         """Add the batch ``X`` (n, D) to the posterior, which is its prior."""
         params = self._gaussian_parameters()
-        sums = expectation_sums(X, params)
+        sums = expectation_sums(X, params, sample_weight)
         nk, xk, sk = self._statistics(statistics_from_sums(sums, params))
         state = posterior(self._posterior(), self.covariance_type, nk, xk, sk)
         if self.memory is not None:
@@ -345,9 +357,12 @@ class BayesianGaussianMixture(BaseMixture):
         _saving.load_extras(self, data)
 
 
-def _pooled_raw_scatter(X: torch.Tensor, nk: np.ndarray, xk: np.ndarray, reg_covar: float):
-    """scikit-learn's 'tied' covariance, ``(X.T X - sum_k nk m_k m_k^T) / sum nk + reg``."""
-    raw = (X.T @ X).detach().cpu().double().numpy()  # [D, D]
+def _pooled_raw_scatter(
+    X: torch.Tensor, nk: np.ndarray, xk: np.ndarray, reg_covar: float, sample_weight=None
+):
+    """scikit-learn's 'tied' covariance, ``(X.T W X - sum_k nk m_k m_k^T) / sum nk + reg``."""
+    weighted = X if sample_weight is None else X * sample_weight[:, None]  # [n, D]
+    raw = (weighted.T @ X).detach().cpu().double().numpy()  # [D, D]
     covariance = (raw - np.dot(nk * xk.T, xk)) / nk.sum()
     covariance.flat[:: covariance.shape[0] + 1] += reg_covar
     return covariance
