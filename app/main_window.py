@@ -4,7 +4,7 @@ session (points, undo) -> training controller -> worker thread -> snapshot -> ca
 (:class:`app.model_flow.ModelFlow` runs that flow; the window builds and holds the parts).
 
 Nothing imported here imports torch or gmm_core: the worker thread loads them once the
-window shows (see :mod:`app.worker`).
+window shows (see :mod:`app.training.worker`).
 """
 
 from __future__ import annotations
@@ -15,25 +15,25 @@ import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QWidget
 
-from . import dialogs
-from .axes_picker import AxesPicker
-from .canvas import Canvas
-from .column_choice import choose_columns
-from .controller import TrainingController
+from .canvas.axes_picker import AxesPicker
+from .canvas.model_density import DensityLayer
+from .canvas.samples import SampleLayer
+from .canvas.tools import CanvasTools
+from .canvas.widget import Canvas
 from .datasets import DataSets
-from .density import DensityLayer
-from .documents import Documents
-from .exports import Exports
-from .insight import Insight
+from .files.documents import Documents
+from .files.exports import Exports
+from .files.resources import app_icon
 from .model_flow import ModelFlow
-from .model_panel import ModelPanel
-from .model_selection import ModelSelection
-from .resources import app_icon
-from .samples import SampleLayer
-from .session import Session
-from .snapshot import ModelSnapshot
-from .status import StatusLine
-from .tools import CanvasTools
+from .panels import dialogs
+from .panels.column_choice import choose_columns
+from .panels.insight import Insight
+from .panels.model_panel import ModelPanel
+from .panels.model_selection import ModelSelection
+from .panels.status_line import StatusLine
+from .state.messages import ModelSnapshot
+from .state.session import Session
+from .training.controller import TrainingController
 from .window_actions import WindowActions
 from .window_menus import WindowMenus
 
@@ -63,7 +63,7 @@ class MainWindow(QMainWindow):
     """
 
     model_updated = Signal(object)  # ModelSnapshot, after it has been drawn
-    k_scores_ready = Signal(object)  # app.snapshot.KScores: BIC and AIC against K
+    k_scores_ready = Signal(object)  # app.state.messages.KScores: BIC and AIC against K
 
     def __init__(self, parent: QWidget | None = None, restore_autosave: bool | None = None):
         super().__init__(parent)
@@ -118,6 +118,7 @@ class MainWindow(QMainWindow):
             self,
         )
         self.flow.model_updated.connect(self.model_updated)
+        self.flow.model_updated.connect(self.density.on_model)
         self.canvas.point_clicked.connect(self._on_point_clicked)
         self.components_spin.valueChanged.connect(self._on_components_changed)
         self.epochs_spin.valueChanged.connect(self.controller.set_epochs)
@@ -157,7 +158,7 @@ class MainWindow(QMainWindow):
         """Trainers, covariance types, step by step, repair, the likelihood panel."""
         self.insight = Insight(self)
         self.insight.add_to_panel(self.panel.form, self.panel.layout())
-        self.density = DensityLayer(self)
+        self.density = DensityLayer(self.canvas, lambda: self.snapshot, self)
         self._expose(self.density, "density_action")
         self.samples = SampleLayer(self)
         self._expose(self.samples, "sample_action", "keep_samples_action")
@@ -235,7 +236,7 @@ class MainWindow(QMainWindow):
     def _on_clear_triggered(self) -> None:
         self.clear()
 
-    # -- documents: files, data sets and exports (app.documents) ------------------------------
+    # -- documents: files, data sets and exports (app.files.documents) -------------------
 
     def open_file(self, path: str | Path, columns: list[str] | None = None) -> bool:
         """Start opening a file; ``file_opened`` or ``open_failed`` follows (:class:`Documents`)."""

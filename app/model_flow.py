@@ -15,7 +15,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtWidgets import QStatusBar
 
-from .snapshot import ModelSnapshot
+from .state.messages import ModelSnapshot
 
 
 class ModelFlow(QObject):

@@ -13,10 +13,10 @@ from PySide6.QtWidgets import QApplication
 from scipy.optimize import linear_sum_assignment
 from sklearn.metrics import adjusted_rand_score
 
-from app.column_choice import ColumnChoiceDialog
-from app.geometry import SIGMA_LEVELS
+from app.files.session.format import read_session
 from app.main_window import MainWindow
-from app.session_file import read_session
+from app.panels.column_choice import ColumnChoiceDialog
+from app.state.geometry import SIGMA_LEVELS
 
 from .conftest import click, open_and_wait, wait_for_model
 

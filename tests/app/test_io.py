@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.io import read_points, write_points
+from app.files.point_files import read_points, write_points
 
 
 @pytest.mark.parametrize("separator", [",", ";", "\t", " ", "  "])

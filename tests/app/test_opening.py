@@ -83,7 +83,7 @@ def test_cancel_during_a_large_open_changes_nothing(
 
 
 def test_reading_stops_at_the_next_block_once_cancelled(tmp_path, small_blocks):
-    from app.io import read_points
+    from app.files.point_files import read_points
     from gmm_core import Cancelled
 
     path = tmp_path / "large.csv"

@@ -11,9 +11,11 @@ import os
 import numpy as np
 import pytest
 
-from app import atomic, session_encoding, session_file
-from app.io import read_points, write_points
-from app.session_file import (
+from app.files import atomic
+from app.files.point_files import read_points, write_points
+from app.files.session import arrays as session_encoding
+from app.files.session import format as session_file
+from app.files.session.format import (
     FORMAT_NAME,
     SavedModel,
     SessionData,

@@ -1,0 +1,2 @@
+"""The plot and everything drawn on it: gestures, tools, plot items, the projection of
+many columns, the axes picker, the model's density map, the points' histogram, samples."""

@@ -1,0 +1,91 @@
+"""Samples from the drawn model: a ghost layer, and "Keep samples as data".
+
+Sampling is numpy on the snapshot's parameters (the GUI thread draws a few thousand
+points in well under a millisecond); the random generator is seeded, so the same model
+gives the same samples.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QObject, Slot
+from PySide6.QtGui import QAction
+
+from ..state.messages import ModelSnapshot
+
+#: Samples drawn when there are no points to match.
+DEFAULT_SAMPLES = 200
+
+
+def sample_mixture(snapshot: ModelSnapshot, n: int, seed: int = 0) -> np.ndarray:
+    """``n`` points drawn from the snapshot's mixture, shape (n, D)."""
+    rng = np.random.default_rng(seed)
+    weights = np.clip(snapshot.weights, 0, None)
+    counts = rng.multinomial(n, weights / weights.sum())
+    parts = [
+        rng.multivariate_normal(mean, cov, size=int(c), method="eigh")
+        for mean, cov, c in zip(snapshot.means, snapshot.covariances, counts, strict=True)
+        if c
+    ]
+    return np.concatenate(parts) if parts else np.zeros((0, snapshot.n_features))
+
+
+class SampleLayer(QObject):
+    """``window.sample_action`` and ``window.keep_samples_action`` and the ghost layer."""
+
+    def __init__(self, window):
+        super().__init__(window)
+        self.window = window
+        self.samples = np.zeros((0, 2))
+        self._seed = 0
+        self.sample_action = QAction("Draw &Samples", window)
+        self.sample_action.setToolTip(
+            "Draw as many points as there are from the model, as ghosts (again: new ones)"
+        )
+        self.sample_action.triggered.connect(self.draw)
+        self.keep_samples_action = QAction("&Keep Samples as Data", window)
+        self.keep_samples_action.setToolTip("Add the ghost points as data (one undoable edit)")
+        self.keep_samples_action.setEnabled(False)
+        self.keep_samples_action.triggered.connect(self.keep)
+        self.item = pg.ScatterPlotItem(
+            size=7, symbol="o", pen=pg.mkPen(60, 60, 60, 160, width=1), brush=None
+        )
+        self.item.setZValue(1.5)  # over the points, under the ellipses
+        window.canvas.view_box.addItem(self.item, ignoreBounds=True)
+        window.session.changed.connect(self.clear)
+        window.canvas.pair_changed.connect(self._show)
+
+    @Slot()
+    def draw(self, n: int | None = None) -> np.ndarray:
+        """Draw ``n`` samples (as many as there are points by default) into the ghost layer."""
+        snapshot = self.window.snapshot
+        if snapshot is None or snapshot.n_components == 0:
+            self.window.statusBar().showMessage("No model to sample from yet.", 3000)
+            return self.samples
+        n = n or max(len(self.window.session), DEFAULT_SAMPLES)
+        self.samples = sample_mixture(snapshot, n, self._seed)
+        self._seed += 1
+        self._show()
+        self.keep_samples_action.setEnabled(True)
+        return self.samples
+
+    @Slot()
+    def _show(self) -> None:
+        """Draw the samples in the shown columns."""
+        self.item.setData(pos=self.window.canvas.shown.points(self.samples))
+
+    @Slot()
+    def keep(self) -> None:
+        """Add the samples to the points as one undoable edit."""
+        samples = self.samples
+        if samples.shape[0]:
+            self.clear()
+            self.window.add_points(samples)
+
+    @Slot()
+    def clear(self) -> None:
+        """Remove the ghost layer."""
+        self.samples = np.zeros((0, 2))
+        self.item.setData(pos=self.samples)
+        self.keep_samples_action.setEnabled(False)

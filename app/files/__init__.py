@@ -1,0 +1,2 @@
+"""Everything on disk: documents (open, save, new), reading tables in the background,
+session files, autosave, atomic writes, exports, recent files, settings, shipped data."""
