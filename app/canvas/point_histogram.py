@@ -1,7 +1,8 @@
 """Many points as one image: a 2-D histogram at screen resolution, coloured by component.
 
-Above :data:`app.state.messages.DENSITY_ABOVE` points, drawing every point costs more than a frame, and
-at screen resolution most of them share a pixel anyway. :func:`density_image` bins the
+Above :data:`app.state.messages.DENSITY_ABOVE` points, drawing every point costs more
+than a frame, and at screen resolution most of them share a pixel anyway.
+:func:`density_image` bins the
 points into the pixels of a rectangle (the visible range and a margin) and colours each
 pixel by the components of its points, with an opacity that grows with the logarithm of
 its count. It is plain numpy, runs in a background thread

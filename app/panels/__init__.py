@@ -1,2 +1,5 @@
-"""The window's docks, dialogs, status line and insight panels (above canvas, training
-and files, which they show and steer)."""
+"""The window's docks, dialogs, status line and insight panels.
+
+Above :mod:`app.canvas`, :mod:`app.training` and :mod:`app.files`, which they show and
+steer.
+"""

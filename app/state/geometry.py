@@ -282,6 +282,7 @@ def data_extent(points: np.ndarray) -> float:
 #: coordinate scale.
 RELATIVE_REG_COVAR = 1e-6
 
+
 def reg_covar_for(scale: float) -> float:
     """A regulariser in squared data units for data of the given scale (a length).
 

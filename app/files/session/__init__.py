@@ -1,1 +1,1 @@
-"""The session file: its format, its arrays' encoding, the window's saved settings, autosave."""
+"""The session file: its format, its arrays, the window's saved settings, autosave."""
