@@ -40,9 +40,7 @@ def _imports(path: Path, name: str) -> set[str]:
 
 def _graph() -> dict[str, set[str]]:
     files = {
-        _module_name(path): path
-        for package in PACKAGES
-        for path in (ROOT / package).rglob("*.py")
+        _module_name(path): path for package in PACKAGES for path in (ROOT / package).rglob("*.py")
     }
     graph = {}
     for name, path in files.items():

@@ -1,7 +1,7 @@
 """Which two columns the canvas shows, and what more than two columns mean for editing.
 
-:class:`AxesPicker` owns ``window.x_combo`` and ``window.y_combo`` (in the Axes tool
-bar) and follows the session's columns: points of two columns are shown as they are
+:class:`AxesPicker` owns the x and y combos (``window.x_combo``, ``window.y_combo``,
+in the Axes tool bar) and follows the session's columns: points of two columns are shown as they are
 and can be edited; with more, the combos pick the pair shown (the model is fitted in
 all of them, and switching redraws its marginal without refitting), and clicking and
 the editing tools are off, because a click gives only two of the coordinates. Nothing
@@ -10,21 +10,49 @@ here imports torch or gmm_core.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Slot
-from PySide6.QtWidgets import QComboBox, QLabel, QToolBar
+from collections.abc import Callable
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtWidgets import QComboBox, QLabel, QStatusBar, QToolBar
 
 from .projection import FIRST_PAIR
 
 
 class AxesPicker(QObject):
-    """The x and y column combos of ``window``, and the editing state they imply."""
+    """The x and y column combos, and the editing state they imply.
 
-    def __init__(self, window):
-        super().__init__(window)
-        self.window = window
-        self.x_combo = QComboBox(window)
+    Parameters
+    ----------
+    canvas : app.canvas.widget.Canvas
+        Shows the pair picked.
+    session : app.state.session.Session
+        The points and their columns' names.
+    status_bar : QStatusBar
+        Where "Clicking is off" is noted while more than two columns are modelled.
+    choose_aspect : callable
+        ``choose_aspect(low, high)``: before the view fits points whose shown bounding
+        box is ``low`` to ``high`` (arrays of 2), equal or independent axis scales.
+    parent : QObject
+    """
+
+    editable_changed = Signal(bool)  # whether clicking and the editing tools may edit
+
+    def __init__(
+        self,
+        canvas,
+        session,
+        status_bar: QStatusBar,
+        choose_aspect: Callable[[np.ndarray, np.ndarray], None],
+        parent: QObject | None = None,
+    ):
+        super().__init__(parent)
+        self._canvas = canvas
+        self._session = session
+        self._choose_aspect = choose_aspect
+        self.x_combo = QComboBox(canvas)
         self.x_combo.setToolTip("The column shown along the horizontal axis")
-        self.y_combo = QComboBox(window)
+        self.y_combo = QComboBox(canvas)
         self.y_combo.setToolTip("The column shown along the vertical axis")
         for combo in (self.x_combo, self.y_combo):
             combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
@@ -35,18 +63,18 @@ class AxesPicker(QObject):
         self.tool_bar.addWidget(QLabel("  y "))
         self.tool_bar.addWidget(self.y_combo)
         # A normal status-bar widget: hidden under a passing message, back after it.
-        self.note = QLabel(window)
+        self.note = QLabel(status_bar)
         self.note.setStyleSheet("color: rgb(120, 70, 0);")
-        window.statusBar().addWidget(self.note)
+        status_bar.addWidget(self.note)
         self.x_combo.currentIndexChanged.connect(self._on_x_changed)
         self.y_combo.currentIndexChanged.connect(self._on_y_changed)
-        window.session.columns_changed.connect(self._on_columns_changed)
+        session.columns_changed.connect(self._on_columns_changed)
         self._on_columns_changed()
 
     @property
     def pair(self) -> tuple[int, int]:
         """The indices of the columns shown along x and y."""
-        return self.window.canvas.pair
+        return self._canvas.pair
 
     def set_pair(self, x: int, y: int) -> None:
         """Show columns ``x`` and ``y`` (indices, distinct); the model is not refitted.
@@ -56,7 +84,7 @@ class AxesPicker(QObject):
         ValueError
             If either is not a column index or they are the same.
         """
-        d = self.window.session.n_features
+        d = self._session.n_features
         if not (0 <= x < d and 0 <= y < d) or x == y:
             raise ValueError(f"Two different columns of 0 to {d - 1} are needed, got {x}, {y}.")
         self._set_combos(x, y)
@@ -64,13 +92,12 @@ class AxesPicker(QObject):
 
     def fit_view(self) -> None:
         """Fit the view to the shown columns (independent scales for unlike spans)."""
-        window = self.window
-        pair = list(window.canvas.pair)
-        low, high = window.session.bounds  # kept edit by edit: no pass over the points
+        pair = list(self._canvas.pair)
+        low, high = self._session.bounds  # kept edit by edit: no pass over the points
         low, high = low[pair], high[pair]
-        if len(window.session) >= 2:
-            window.insight.view_for_bounds(low, high)
-        window.canvas.fit_bounds(low, high)
+        if len(self._session) >= 2:
+            self._choose_aspect(low, high)
+        self._canvas.fit_bounds(low, high)
 
     def _set_combos(self, x: int, y: int) -> None:
         for combo, index in ((self.x_combo, x), (self.y_combo, y)):
@@ -79,12 +106,10 @@ class AxesPicker(QObject):
             combo.blockSignals(False)
 
     def _show(self, x: int, y: int) -> None:
-        window = self.window
-        columns = window.session.columns
-        window.canvas.set_axis_names(columns[x], columns[y])
-        if (x, y) != window.canvas.pair:
-            window.canvas.set_pair((x, y), window.session.points)
-            window.status.refresh_readout()
+        columns = self._session.columns
+        self._canvas.set_axis_names(columns[x], columns[y])
+        if (x, y) != self._canvas.pair:
+            self._canvas.set_pair((x, y), self._session.points)
 
     @Slot(int)
     def _on_x_changed(self, x: int) -> None:
@@ -106,8 +131,7 @@ class AxesPicker(QObject):
 
     @Slot()
     def _on_columns_changed(self) -> None:
-        window = self.window
-        columns = window.session.columns
+        columns = self._session.columns
         d = len(columns)
         for combo in (self.x_combo, self.y_combo):
             combo.blockSignals(True)
@@ -118,8 +142,7 @@ class AxesPicker(QObject):
         self._show(*FIRST_PAIR)
         many = d > 2
         self.tool_bar.setVisible(many)
-        window.tools.set_editable(not many)
-        window.data_sets.paste_action.setEnabled(not many)
+        self.editable_changed.emit(not many)
         self.note.setText(f"Clicking is off: {d} columns" if many else "")
         self.note.setToolTip(
             f"A click gives 2 of the {d} coordinates a point needs, so clicking and the "

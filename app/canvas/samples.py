@@ -7,6 +7,8 @@ gives the same samples.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QObject, Slot
@@ -32,19 +34,43 @@ def sample_mixture(snapshot: ModelSnapshot, n: int, seed: int = 0) -> np.ndarray
 
 
 class SampleLayer(QObject):
-    """``window.sample_action`` and ``window.keep_samples_action`` and the ghost layer."""
+    """:attr:`sample_action` and :attr:`keep_samples_action` and the ghost layer.
 
-    def __init__(self, window):
-        super().__init__(window)
-        self.window = window
+    Parameters
+    ----------
+    canvas : app.canvas.widget.Canvas
+        Where the samples are drawn, in its shown pair of columns.
+    session : app.state.session.Session
+        How many points there are; kept samples are added to it.
+    drawn_model : callable
+        ``drawn_model()``: the ``ModelSnapshot`` to sample from (or None).
+    show_message : callable
+        ``show_message(text, milliseconds)``: a note in the status bar.
+    parent : QObject
+        Owns the layer and its actions (the window).
+    """
+
+    def __init__(
+        self,
+        canvas,
+        session,
+        drawn_model: Callable[[], ModelSnapshot | None],
+        show_message: Callable[[str, int], None],
+        parent: QObject,
+    ):
+        super().__init__(parent)
+        self._canvas = canvas
+        self._session = session
+        self._drawn_model = drawn_model
+        self._show_message = show_message
         self.samples = np.zeros((0, 2))
         self._seed = 0
-        self.sample_action = QAction("Draw &Samples", window)
+        self.sample_action = QAction("Draw &Samples", parent)
         self.sample_action.setToolTip(
             "Draw as many points as there are from the model, as ghosts (again: new ones)"
         )
         self.sample_action.triggered.connect(self.draw)
-        self.keep_samples_action = QAction("&Keep Samples as Data", window)
+        self.keep_samples_action = QAction("&Keep Samples as Data", parent)
         self.keep_samples_action.setToolTip("Add the ghost points as data (one undoable edit)")
         self.keep_samples_action.setEnabled(False)
         self.keep_samples_action.triggered.connect(self.keep)
@@ -52,18 +78,18 @@ class SampleLayer(QObject):
             size=7, symbol="o", pen=pg.mkPen(60, 60, 60, 160, width=1), brush=None
         )
         self.item.setZValue(1.5)  # over the points, under the ellipses
-        window.canvas.view_box.addItem(self.item, ignoreBounds=True)
-        window.session.changed.connect(self.clear)
-        window.canvas.pair_changed.connect(self._show)
+        canvas.view_box.addItem(self.item, ignoreBounds=True)
+        session.changed.connect(self.clear)
+        canvas.pair_changed.connect(self._show)
 
     @Slot()
     def draw(self, n: int | None = None) -> np.ndarray:
         """Draw ``n`` samples (as many as there are points by default) into the ghost layer."""
-        snapshot = self.window.snapshot
+        snapshot = self._drawn_model()
         if snapshot is None or snapshot.n_components == 0:
-            self.window.statusBar().showMessage("No model to sample from yet.", 3000)
+            self._show_message("No model to sample from yet.", 3000)
             return self.samples
-        n = n or max(len(self.window.session), DEFAULT_SAMPLES)
+        n = n or max(len(self._session), DEFAULT_SAMPLES)
         self.samples = sample_mixture(snapshot, n, self._seed)
         self._seed += 1
         self._show()
@@ -73,7 +99,7 @@ class SampleLayer(QObject):
     @Slot()
     def _show(self) -> None:
         """Draw the samples in the shown columns."""
-        self.item.setData(pos=self.window.canvas.shown.points(self.samples))
+        self.item.setData(pos=self._canvas.shown.points(self.samples))
 
     @Slot()
     def keep(self) -> None:
@@ -81,7 +107,7 @@ class SampleLayer(QObject):
         samples = self.samples
         if samples.shape[0]:
             self.clear()
-            self.window.add_points(samples)
+            self._session.add_points(samples)
 
     @Slot()
     def clear(self) -> None:

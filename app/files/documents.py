@@ -1,23 +1,21 @@
-"""The window's documents: session files, tables, recent files, settings, autosave.
+"""The documents: session files, tables, recent files, autosave.
 
-:class:`Documents` builds the actions New, Open, Open Recent, Save and Save As
-for a :class:`app.main_window.MainWindow`, and owns what they need: the window's file,
-the autosaver, and the hand-over of an opened session's saved model to the window
-(drawn at once, before any training). Its collaborators each own one part: files are
-read in the background with a progress bar and a Cancel button in the status bar
-(:class:`app.files.opening.FileOpener`), and :attr:`Documents.file_opened` or
-:attr:`Documents.open_failed` tells how it went; the recent files and the last folder
-are :class:`app.files.recent_files.RecentFiles`; the window's part of a session file is
-:mod:`app.files.session.saved_settings`, and what it remembers between runs
-:mod:`app.files.window_settings`. The window keeps its public names (``window.open_file``,
-``window.save_session``, ...) as thin delegates, and builds the menus. Every question
-goes through ``window.confirm``, ``window.ask_save_changes`` and ``window.show_error``.
-Nothing here imports torch or gmm_core.
+:class:`Documents` builds the actions New, Open, Open Recent, Save and Save As and owns
+what they need: the current file, the autosaver and the recent files. Its collaborators
+are handed to it: the session (points and undo stack), the drawn model and the window's
+settings (as callables, for what a session file saves), the status line (a file being
+read shows there, with progress and Cancel: :class:`app.files.opening.FileOpener`), the
+questions (:class:`app.state.questions.Questions`) and the one call that shows an opened
+document (``show_document``, the model flow's: these points, these columns, this saved
+model, these settings). :attr:`Documents.file_opened` or :attr:`Documents.open_failed`
+tells how an open went. Nothing here imports torch or gmm_core.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -27,8 +25,9 @@ from PySide6.QtWidgets import QFileDialog
 
 from ..state.actions import make_action
 from ..state.column_names import default_column_names
-from ..state.messages import ModelSnapshot, ModelStart
+from ..state.messages import ModelSnapshot
 from ..state.presets import OLD_FAITHFUL_FILE
+from ..state.questions import Questions
 from ..state.session import CheckedPoints, as_points
 from . import appdata
 from .file_loader import LoadedDocument
@@ -43,15 +42,9 @@ from .session.format import (
     read_session,
     write_session,
 )
-from .session.saved_settings import (
-    apply_model_settings,
-    apply_view_settings,
-    collect_session_settings,
-)
-from .window_settings import restore_window_settings, store_window_settings
 
 # MAX_RECENT lives in app.recent_files; importing it from here still works.
-__all__ = ["MAX_RECENT", "SKIPPED_MESSAGE_MS", "Documents"]
+__all__ = ["MAX_RECENT", "SKIPPED_MESSAGE_MS", "Documents", "OpenedDocument"]
 
 _TABLES = "*.csv *.tsv *.txt *.dat *.parquet *.pq *.feather *.arrow *.ipc *.npy"
 _TABLE_FILTER = f"Tables ({_TABLES})"
@@ -61,52 +54,102 @@ _OPEN_FILTER = f"Sessions and tables (*{SUFFIX} {_TABLES});;Sessions (*{SUFFIX})
 SKIPPED_MESSAGE_MS = 20_000
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class OpenedDocument:
+    """A file's contents, handed to the model flow to show (``show_document``).
+
+    Attributes
+    ----------
+    points : CheckedPoints
+        The points, checked already (by the reader's thread), shape (n, D).
+    columns : tuple of str
+        Their columns' names (D).
+    text : str
+        The undo command's text ("Open data.csv").
+    model : SavedModel or None
+        A session's saved model: drawn as saved at once, then learnt on from.
+    settings : dict
+        A session's settings (:class:`app.files.session.saved_settings.SessionSettings`
+        reads them); empty for a table.
+    """
+
+    points: CheckedPoints
+    columns: tuple[str, ...]
+    text: str
+    model: SavedModel | None = None
+    settings: dict = field(default_factory=dict)
+
+
 class Documents(QObject):
-    """Session files, tables, recent files, settings and autosave of ``window``.
+    """Session files, tables, recent files and autosave.
+
+    Parameters
+    ----------
+    session : app.state.session.Session
+        The points and the undo stack.
+    status : app.panels.status_line.StatusLine
+        Where a file being read shows, with progress and Cancel.
+    questions : app.state.questions.Questions
+        Every question asked and every failure told.
+    drawn_model : callable
+        ``drawn_model()``: the drawn ``ModelSnapshot`` or None (saved with the points).
+    window_settings : callable
+        ``window_settings()``: the settings a session file saves (a JSON dict).
+    show_document : callable
+        ``show_document(OpenedDocument)``: replace the points and show the model (the
+        model flow's open path).
+    parent : QObject
 
     Attributes
     ----------
     file : Path or None
         The session file that Save writes (None: Save asks for a name).
-    saved_snapshot : ModelSnapshot or None
-        While an opened session replaces the points: its saved model, which the window
-        draws instead of asking the worker (see :meth:`take_saved_snapshot`).
-    next_edit_trains : bool
-        While an opened table (no saved model) replaces the points: that edit asks for
-        Train, with restarts.
-    ignore_up_to : int
-        Snapshots of requests up to this id predate an opened model; the window drops them.
     opener : FileOpener
         Reads the file being opened in the background, with progress and Cancel.
     loader : FileLoader
         The opener's, which reads in its own thread.
     recent : RecentFiles
         The recently opened or saved files (:attr:`recent_menu` is their menu).
+    settings : QSettings
+        The program's settings (recent files; the window keeps its own state there too).
     """
 
     file_opened = Signal(str)  # path of a file whose points (and model) are now shown
     open_failed = Signal(str)  # path of a file not opened (unreadable, or cancelled)
+    title_changed = Signal(str)  # the window's title for the current file
+    new_session_started = Signal()  # New: no points, the view to fit
 
-    def __init__(self, window):
-        super().__init__(window)
-        self.window = window
+    def __init__(
+        self,
+        session,
+        status,
+        questions: Questions,
+        drawn_model: Callable[[], ModelSnapshot | None],
+        window_settings: Callable[[], dict],
+        show_document: Callable[[OpenedDocument], None],
+        parent: QObject | None = None,
+    ):
+        super().__init__(parent)
+        self._session = session
+        self._questions = questions
+        self._drawn_model = drawn_model
+        self._window_settings = window_settings
+        self._show_document = show_document
         self.settings = appdata.settings()
         self.file: Path | None = None
-        self.saved_snapshot: ModelSnapshot | None = None
-        self.next_edit_trains = False
-        self.ignore_up_to = -1
         self.autosaver: Autosaver | None = None
         keys = QKeySequence.StandardKey
+        owner = questions.parent
         self.open_action = make_action(
-            window, "&Open…", self._open_dialog, keys.Open, "Open a session or a table of points"
+            owner, "&Open…", self._open_dialog, keys.Open, "Open a session or a table of points"
         )
-        self.save_action = make_action(window, "&Save", self.save, keys.Save)
-        self.new_action = make_action(window, "&New", self.new_session, keys.New)
-        self.save_as_action = make_action(window, "Save &As…", self.save_as, keys.SaveAs)
-        self.recent = RecentFiles(self.settings, window)
+        self.save_action = make_action(owner, "&Save", self.save, keys.Save)
+        self.new_action = make_action(owner, "&New", self.new_session, keys.New)
+        self.save_as_action = make_action(owner, "Save &As…", self.save_as, keys.SaveAs)
+        self.recent = RecentFiles(self.settings, owner)
         self.recent.chosen.connect(self._open_recent)
         self.recent_menu = self.recent.menu
-        self.opener = FileOpener(window)
+        self.opener = FileOpener(status, questions, self)
         self.opener.opened.connect(self._on_opened)
         self.opener.failed.connect(self.open_failed)
         self.loader = self.opener.loader
@@ -119,11 +162,11 @@ class Documents(QObject):
         The file is read in the background, with a progress bar and a Cancel button in
         the status bar; another open replaces this one. Then a table replaces the points
         (undoable) and trains, in ``columns`` (names); with None, a table of more than two
-        numeric columns asks which through ``window.choose_columns`` once its columns are
-        known (None there cancels). Rows with a missing or non-finite value are skipped
-        and the status bar says which. A session also restores the settings and view and
-        shows its saved model at once, before any training. :attr:`file_opened` follows;
-        a bad file shows a message, a Cancel does not, and either emits
+        numeric columns asks which through ``questions.choose_columns`` once its columns
+        are known (None there cancels). Rows with a missing or non-finite value are
+        skipped and the status bar says which. A session also restores the settings and
+        view and shows its saved model at once, before any training. :attr:`file_opened`
+        follows; a bad file shows a message, a Cancel does not, and either emits
         :attr:`open_failed` and changes nothing.
 
         Returns
@@ -155,14 +198,14 @@ class Documents(QObject):
         if files:
             event.acceptProposedAction()
             if self.may_discard():
-                self.window.open_file(files[0])
+                self.open_file(files[0])
 
     @Slot(object, object)
     def _on_opened(self, path: Path, loaded: LoadedDocument) -> None:
         data = loaded.data
         self.apply_session(data, f"Open {path.name}", loaded.points)
         if loaded.table is not None and loaded.table.n_skipped:
-            self.window.statusBar().showMessage(
+            self._questions.show_message(
                 f"{path.name}: {loaded.table.skipped_message()}", SKIPPED_MESSAGE_MS
             )
         if path.suffix == SUFFIX or data.model is not None or data.settings:
@@ -181,7 +224,10 @@ class Documents(QObject):
         if not self.may_discard():
             return
         path, _ = QFileDialog.getOpenFileName(
-            self.window, "Open", self.last_dir(), _OPEN_FILTER + _TABLE_FILTER + ";;All files (*)"
+            self._questions.parent,
+            "Open",
+            self.last_dir(),
+            _OPEN_FILTER + _TABLE_FILTER + ";;All files (*)",
         )
         if path:
             self.open_file(path)
@@ -189,11 +235,10 @@ class Documents(QObject):
     # -- sessions --------------------------------------------------------------------------
 
     def session_data(self) -> SessionData:
-        """What a session file of the window holds now (points, settings, model)."""
-        window = self.window
-        session = window.session
+        """What a session file holds now (points, settings, model)."""
+        session = self._session
         model = None
-        snapshot = window.snapshot
+        snapshot = self._drawn_model()
         if snapshot is not None and snapshot.n_components:
             model = SavedModel.from_snapshot(snapshot)
             if snapshot.generation != session.generation or (
@@ -203,7 +248,7 @@ class Documents(QObject):
                 model = dataclasses.replace(model, labels=np.zeros(0, np.int64))
         return SessionData(
             points=session.points,
-            settings=collect_session_settings(window),
+            settings=self._window_settings(),
             model=model,
             columns=session.columns,
         )
@@ -215,62 +260,36 @@ class Documents(QObject):
 
         ``points`` are ``data.points`` checked already (by the reader's thread).
         """
-        window = self.window
         points = CheckedPoints.take(as_points(data.points, None)) if points is None else points
-        controller = window.controller
-        apply_model_settings(window, data.settings)
-        start = None
-        if data.model is not None:
-            generation = window.session.generation + 1  # replace_points starts a new one
-            self.ignore_up_to = controller.latest_request_id
-            self.saved_snapshot = data.model.snapshot(
-                data.points, controller.latest_request_id, generation
+        self._show_document(
+            OpenedDocument(
+                points=points,
+                columns=tuple(data.column_names()),
+                text=text,
+                model=data.model,
+                settings=dict(data.settings),
             )
-            if data.model.gmm_core is not None:
-                # A model that labelled every point learnt them all; otherwise the worker
-                # relearns the points from its parameters (another generation).
-                learnt_all = data.model.labels.shape[0] == data.points.shape[0]
-                start = ModelStart(
-                    model=data.model.gmm_core,
-                    generation=generation if learnt_all else -1,
-                    n_points=data.points.shape[0] if learnt_all else 0,
-                    means=data.model.means,
-                    colors=data.model.colors,
-                )
-        else:
-            self.next_edit_trains = True  # one request for the file: Train, with restarts
-        controller.continue_from(start)
-        try:
-            window.session.replace_points(points, text, data.column_names())
-        finally:
-            self.next_edit_trains = False
-            self.saved_snapshot = None
-        apply_view_settings(window, data.settings, data.points.shape[1])
-
-    def take_saved_snapshot(self) -> ModelSnapshot | None:
-        """The opened session's saved model, handed over once (then None)."""
-        snapshot, self.saved_snapshot = self.saved_snapshot, None
-        return snapshot
+        )
 
     def save_session(self, path: str | Path) -> bool:
-        """Write the session to ``path`` (atomically); it becomes the window's file."""
+        """Write the session to ``path`` (atomically); it becomes the current file."""
         path = Path(path)
         try:
             write_session(path, self.session_data())
         except (OSError, ValueError) as error:
-            self.window.show_error(
+            self._questions.show_error(
                 f"Could not save {path.name}:\n{error}\nThe old file is unchanged."
             )
             return False
         self.set_file(path)
-        self.window.undo_stack.setClean()
+        self._session.undo_stack.setClean()
         self.recent.add(path)
-        self.window.statusBar().showMessage(f"Saved {path.name}", 3000)
+        self._questions.show_message(f"Saved {path.name}", 3000)
         return True
 
     @Slot()
     def save(self) -> bool:
-        """Save to the window's session file, or ask for one."""
+        """Save to the current session file, or ask for one."""
         if self.file is not None:
             return self.save_session(self.file)
         return self.save_as()
@@ -280,7 +299,7 @@ class Documents(QObject):
         """Ask for a session file name and save there."""
         start = Path(self.last_dir()) / ((self.file.stem if self.file else "untitled") + SUFFIX)
         path, _ = QFileDialog.getSaveFileName(
-            self.window, "Save Session", str(start), f"Sessions (*{SUFFIX})"
+            self._questions.parent, "Save Session", str(start), f"Sessions (*{SUFFIX})"
         )
         if not path:
             return False
@@ -292,48 +311,38 @@ class Documents(QObject):
     @Slot()
     def new_session(self) -> bool:
         """Start over with no points (asks about unsaved changes; undoable)."""
-        window = self.window
+        session = self._session
         if not self.may_discard():
             return False
-        if len(window.session):
-            window.session.replace_points(np.zeros((0, 2)), "New Session", default_column_names(2))
-        window.canvas.fit_view(window.session.points)
+        if len(session):
+            session.replace_points(np.zeros((0, 2)), "New Session", default_column_names(2))
+        self.new_session_started.emit()
         self.set_file(None)
-        window.undo_stack.setClean()
+        session.undo_stack.setClean()
         return True
 
     def set_file(self, path: Path | None, title: str | None = None) -> None:
-        """Make ``path`` the file that Save writes (None: Save asks); ``title`` names the window."""
+        """Make ``path`` the file that Save writes (None: Save asks); ``title`` names it."""
         self.file = path
         name = title or (path.name if path is not None else None)
-        window = self.window
-        window.setWindowTitle(f"{name}[*] – GMM Playground" if name else "GMM Playground[*]")
-        window.setWindowModified(not window.undo_stack.isClean())
+        self.title_changed.emit(f"{name}[*] – GMM Playground" if name else "GMM Playground[*]")
 
     def has_unsaved_changes(self) -> bool:
         """Whether the points changed since the last save (or start) and are not empty."""
-        if self.window.undo_stack.isClean():
+        if self._session.undo_stack.isClean():
             return False
-        return len(self.window.session) > 0 or self.file is not None
+        return len(self._session) > 0 or self.file is not None
 
     def may_discard(self) -> bool:
         """Whether unsaved changes may go (saved or discarded); False: cancelled."""
         if not self.has_unsaved_changes():
             return True
-        answer = self.window.ask_save_changes()
+        answer = self._questions.ask_save_changes()
         if answer == "save":
             return self.save()
         return answer == "discard"
 
-    # -- settings and recent files ---------------------------------------------------------
-
-    def restore_settings(self) -> None:
-        """Restore the window's geometry, spin boxes and tool options from the last run."""
-        restore_window_settings(self.settings, self.window)
-
-    def store_settings(self) -> None:
-        """Remember what :meth:`restore_settings` restores."""
-        store_window_settings(self.settings, self.window)
+    # -- recent files ----------------------------------------------------------------------
 
     def recent_files(self) -> list[str]:
         """The recently opened or saved files, newest first."""
@@ -350,15 +359,18 @@ class Documents(QObject):
 
     # -- autosave --------------------------------------------------------------------------
 
-    def start_autosave(self, restore: bool | None) -> None:
-        """Offer the last run's autosave if it crashed, then autosave after each change."""
-        window = self.window
-        self.autosaver = Autosaver(appdata.data_dir(), self.session_data, window)
+    def start_autosave(self, restore: bool | None) -> Autosaver:
+        """Offer the last run's autosave if it crashed, then autosave after each change.
+
+        Returns the autosaver; connect whatever else a session file saves (the spin
+        boxes) to its ``schedule``.
+        """
+        self.autosaver = Autosaver(appdata.data_dir(), self.session_data, self)
         self.autosaver.failed.connect(self._on_autosave_failed)
         autosave = self.autosaver.path
         if autosave.exists() and self.autosaver.crashed_before():
             if restore is None:
-                restore = window.confirm(
+                restore = self._questions.confirm(
                     "GMM Playground did not close cleanly last time. Restore the points "
                     "and model it autosaved?"
                 )
@@ -366,12 +378,11 @@ class Documents(QObject):
                 try:
                     self.apply_session(read_session(autosave), "Restore Autosave")
                 except (OSError, ValueError) as error:
-                    window.show_error(f"Could not restore the autosave:\n{error}")
+                    self._questions.show_error(f"Could not restore the autosave:\n{error}")
         self.autosaver.mark_running()
-        window.session.changed.connect(self.autosaver.schedule)
-        window.components_spin.valueChanged.connect(self.autosaver.schedule)
-        window.epochs_spin.valueChanged.connect(self.autosaver.schedule)
+        self._session.changed.connect(self.autosaver.schedule)
+        return self.autosaver
 
     @Slot(str)
     def _on_autosave_failed(self, message: str) -> None:
-        self.window.statusBar().showMessage(f"Autosave failed: {message}", 8000)
+        self._questions.show_message(f"Autosave failed: {message}", 8000)

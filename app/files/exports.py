@@ -9,30 +9,61 @@ imports torch or gmm_core.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QObject, Slot
 from PySide6.QtWidgets import QFileDialog
 
 from ..state.actions import make_action
+from ..state.messages import ModelSnapshot
+from ..state.questions import Questions
 from .atomic import write_bytes
 from .point_files import write_points
 
 
 class Exports(QObject):
-    """The export actions of ``window`` (File menu) and what they write."""
+    """The File menu's export actions and what they write.
 
-    def __init__(self, window):
-        super().__init__(window)
-        self.window = window
+    Parameters
+    ----------
+    session : app.state.session.Session
+        The points (and their columns' names) to export.
+    drawn_model : callable
+        ``drawn_model()``: the drawn ``ModelSnapshot`` (or None).
+    canvas : QWidget
+        The canvas whose picture is exported (a pyqtgraph ``PlotWidget``).
+    questions : app.state.questions.Questions
+        Where a failed write is told, and what the dialogs are modal to.
+    last_dir : callable
+        ``last_dir()``: the folder the file dialogs open in.
+    parent : QObject
+    """
+
+    def __init__(
+        self,
+        session,
+        drawn_model: Callable[[], ModelSnapshot | None],
+        canvas,
+        questions: Questions,
+        last_dir: Callable[[], str],
+        parent: QObject | None = None,
+    ):
+        super().__init__(parent)
+        self._session = session
+        self._drawn_model = drawn_model
+        self._canvas = canvas
+        self._questions = questions
+        self._last_dir = last_dir
+        owner = questions.parent
         self.export_points_action = make_action(
-            window, "Export &Points (CSV)…", self._export_points_dialog
+            owner, "Export &Points (CSV)…", self._export_points_dialog
         )
         self.export_model_action = make_action(
-            window, "Export &Model (JSON)…", self._export_model_dialog
+            owner, "Export &Model (JSON)…", self._export_model_dialog
         )
         self.export_image_action = make_action(
-            window, "Export &Image (PNG, SVG)…", self._export_image_dialog
+            owner, "Export &Image (PNG, SVG)…", self._export_image_dialog
         )
         self.actions = [
             self.export_points_action,
@@ -41,41 +72,50 @@ class Exports(QObject):
         ]
 
     def export_points(self, path: str | Path) -> bool:
-        """Write the points to a CSV file (all columns, their names as header), exactly."""
-        session = self.window.session
+        """Write the points to a CSV file (all columns, their names as header), exactly.
+
+        With no points there is nothing to export: the person is told, and no file is
+        written (a file of a header alone would not open again as points).
+        """
+        session = self._session
+        if len(session) == 0:
+            self._questions.show_error("There are no points to export yet: add points first.")
+            return False
         try:
             write_points(path, session.points, session.columns)
         except OSError as error:
-            self.window.show_error(f"Could not save {Path(path).name}:\n{error}")
+            self._questions.show_error(f"Could not save {Path(path).name}:\n{error}")
             return False
         return True
 
     def export_model(self, path: str | Path) -> bool:
         """Write the fitted model as gmm_core's JSON (``GaussianMixture.from_dict`` reads it)."""
-        snapshot = self.window.snapshot
+        snapshot = self._drawn_model()
         model = None if snapshot is None else snapshot.model
         if model is None:
-            self.window.show_error("There is no fitted model to export yet: add points and wait.")
+            self._questions.show_error(
+                "There is no fitted model to export yet: add points and wait."
+            )
             return False
         try:
             write_model(path, model)
         except (OSError, ValueError) as error:
-            self.window.show_error(f"Could not save {Path(path).name}:\n{error}")
+            self._questions.show_error(f"Could not save {Path(path).name}:\n{error}")
             return False
         return True
 
     def export_image(self, path: str | Path) -> bool:
         """Write the canvas as PNG or SVG (by suffix), through pyqtgraph's exporters."""
         try:
-            write_image(path, self.window.canvas)
+            write_image(path, self._canvas)
         except (OSError, ValueError) as error:
-            self.window.show_error(f"Could not save {Path(path).name}:\n{error}")
+            self._questions.show_error(f"Could not save {Path(path).name}:\n{error}")
             return False
         return True
 
     def _save_name(self, title: str, default: str, filters: str) -> str:
         path, _ = QFileDialog.getSaveFileName(
-            self.window, title, str(Path(self.window.documents.last_dir()) / default), filters
+            self._questions.parent, title, str(Path(self._last_dir()) / default), filters
         )
         return path
 

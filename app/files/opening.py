@@ -2,8 +2,8 @@
 
 :class:`FileOpener` puts a read of :class:`app.files.file_loader.FileLoader` in the window's
 status bar (a progress bar and a Cancel button), asks which columns to model when a
-table has more than two numeric ones (``window.choose_columns``), and tells a failure
-(``window.show_error``) or a Cancel (a status bar message). What a file read whole then
+table has more than two numeric ones (``questions.choose_columns``), and tells a failure
+(``questions.show_error``) or a Cancel (a status bar message). What a file read whole then
 does to the window is for whoever takes :attr:`FileOpener.opened`
 (:class:`app.files.documents.Documents`).
 """
@@ -15,11 +15,21 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal, Slot
 
+from ..state.questions import Questions
 from .file_loader import FileLoader, LoadedDocument
 
 
 class FileOpener(QObject):
-    """Opens files for ``window`` in the background, one at a time (the newest wins).
+    """Opens files in the background, one at a time (the newest wins).
+
+    Parameters
+    ----------
+    status : app.panels.status_line.StatusLine
+        Shows the read as a task (``begin_task``, ``set_task_progress``, ``end_task``)
+        whose Cancel button emits ``task_cancelled``.
+    questions : app.state.questions.Questions
+        Which columns; a failure told; a Cancel noted.
+    parent : QObject
 
     Attributes
     ----------
@@ -32,17 +42,18 @@ class FileOpener(QObject):
     opened = Signal(object, object)  # path (Path), the LoadedDocument read from it
     failed = Signal(str)  # path of a file not opened (unreadable, or cancelled)
 
-    def __init__(self, window):
-        super().__init__(window)
-        self.window = window
+    def __init__(self, status, questions: Questions, parent: QObject | None = None):
+        super().__init__(parent)
+        self._status = status
+        self._questions = questions
         self.opening = ""
         self.loader = FileLoader(self)
-        self.loader.progressed.connect(window.status.set_task_progress)
+        self.loader.progressed.connect(status.set_task_progress)
         self.loader.loaded.connect(self._on_loaded)
         self.loader.failed.connect(self._on_failed)
         self.loader.cancelled.connect(self._on_cancelled)
         self.loader.columns_needed.connect(self._on_columns_needed)
-        window.status.task_cancelled.connect(self.loader.cancel)
+        status.task_cancelled.connect(self.loader.cancel)
         self._resources = ExitStack()  # an example's file, kept until its read ends
 
     def start(self, path: Path, columns: list[str] | None = None) -> None:
@@ -51,7 +62,7 @@ class FileOpener(QObject):
         A read in flight is cancelled, and only this one's outcome follows: :attr:`opened`
         or :attr:`failed`.
         """
-        self.window.status.begin_task(f"Opening {path.name}…")
+        self._status.begin_task(f"Opening {path.name}…")
         self.loader.start(path, columns)
 
     def keep_until_read(self, resource: AbstractContextManager[Path]) -> Path:
@@ -73,7 +84,7 @@ class FileOpener(QObject):
         """Ask which of a table's numeric columns to model, then read them."""
         self.opening = path.name
         try:
-            chosen = self.window.choose_columns(list(numeric))
+            chosen = self._questions.choose_columns(list(numeric))
         finally:
             self.opening = ""
         if chosen is None:
@@ -90,17 +101,17 @@ class FileOpener(QObject):
     @Slot(object, str)
     def _on_failed(self, path: Path, message: str) -> None:
         self._finish_task()
-        self.window.show_error(f"Could not open {path.name}:\n{message}")
+        self._questions.show_error(f"Could not open {path.name}:\n{message}")
         self.failed.emit(str(path))
 
     @Slot(object)
     def _on_cancelled(self, path: Path) -> None:
         self._finish_task()
-        self.window.statusBar().showMessage(f"Opening {path.name} cancelled.", 5000)
+        self._questions.show_message(f"Opening {path.name} cancelled.", 5000)
         self.failed.emit(str(path))
 
     def _finish_task(self) -> None:
-        self.window.status.end_task()
+        self._status.end_task()
         self._release_resource()
 
     def shutdown(self) -> None:

@@ -1,37 +1,46 @@
 """What the window remembers from one run to the next: geometry, spin boxes, tool options.
 
-Kept in the program's settings (:func:`app.files.appdata.settings`); a session file saves
-settings of its own (see :mod:`app.files.session.saved_settings`).
+Kept in the program's settings (:func:`app.files.appdata.settings`) as
+:class:`RememberedSettings`; the window reads them from its widgets and gives them back
+(:mod:`app.window_state`). A session file saves settings of its own
+(:mod:`app.files.session.saved_settings`).
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSettings
+from dataclasses import dataclass
+
+from PySide6.QtCore import QByteArray, QSettings
 
 
-def restore_window_settings(settings: QSettings, window) -> None:
-    """Give ``window`` the geometry, spin boxes and tool options of the last run.
+@dataclass(frozen=True, slots=True)
+class RememberedSettings:
+    """The window's remembered state (the defaults: a first run)."""
 
-    Parameters
-    ----------
-    settings : QSettings
-        Where :func:`store_window_settings` kept them.
-    window : app.main_window.MainWindow
-    """
-    geometry = settings.value("window/geometry")
-    if geometry is not None:
-        window.restoreGeometry(geometry)
-    window.components_spin.setValue(int(settings.value("model/components", 3)))
-    window.epochs_spin.setValue(int(settings.value("model/epochs", 20)))
-    window.tools.radius_spin.setValue(int(settings.value("tools/radius", 30)))
-    window.tools.intensity_spin.setValue(int(settings.value("tools/intensity", 10)))
+    geometry: QByteArray | None = None
+    components: int = 3
+    epochs: int = 20
+    radius: int = 30
+    intensity: int = 10
 
+    @classmethod
+    def load(cls, settings: QSettings) -> RememberedSettings:
+        """What :meth:`store` kept in ``settings`` (the defaults where nothing is)."""
+        default = cls()
+        return cls(
+            geometry=settings.value("window/geometry"),
+            components=int(settings.value("model/components", default.components)),
+            epochs=int(settings.value("model/epochs", default.epochs)),
+            radius=int(settings.value("tools/radius", default.radius)),
+            intensity=int(settings.value("tools/intensity", default.intensity)),
+        )
 
-def store_window_settings(settings: QSettings, window) -> None:
-    """Keep in ``settings`` what :func:`restore_window_settings` restores, and write them."""
-    settings.setValue("window/geometry", window.saveGeometry())
-    settings.setValue("model/components", window.components_spin.value())
-    settings.setValue("model/epochs", window.epochs_spin.value())
-    settings.setValue("tools/radius", window.tools.radius_spin.value())
-    settings.setValue("tools/intensity", window.tools.intensity_spin.value())
-    settings.sync()
+    def store(self, settings: QSettings) -> None:
+        """Keep these in ``settings`` and write them."""
+        if self.geometry is not None:
+            settings.setValue("window/geometry", self.geometry)
+        settings.setValue("model/components", self.components)
+        settings.setValue("model/epochs", self.epochs)
+        settings.setValue("tools/radius", self.radius)
+        settings.setValue("tools/intensity", self.intensity)
+        settings.sync()
