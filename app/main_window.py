@@ -91,7 +91,7 @@ class MainWindow(QMainWindow):
             confirm=lambda text: self.confirm(text),
             ask_save_changes=lambda: self.ask_save_changes(),
             show_error=lambda text: self.show_error(text),
-            choose_columns=lambda names: self.choose_columns(names),
+            choose_columns=lambda names, file_name: self.choose_columns(names, file_name),
             show_message=lambda text, ms: self.statusBar().showMessage(text, ms),
         )
         self.commands = WindowActions(
@@ -245,9 +245,9 @@ class MainWindow(QMainWindow):
         """Add points, shape (n, D) with the session's D, as one undoable edit."""
         self.session.add_points(xy)
 
-    def choose_columns(self, names: list[str]) -> list[str] | None:
+    def choose_columns(self, names: list[str], file_name: str = "") -> list[str] | None:
         """Ask which of a table's numeric columns to model (None: cancelled)."""
-        return choose_columns(names, self.documents.opening, self)
+        return choose_columns(names, file_name, self)
 
     def confirm(self, text: str) -> bool:
         """Ask a yes/no question; every question the window asks goes through here."""

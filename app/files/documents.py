@@ -177,11 +177,6 @@ class Documents(QObject):
         self.opener.start(Path(path), columns)
         return True
 
-    @property
-    def opening(self) -> str:
-        """The name of the file whose columns are being asked about ("" otherwise)."""
-        return self.opener.opening
-
     @Slot()
     def open_example(self) -> bool:
         """Open the Old Faithful data shipped in ``resources`` (works from a wheel too)."""

@@ -35,8 +35,6 @@ class FileOpener(QObject):
     ----------
     loader : FileLoader
         Reads the file being opened in its own thread.
-    opening : str
-        The name of the file whose columns are being asked about ("" otherwise).
     """
 
     opened = Signal(object, object)  # path (Path), the LoadedDocument read from it
@@ -46,7 +44,6 @@ class FileOpener(QObject):
         super().__init__(parent)
         self._status = status
         self._questions = questions
-        self.opening = ""
         self.loader = FileLoader(self)
         self.loader.progressed.connect(status.set_task_progress)
         self.loader.loaded.connect(self._on_loaded)
@@ -82,11 +79,7 @@ class FileOpener(QObject):
     @Slot(object, list)
     def _on_columns_needed(self, path: Path, numeric: list) -> None:
         """Ask which of a table's numeric columns to model, then read them."""
-        self.opening = path.name
-        try:
-            chosen = self._questions.choose_columns(list(numeric))
-        finally:
-            self.opening = ""
+        chosen = self._questions.choose_columns(list(numeric), path.name)
         if chosen is None:
             self._finish_task()
             self.failed.emit(str(path))

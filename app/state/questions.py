@@ -28,7 +28,8 @@ class Questions:
     show_error : callable
         ``show_error(text)``: something went wrong (a dialog).
     choose_columns : callable
-        ``choose_columns(names) -> list of names, or None (cancelled)``.
+        ``choose_columns(names, file_name) -> list of names, or None (cancelled)``: which
+        of a table's numeric columns to model.
     show_message : callable
         ``show_message(text, milliseconds)``: a passing note in the status bar.
     """
@@ -37,5 +38,5 @@ class Questions:
     confirm: Callable[[str], bool]
     ask_save_changes: Callable[[], str]
     show_error: Callable[[str], None]
-    choose_columns: Callable[[list[str]], list[str] | None]
+    choose_columns: Callable[[list[str], str], list[str] | None]
     show_message: Callable[[str, int], None]

@@ -294,7 +294,7 @@ def test_export_model_points_and_images(qtbot, window, updates, tmp_path):
     model = GaussianMixture.from_dict(json.loads((tmp_path / "model.json").read_text()))
     np.testing.assert_array_equal(np.sort(model.means_, axis=0), np.sort(snapshot.means, axis=0))
     assert window.export_points(tmp_path / "points.csv")
-    from app.files.point_files import read_points
+    from .test_io import read_points
 
     assert read_points(tmp_path / "points.csv").tobytes() == window.points().tobytes()
     assert window.export_image(tmp_path / "canvas.png")
