@@ -24,8 +24,8 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
+    from .files.resources import app_icon
     from .main_window import MainWindow
-    from .resources import app_icon
 
     pg.setConfigOptions(antialias=True)
     app = QApplication.instance() or QApplication([sys.argv[0], *qt_args])

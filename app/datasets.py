@@ -2,8 +2,8 @@
 
 :class:`DataSets` builds the Data menu, File > Open Example and Paste Points for a
 :class:`app.main_window.MainWindow` and turns each into one undoable edit of the session
-(an example opens like a file, through :meth:`app.documents.Documents.open_file` or
-:meth:`app.documents.Documents.apply_session`, and trains): Old Faithful (shipped in
+(an example opens like a file, through :meth:`app.files.documents.Documents.open_file` or
+:meth:`app.files.documents.Documents.apply_session`, and trains): Old Faithful (shipped in
 ``resources``) and Iris (as scikit-learn ships it). Nothing here imports torch or
 gmm_core.
 """
@@ -14,11 +14,11 @@ from PySide6.QtCore import QObject, Slot
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QMenu
 
-from . import presets
-from .column_names import default_column_names
-from .io import points_from_text
-from .session_file import SessionData
-from .widgets import make_action
+from .files.point_files import points_from_text
+from .files.session.format import SessionData
+from .state import presets
+from .state.actions import make_action
+from .state.column_names import default_column_names
 
 
 class DataSets(QObject):

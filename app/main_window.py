@@ -4,7 +4,7 @@ session (points, undo) -> training controller -> worker thread -> snapshot -> ca
 (:class:`app.model_flow.ModelFlow` runs that flow; the window builds and holds the parts).
 
 Nothing imported here imports torch or gmm_core: the worker thread loads them once the
-window shows (see :mod:`app.worker`).
+window shows (see :mod:`app.training.worker`).
 """
 
 from __future__ import annotations
@@ -15,27 +15,35 @@ import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QWidget
 
-from . import dialogs
-from .axes_picker import AxesPicker
-from .canvas import Canvas
-from .column_choice import choose_columns
-from .controller import TrainingController
+from .canvas.axes_picker import AxesPicker
+from .canvas.model_density import DensityLayer
+from .canvas.samples import SampleLayer
+from .canvas.tools import CanvasTools
+from .canvas.widget import Canvas
 from .datasets import DataSets
-from .density import DensityLayer
-from .documents import Documents
-from .exports import Exports
-from .insight import Insight
+from .files.documents import Documents, OpenedDocument
+from .files.exports import Exports
+from .files.resources import app_icon
 from .model_flow import ModelFlow
-from .model_panel import ModelPanel
-from .model_selection import ModelSelection
-from .resources import app_icon
-from .samples import SampleLayer
-from .session import Session
-from .snapshot import ModelSnapshot
-from .status import StatusLine
-from .tools import CanvasTools
+from .panels import dialogs
+from .panels.column_choice import choose_columns
+from .panels.insight import Insight
+from .panels.model_panel import ModelPanel
+from .panels.model_selection import ModelSelection
+from .panels.status_line import StatusLine
+from .state.messages import ModelSnapshot
+from .state.questions import Questions
+from .state.session import Session
+from .training.controller import TrainingController
 from .window_actions import WindowActions
 from .window_menus import WindowMenus
+from .window_state import (
+    apply_model_settings,
+    apply_view_settings,
+    collect_session_settings,
+    restore_window_settings,
+    store_window_settings,
+)
 
 #: Clearing more points than this asks first.
 CONFIRM_CLEAR_ABOVE = 20
@@ -63,7 +71,7 @@ class MainWindow(QMainWindow):
     """
 
     model_updated = Signal(object)  # ModelSnapshot, after it has been drawn
-    k_scores_ready = Signal(object)  # app.snapshot.KScores: BIC and AIC against K
+    k_scores_ready = Signal(object)  # app.state.messages.KScores: BIC and AIC against K
 
     def __init__(self, parent: QWidget | None = None, restore_autosave: bool | None = None):
         super().__init__(parent)
@@ -77,6 +85,15 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.canvas)
         self._closed = False
         self.undo_stack = self.session.undo_stack
+        self.questions = Questions(
+            parent=self,
+            # through the window's methods, which tests and scripts may replace
+            confirm=lambda text: self.confirm(text),
+            ask_save_changes=lambda: self.ask_save_changes(),
+            show_error=lambda text: self.show_error(text),
+            choose_columns=lambda names, file_name: self.choose_columns(names, file_name),
+            show_message=lambda text, ms: self.statusBar().showMessage(text, ms),
+        )
         self.commands = WindowActions(
             self,
             self.undo_stack,
@@ -105,26 +122,19 @@ class MainWindow(QMainWindow):
         )
         self.file_menu, self.edit_menu = self.menus.file_menu, self.menus.edit_menu
         self.undo_stack.cleanChanged.connect(self._on_clean_changed)
-        self.documents.restore_settings()
+        restore_window_settings(self.documents.settings, self)
 
-        self.flow = ModelFlow(
-            self.session,
-            self.controller,
-            self.canvas,
-            self.documents,
-            self.insight,
-            self.status,
-            self.statusBar(),
-            self,
-        )
         self.flow.model_updated.connect(self.model_updated)
+        self.flow.model_updated.connect(self.density.on_model)
         self.canvas.point_clicked.connect(self._on_point_clicked)
+        self.canvas.pair_changed.connect(self.status.refresh_readout)
         self.components_spin.valueChanged.connect(self._on_components_changed)
         self.epochs_spin.valueChanged.connect(self.controller.set_epochs)
         self.controller.refit_wanted.connect(self.flow.refit_if_live)
         self.status.update()
-        self.documents.start_autosave(restore_autosave)
-        self.autosaver = self.documents.autosaver
+        self.autosaver = self.documents.start_autosave(restore_autosave)
+        self.components_spin.valueChanged.connect(self.autosaver.schedule)
+        self.epochs_spin.valueChanged.connect(self.autosaver.schedule)
         # The worker thread starts loading torch once the first frame is on screen (see
         # paintEvent), or after WORKER_START_MS for a window that is never shown; a
         # click before it is done waits in the mailbox.
@@ -157,9 +167,20 @@ class MainWindow(QMainWindow):
         """Trainers, covariance types, step by step, repair, the likelihood panel."""
         self.insight = Insight(self)
         self.insight.add_to_panel(self.panel.form, self.panel.layout())
-        self.density = DensityLayer(self)
+        self.flow = ModelFlow(
+            self.session,
+            self.controller,
+            self.canvas,
+            self.insight,
+            self.status,
+            self.statusBar(),
+            self,
+        )
+        self.density = DensityLayer(self.canvas, self._drawn_model, self)
         self._expose(self.density, "density_action")
-        self.samples = SampleLayer(self)
+        self.samples = SampleLayer(
+            self.canvas, self.session, self._drawn_model, self.questions.show_message, self
+        )
         self._expose(self.samples, "sample_action", "keep_samples_action")
         self._expose(self.insight, "trainer_combo", "covariance_combo", "likelihood_plot")
         self._expose(self.insight, "live_action", "step_action", "play_action", "repair_action")
@@ -172,10 +193,33 @@ class MainWindow(QMainWindow):
         self.tools = CanvasTools(self.canvas, self.session, self)
         self.tool_actions = self.tools.actions
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.tools.tool_bar)
-        self.documents = Documents(self)
-        self.exports = Exports(self)
+        self.documents = Documents(
+            self.session,
+            self.status,
+            self.questions,
+            drawn_model=self._drawn_model,
+            window_settings=lambda: collect_session_settings(self),
+            show_document=self._show_document,
+            parent=self,
+        )
+        self.documents.title_changed.connect(self._on_title_changed)
+        self.documents.new_session_started.connect(self._on_new_session)
+        self.exports = Exports(
+            self.session,
+            self._drawn_model,
+            self.canvas,
+            self.questions,
+            self.documents.last_dir,
+            self,
+        )
         self.data_sets = DataSets(self)
-        self.axes = AxesPicker(self)
+        self.axes = AxesPicker(
+            self.canvas, self.session, self.statusBar(), self.insight.view_for_bounds, self
+        )
+        self.axes.editable_changed.connect(self.tools.set_editable)
+        self.axes.editable_changed.connect(self.data_sets.paste_action.setEnabled)
+        self.tools.set_editable(self.session.n_features == 2)
+        self.data_sets.paste_action.setEnabled(self.session.n_features == 2)
         self._expose(self.axes, "x_combo", "y_combo")
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.axes.tool_bar)
         documents = self.documents
@@ -201,9 +245,9 @@ class MainWindow(QMainWindow):
         """Add points, shape (n, D) with the session's D, as one undoable edit."""
         self.session.add_points(xy)
 
-    def choose_columns(self, names: list[str]) -> list[str] | None:
+    def choose_columns(self, names: list[str], file_name: str = "") -> list[str] | None:
         """Ask which of a table's numeric columns to model (None: cancelled)."""
-        return choose_columns(names, self.documents.opening, self)
+        return choose_columns(names, file_name, self)
 
     def confirm(self, text: str) -> bool:
         """Ask a yes/no question; every question the window asks goes through here."""
@@ -235,7 +279,7 @@ class MainWindow(QMainWindow):
     def _on_clear_triggered(self) -> None:
         self.clear()
 
-    # -- documents: files, data sets and exports (app.documents) ------------------------------
+    # -- documents: files, data sets and exports (app.files.documents) -------------------
 
     def open_file(self, path: str | Path, columns: list[str] | None = None) -> bool:
         """Start opening a file; ``file_opened`` or ``open_failed`` follows (:class:`Documents`)."""
@@ -276,6 +320,15 @@ class MainWindow(QMainWindow):
         """The drawn model (the primary trainer's in "Compare all")."""
         return self.flow.snapshot
 
+    def _drawn_model(self) -> ModelSnapshot | None:
+        return self.flow.snapshot
+
+    def _show_document(self, document: OpenedDocument) -> None:
+        """An opened file's settings, points, model and view, in that order."""
+        apply_model_settings(self, document.settings)
+        self.flow.show_document(document)
+        apply_view_settings(self, document.settings, document.points.array.shape[1])
+
     # -- reactions -------------------------------------------------------------------------
 
     @Slot(float, float)
@@ -290,6 +343,15 @@ class MainWindow(QMainWindow):
     @Slot(bool)
     def _on_clean_changed(self, clean: bool) -> None:
         self.setWindowModified(not clean)
+
+    @Slot(str)
+    def _on_title_changed(self, title: str) -> None:
+        self.setWindowTitle(title)
+        self.setWindowModified(not self.undo_stack.isClean())
+
+    @Slot()
+    def _on_new_session(self) -> None:
+        self.canvas.fit_view(self.session.points)
 
     # -- drag and drop ---------------------------------------------------------------------
 
@@ -313,7 +375,7 @@ class MainWindow(QMainWindow):
             event.ignore()  # "cancel": everything stays as it was
             return
         self.tools.finish_stroke()
-        self.documents.store_settings()
+        store_window_settings(self.documents.settings, self)
         self.autosaver.mark_clean_exit()
         self._closed = True
         self.shutdown()

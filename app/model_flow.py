@@ -5,8 +5,9 @@ session (points, undo) -> training controller -> worker thread -> snapshot -> ca
 :class:`ModelFlow` owns the drawn model (the window's ``snapshot``): it asks the
 controller for a model of the session's points when they change (live training on, or
 no points left), draws each snapshot the controller delivers on the canvas, and drops
-snapshots of points that an opened file has replaced. Nothing here imports torch or
-gmm_core.
+snapshots of points that an opened file has replaced. An opened file comes in through
+one call, :meth:`ModelFlow.show_document` (these points, these columns, this saved
+model). Nothing here imports torch or gmm_core.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtWidgets import QStatusBar
 
-from .snapshot import ModelSnapshot
+from .files.documents import OpenedDocument
+from .state.messages import ModelSnapshot, ModelStart
 
 
 class ModelFlow(QObject):
@@ -29,8 +31,6 @@ class ModelFlow(QObject):
         Takes the requests, delivers the snapshots.
     canvas : Canvas
         Draws the points and each snapshot.
-    documents : Documents
-        An opened session's saved model, and the requests that an opened file outdated.
     insight : Insight
         Live training on or off; the likelihood curves of each snapshot.
     status : StatusLine
@@ -46,7 +46,6 @@ class ModelFlow(QObject):
         session,
         controller,
         canvas,
-        documents,
         insight,
         status,
         status_bar: QStatusBar,
@@ -56,7 +55,8 @@ class ModelFlow(QObject):
         self._session = session
         self._controller = controller
         self._canvas = canvas
-        self._documents = documents
+        self._ignore_up_to = -1  # snapshots of requests up to this id predate an opened file
+        self._replacing = False  # show_document is replacing the points itself
         self._insight = insight
         self._status = status
         self._status_bar = status_bar
@@ -106,24 +106,62 @@ class ModelFlow(QObject):
             return None if len(points) == 0 else snapshot
         return snapshot
 
+    def show_document(self, document: OpenedDocument) -> None:
+        """Replace the points by an opened file's and show its model.
+
+        The points replace the session's as one undoable edit. A saved model is drawn as
+        saved at once (no training), and the next request learns on from it; a table's
+        points are trained with restarts (when live training is on). Snapshots of
+        requests made before the file was opened are dropped.
+        """
+        controller = self._controller
+        self._ignore_up_to = controller.latest_request_id
+        saved, start = None, None
+        if document.model is not None:
+            generation = self._session.generation + 1  # replace_points starts a new one
+            points = document.points.array
+            saved = document.model.snapshot(points, controller.latest_request_id, generation)
+            if document.model.gmm_core is not None:
+                # A model that labelled every point learnt them all; otherwise the worker
+                # relearns the points from its parameters (another generation).
+                learnt_all = document.model.labels.shape[0] == points.shape[0]
+                start = ModelStart(
+                    model=document.model.gmm_core,
+                    generation=generation if learnt_all else -1,
+                    n_points=points.shape[0] if learnt_all else 0,
+                    means=document.model.means,
+                    colors=document.model.colors,
+                )
+        controller.continue_from(start)
+        self._replacing = True
+        try:
+            self._session.replace_points(document.points, document.text, document.columns)
+        finally:
+            self._replacing = False
+        if saved is not None:
+            self._show_saved(saved)
+        else:
+            self._follow_edit(train=True)
+
     @Slot()
     def _on_session_changed(self) -> None:
-        saved = self._documents.take_saved_snapshot()
-        if saved is not None:  # an opened session: its model as saved, no training
-            self._show_saved(saved)
-            return
+        if not self._replacing:
+            self._follow_edit(train=False)
+
+    def _follow_edit(self, train: bool) -> None:
+        """Ask for a model of the edited points (live) and draw them."""
         if self.snapshot is not None and not self._fits_columns(self.snapshot):
             self.snapshot = None  # a model of other columns: not drawn, saved or exported
             self._canvas.forget_model()
         if self._insight.live or len(self._session) == 0:
-            self.request(train=self._documents.next_edit_trains)
+            self.request(train=train)
         points = self._session.points
         self._canvas.show_points(self._snapshot_for(points), points)
         self._status.update()
 
     @Slot(object)
     def _on_snapshot(self, snapshot: ModelSnapshot) -> None:
-        if snapshot.request_id <= self._documents.ignore_up_to or not self._fits_columns(snapshot):
+        if snapshot.request_id <= self._ignore_up_to or not self._fits_columns(snapshot):
             return  # a model of the points before a session or table was opened
         # A snapshot of points that changed since (an undo in flight) is still the newest
         # model there is; the points drawn are always the session's.

@@ -13,8 +13,8 @@ from PySide6.QtCore import QObject, Qt, Slot
 from PySide6.QtGui import QKeySequence, QUndoStack
 from PySide6.QtWidgets import QMainWindow
 
-from .dialogs import show_about
-from .widgets import make_action
+from .panels.dialogs import show_about
+from .state.actions import make_action
 
 
 class WindowActions(QObject):

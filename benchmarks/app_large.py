@@ -232,7 +232,7 @@ def bench_pan_zoom(app, window, rng, n_points, dots) -> str:
     With ``dots``, every point is drawn as a dot, as the canvas did before the density
     image (the reference).
     """
-    from app import point_density
+    from app.state import messages as point_density
 
     threshold = point_density.DENSITY_ABOVE
     if dots:

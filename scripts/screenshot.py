@@ -69,8 +69,8 @@ def main() -> int:
     default = "screenshot-compare.png" if compare else "screenshot.png"
     target = Path(args[0]) if args else ROOT / "docs" / default
     target.parent.mkdir(parents=True, exist_ok=True)
+    from app.files.resources import app_icon
     from app.main_window import MainWindow
-    from app.resources import app_icon
 
     app = QApplication.instance() or QApplication(sys.argv)
     app.setWindowIcon(app_icon())

@@ -13,10 +13,10 @@ from PySide6.QtWidgets import QApplication
 from scipy.optimize import linear_sum_assignment
 from sklearn.metrics import adjusted_rand_score
 
-from app.column_choice import ColumnChoiceDialog
-from app.geometry import SIGMA_LEVELS
+from app.files.session.format import read_session
 from app.main_window import MainWindow
-from app.session_file import read_session
+from app.panels.column_choice import ColumnChoiceDialog
+from app.state.geometry import SIGMA_LEVELS
 
 from .conftest import click, open_and_wait, wait_for_model
 
@@ -67,8 +67,9 @@ def open_four_columns(qtbot, window, updates, tmp_path, monkeypatch, choice=NAME
     write_parquet(path, points)
     asked = []
 
-    def choose(names):
+    def choose(names, file_name=""):
         asked.append(list(names))
+        assert file_name == path.name  # the file asked about travels with the question
         return list(choice)
 
     monkeypatch.setattr(window, "choose_columns", choose)
@@ -235,7 +236,7 @@ def test_cancelling_the_column_dialog_changes_nothing(qtbot, window, updates, tm
     assert window.controller.latest_request_id == requests
     assert window.recent_files() == []
     # the same through the method, as scripts and tests replace it
-    window.choose_columns = lambda names: None
+    window.choose_columns = lambda names, file_name="": None
     assert open_and_wait(qtbot, window, path) is False
     assert window.undo_stack.count() == count
 
@@ -244,7 +245,7 @@ def test_columns_given_directly_ask_nothing(qtbot, window, updates, tmp_path):
     points, _ = four_columns(n_per=20)
     path = tmp_path / "four.parquet"
     write_parquet(path, points)
-    window.choose_columns = lambda names: pytest.fail("asked although columns were given")
+    window.choose_columns = lambda names, file_name="": pytest.fail("asked, columns given")
     assert open_and_wait(qtbot, window, path, columns=["delta", "alpha", "gamma"])
     assert window.session.columns == ("delta", "alpha", "gamma")
     np.testing.assert_array_equal(window.points(), points[:, [3, 0, 2]])

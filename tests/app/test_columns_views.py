@@ -7,10 +7,10 @@ import pytest
 from PySide6.QtGui import QImage
 from scipy.stats import multivariate_normal
 
-from app.geometry import full_covariances, log_prob_components, responsibilities
-from app.plot_items import soft_groups
-from app.projection import marginal_snapshot
-from app.snapshot import ModelSnapshot
+from app.canvas.plot_items import soft_groups
+from app.canvas.projection import marginal_snapshot
+from app.state.geometry import full_covariances, log_prob_components, responsibilities
+from app.state.messages import ModelSnapshot
 
 from .conftest import WAIT_MS, move, wait_for_model
 from .test_columns import CENTRES, NAMES, four_columns
@@ -27,7 +27,7 @@ def four(qtbot, window, updates):
 
 
 def _session(points):
-    from app.session_file import SessionData
+    from app.files.session.format import SessionData
 
     return SessionData(points, columns=tuple(NAMES))
 
@@ -84,7 +84,7 @@ def test_the_readout_and_density_map_show_the_marginal_of_the_shown_pair(
     expected = mixture_log_density(hovered, snapshot.weights, means, blocks)
     assert shown == pytest.approx(expected, rel=1e-3, abs=1e-3)
 
-    with qtbot.waitSignal(window.density.runner.done, timeout=WAIT_MS):
+    with qtbot.waitSignal(window.density.runner.result_ready, timeout=WAIT_MS):
         window.density_action.setChecked(True)
     grid = window.density.grid
     x, y, w, h = grid.rect
@@ -95,7 +95,7 @@ def test_the_readout_and_density_map_show_the_marginal_of_the_shown_pair(
         assert grid.log_density[i, j] == pytest.approx(expected, rel=1e-9, abs=1e-9)
     # another pair: a new grid of that pair's marginal, no refit
     requests = window.controller.latest_request_id
-    with qtbot.waitSignal(window.density.runner.done, timeout=WAIT_MS):
+    with qtbot.waitSignal(window.density.runner.result_ready, timeout=WAIT_MS):
         window.axes.set_pair(0, 3)
     assert window.controller.latest_request_id == requests
     grid = window.density.grid
@@ -238,7 +238,7 @@ def test_full_covariances_of_every_type_in_four_dimensions():
 def test_the_marginal_is_the_sub_block_and_large_data_is_projected_once():
     import dataclasses
 
-    from app.projection import ShownPair
+    from app.canvas.projection import ShownPair
 
     rng = np.random.default_rng(6)
     A = rng.normal(size=(3, 4, 4))

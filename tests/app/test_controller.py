@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.controller import SETTINGS_DELAY_MS, TrainingController, reg_covar_for
-from app.snapshot import ModelSnapshot
+from app.state.geometry import reg_covar_for
+from app.state.messages import ModelSnapshot
+from app.training.controller import SETTINGS_DELAY_MS, TrainingController
 
 from .conftest import WAIT_MS, three_clusters
 
@@ -55,13 +56,13 @@ def test_never_delivers_an_older_snapshot(qtbot, controller):
     delivered = []
     controller.snapshot_ready.connect(delivered.append)
     for request_id in (3, 5, 4, 5, 2):
-        controller._on_snapshot(ModelSnapshot(request_id, 1, final=False))
+        controller._on_snapshot(request_id, ModelSnapshot(request_id, 1, final=False))
         qtbot.waitUntil(lambda: not controller._pending, timeout=2000)
     assert [s.request_id for s in delivered] == [3, 5, 5]
     # snapshots queued while the GUI thread was busy are coalesced: the newest is drawn
     delivered.clear()
     for request_id in (6, 7, 8):
-        controller._on_snapshot(ModelSnapshot(request_id, 1, final=False))
+        controller._on_snapshot(request_id, ModelSnapshot(request_id, 1, final=False))
     qtbot.waitUntil(lambda: bool(delivered), timeout=2000)
     assert [s.request_id for s in delivered] == [8]
 

@@ -10,15 +10,16 @@ import numpy as np
 import pytest
 from PySide6.QtGui import QImage
 
-from app import point_density
-from app.palette import UNASSIGNED_COLOR, component_color
-from app.point_density import (
+from app.canvas import point_histogram as point_density
+from app.canvas.point_histogram import (
     MIN_ALPHA,
     DensityImageRequest,
     bin_points,
     density_image,
     premultiplied_argb32,
 )
+from app.state import messages
+from app.state.palette import UNASSIGNED_COLOR, component_color
 
 from .conftest import WAIT_MS, set_view, three_clusters, wait_for_model
 
@@ -112,7 +113,7 @@ def test_premultiplied_argb32_is_what_qt_makes_of_the_rgba_image():
 @pytest.fixture
 def low_threshold(monkeypatch):
     """Draw more than 300 points as an image."""
-    monkeypatch.setattr(point_density, "DENSITY_ABOVE", 300)
+    monkeypatch.setattr(messages, "DENSITY_ABOVE", 300)
     return 300
 
 
@@ -155,7 +156,7 @@ def test_many_points_are_one_image_of_their_components(qtbot, window, updates, l
 
 
 def point_density_margin() -> float:
-    from app.density_image import MARGIN
+    from app.canvas.point_histogram_layer import MARGIN
 
     return MARGIN
 

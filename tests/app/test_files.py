@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from PySide6.QtGui import QGuiApplication, QImage
 
-from app import presets
-from app.autosave import AUTOSAVE_DELAY_MS
+from app.files.session.autosave import AUTOSAVE_DELAY_MS
 from app.main_window import MainWindow
+from app.state import presets
 
 from .conftest import (
     WAIT_MS,
@@ -135,12 +135,12 @@ def test_save_failing_keeps_the_old_file_and_says_so(qtbot, window, tmp_path, mo
     window.add_points([[2.0, 2.0]])
     errors = []
     window.show_error = errors.append
-    import app.atomic
+    import app.files.atomic
 
     def full_disk(fd):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(app.atomic.os, "fsync", full_disk)
+    monkeypatch.setattr(app.files.atomic.os, "fsync", full_disk)
     assert window.save_session(path) is False
     assert "unchanged" in errors[0]
     assert path.read_bytes() == old
@@ -251,7 +251,7 @@ def test_close_with_unsaved_changes_asks(qtbot, window, tmp_path, answer):
     else:
         assert closed is True and not window.isVisible()
         assert not window.controller.thread.isRunning()
-    from app.session_file import read_session
+    from app.files.session.format import read_session
 
     saved = read_session(path).points
     assert saved.shape[0] == (2 if answer == "save" else 1)
@@ -294,7 +294,7 @@ def test_export_model_points_and_images(qtbot, window, updates, tmp_path):
     model = GaussianMixture.from_dict(json.loads((tmp_path / "model.json").read_text()))
     np.testing.assert_array_equal(np.sort(model.means_, axis=0), np.sort(snapshot.means, axis=0))
     assert window.export_points(tmp_path / "points.csv")
-    from app.io import read_points
+    from .test_io import read_points
 
     assert read_points(tmp_path / "points.csv").tobytes() == window.points().tobytes()
     assert window.export_image(tmp_path / "canvas.png")
@@ -402,7 +402,7 @@ def test_the_first_edit_after_opening_continues_from_the_saved_model(
 
 def test_a_damaged_model_in_a_session_is_ignored_by_the_worker(qtbot, window, updates, tmp_path):
     snapshot = trained_window(qtbot, window, updates, n_per=15)
-    from app.session_file import SavedModel, SessionData, write_session
+    from app.files.session.format import SavedModel, SessionData, write_session
 
     saved = SavedModel.from_snapshot(snapshot)
     damaged = SavedModel(**{**saved.__dict__, "gmm_core": {"type": "GaussianMixture"}})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.stats import multivariate_normal
 
-from app.geometry import (
+from app.state.geometry import (
     data_extent,
     ellipse_outlines,
     group_by_label,

@@ -1,4 +1,4 @@
-"""The canvas's gestures (:mod:`app.gestures`), sent as the window system sends them.
+"""The canvas's gestures (:mod:`app.canvas.gestures`), sent as the window system sends them.
 
 Every click is one point, a drag pans, and with a drag tool on the left button strokes.
 

@@ -7,7 +7,7 @@ import pytest
 from scipy.special import logsumexp
 from scipy.stats import multivariate_normal
 
-from app.snapshot import COMPARE_ALL, TRAINERS
+from app.state.messages import COMPARE_ALL, TRAINERS
 
 from .conftest import WAIT_MS, click, three_clusters, wait_for_model, waiting_for_open
 
@@ -166,7 +166,7 @@ def test_model_selection_picks_three_on_three_clusters(qtbot, window, updates):
     assert scores.ks == tuple(range(1, 11)) and len(scores.bic) == len(scores.aic) == 10
     assert scores.best_k == 3 and np.all(np.isfinite(scores.bic))
     assert scores.bic[2] == min(scores.bic)
-    assert scores.request_id == window.model_selection.runner.next_id() - 1  # the newest
+    assert scores.request_id == window.model_selection.runner.latest_id  # the newest
     # the best is marked on the plot
     assert tuple(window.model_selection.best_item.data["x"]) == (3.0,)
     window.apply_best_k_action.trigger()
@@ -177,7 +177,7 @@ def test_model_selection_picks_three_on_three_clusters(qtbot, window, updates):
 def test_density_map_follows_the_model_and_the_view(qtbot, window, updates):
     window.add_points(_clusters(6))
     snapshot = wait_for_model(qtbot, window, updates)
-    with qtbot.waitSignal(window.density.runner.done, timeout=WAIT_MS):
+    with qtbot.waitSignal(window.density.runner.result_ready, timeout=WAIT_MS):
         window.density_action.setChecked(True)
     grid = window.density.grid
     assert window.density.image_item.isVisible() and window.density.contour_item.isVisible()
@@ -193,7 +193,7 @@ def test_density_map_follows_the_model_and_the_view(qtbot, window, updates):
     assert window.density.contour_item.getData()[0].shape[0] > 0
     # the grid follows the view
     before = grid.rect
-    with qtbot.waitSignal(window.density.runner.done, timeout=WAIT_MS):
+    with qtbot.waitSignal(window.density.runner.result_ready, timeout=WAIT_MS):
         window.canvas.view_box.setRange(xRange=(0, 8), yRange=(-8, 0), padding=0)
     (x0, x1), (y0, y1) = window.canvas.view_box.viewRange()
     assert x0 <= 0 and x1 >= 8 and y0 <= -8 and y1 >= 0  # widened only for equal scales
@@ -202,7 +202,7 @@ def test_density_map_follows_the_model_and_the_view(qtbot, window, updates):
 
 
 def test_soft_colours_mix_component_colours(qtbot, window, updates):
-    from app.palette import component_color
+    from app.state.palette import component_color
 
     window.components_spin.setValue(2)
     # two overlapping clusters: points between them are shared
@@ -296,9 +296,9 @@ def test_colours_stay_with_clusters_across_trainers_types_and_k(qtbot, window, u
 def test_compare_all_interleaves_the_three_trainers():
     import threading
 
-    from app.controller import reg_covar_for
-    from app.snapshot import TrainingRequest
-    from app.trainers import Trainers
+    from app.state.geometry import reg_covar_for
+    from app.state.messages import TrainingRequest
+    from app.training.trainers import Trainers
 
     out = []
     request = TrainingRequest(0, _clusters(11), 0, 3, 20, reg_covar_for(20.0), trainer=COMPARE_ALL)
@@ -310,7 +310,7 @@ def test_compare_all_interleaves_the_three_trainers():
 
 
 def test_a_converged_curve_is_drawn_flat_with_a_labelled_axis(qtbot, window, updates):
-    from app.likelihood_panel import MIN_Y_SPAN
+    from app.panels.likelihood_panel import MIN_Y_SPAN
 
     points, _ = three_clusters(np.random.default_rng(4), n_per=40)
     window.add_points(points)

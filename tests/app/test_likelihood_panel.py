@@ -6,8 +6,8 @@ import numpy as np
 import pyqtgraph as pg
 import pytest
 
-from app.likelihood_panel import KEPT_CURVES, MIN_Y_SPAN, LikelihoodPlot
-from app.snapshot import TRAINERS, ModelSnapshot
+from app.panels.likelihood_panel import KEPT_CURVES, MIN_Y_SPAN, LikelihoodPlot
+from app.state.messages import TRAINERS, ModelSnapshot
 
 
 def snapshot(request_id, n_iter, value, trainer=TRAINERS[0]):

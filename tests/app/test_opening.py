@@ -83,14 +83,14 @@ def test_cancel_during_a_large_open_changes_nothing(
 
 
 def test_reading_stops_at_the_next_block_once_cancelled(tmp_path, small_blocks):
-    from app.io import read_points
+    from app.files.file_loader import read_document
     from gmm_core import Cancelled
 
     path = tmp_path / "large.csv"
     large_csv(path)
     fractions = []
     with pytest.raises(Cancelled):
-        read_points(path, progress=fractions.append, cancelled=lambda: len(fractions) >= 2)
+        read_document(path, progress=fractions.append, cancelled=lambda: len(fractions) >= 2)
     assert len(fractions) == 2 and fractions[-1] < 1.0
 
 

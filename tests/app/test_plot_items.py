@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 
-from app.geometry import ellipse_outlines
-from app.plot_items import EllipsesItem
-from app.snapshot import ModelSnapshot
+from app.canvas.plot_items import EllipsesItem
+from app.state.geometry import ellipse_outlines
+from app.state.messages import ModelSnapshot
 
 
 def one_ellipse(covariance):

@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QWidget
 
-from app.recent_files import MAX_RECENT, RecentFiles
+from app.files.recent_files import MAX_RECENT, RecentFiles
 
 
 @pytest.fixture

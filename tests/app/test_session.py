@@ -7,7 +7,7 @@ import pytest
 
 
 def test_session_edits_and_generations(qtbot):
-    from app.session import Session
+    from app.state.session import Session
 
     session = Session()
     changes = []
@@ -31,7 +31,7 @@ def test_session_edits_and_generations(qtbot):
 
 
 def test_extent_follows_every_edit(qtbot):
-    from app.session import Session
+    from app.state.session import Session
 
     rng = np.random.default_rng(34)
     session = Session()

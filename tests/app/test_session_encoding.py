@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pytest
 
-from app.session_encoding import (
+from app.files.session.arrays import (
     CHUNK_BYTES,
     base64_array_chunks,
     decode_array,

@@ -11,9 +11,11 @@ import os
 import numpy as np
 import pytest
 
-from app import atomic, session_encoding, session_file
-from app.io import read_points, write_points
-from app.session_file import (
+from app.files import atomic
+from app.files.point_files import write_points
+from app.files.session import arrays as session_encoding
+from app.files.session import format as session_file
+from app.files.session.format import (
     FORMAT_NAME,
     SavedModel,
     SessionData,
@@ -21,6 +23,8 @@ from app.session_file import (
     session_text,
     write_session,
 )
+
+from .test_io import read_points
 
 
 def hard_points(n=1000, seed=0):
@@ -84,10 +88,13 @@ def test_no_points_round_trip(tmp_path):
     assert read_session(path).points.shape == (0, 2)
 
 
-def test_an_empty_csv_export_opens_again(tmp_path):
+def test_exporting_no_points_says_so_and_writes_nothing(window, tmp_path, monkeypatch):
+    told = []
+    monkeypatch.setattr(window, "show_error", told.append)
     path = tmp_path / "none.csv"
-    write_points(path, np.zeros((0, 2)))
-    assert read_points(path).shape == (0, 2)
+    assert not window.export_points(path)
+    assert not path.exists()
+    assert told and "no points to export" in told[0]
 
 
 def test_csv_round_trip_is_exact(tmp_path):

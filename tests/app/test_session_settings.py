@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from app.session_settings import (
+from app.window_state import (
     apply_model_settings,
     apply_view_settings,
     collect_session_settings,

@@ -9,9 +9,9 @@ import pytest
 from scipy.special import logsumexp
 from scipy.stats import multivariate_normal
 
-from app.controller import reg_covar_for
-from app.snapshot import TrainingRequest, n_parameters
-from app.snapshot_builder import SnapshotBuilder
+from app.state.geometry import reg_covar_for
+from app.state.messages import TrainingRequest, n_parameters
+from app.training.snapshot_builder import SnapshotBuilder
 
 from .conftest import three_clusters
 

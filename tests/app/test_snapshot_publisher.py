@@ -7,9 +7,9 @@ import pytest
 from scipy.special import logsumexp
 from scipy.stats import multivariate_normal
 
-from app.snapshot import TrainingRequest
-from app.snapshot_builder import SnapshotBuilder
-from app.snapshot_publisher import LABEL_CHUNK_ROWS, SnapshotPublisher
+from app.state.messages import TrainingRequest
+from app.training.snapshot_builder import SnapshotBuilder
+from app.training.snapshot_publisher import LABEL_CHUNK_ROWS, SnapshotPublisher
 from gmm_core import Cancelled, GaussianMixture
 
 from .conftest import three_clusters

@@ -1,5 +1,5 @@
-"""Start-up: the window shows before torch (or scipy.optimize) loads; a click made meanwhile
-is learnt."""
+"""Start-up: the window shows before torch (or scipy.optimize, or pyarrow) loads; a click
+made meanwhile is learnt. Only gmm_core's lazy package and its torch-free facts may load."""
 
 from __future__ import annotations
 
@@ -18,11 +18,16 @@ _SHOW_WINDOW = """
 import sys
 from PySide6.QtWidgets import QApplication
 import app.main_window
-loaded_on_import = sorted(m for m in ("torch", "gmm_core", "scipy.optimize") if m in sys.modules)
+HEAVY = ("torch", "scipy.optimize", "pyarrow")
+LIGHT_CORE = {"gmm_core", "gmm_core.covariance_types", "gmm_core.tables"}
+def heavy_loaded():
+    core = {m for m in sys.modules if m.split(".")[0] == "gmm_core"} - LIGHT_CORE
+    return sorted(core | {m for m in HEAVY if m in sys.modules})
+loaded_on_import = heavy_loaded()
 application = QApplication([])
 window = app.main_window.MainWindow()
 window.show()
-loaded_on_show = sorted(m for m in ("torch", "gmm_core", "scipy.optimize") if m in sys.modules)
+loaded_on_show = heavy_loaded()
 assert window.controller.thread is None  # starts once the event loop runs
 application.processEvents()
 window.close()

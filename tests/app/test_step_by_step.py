@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from sklearn.mixture import GaussianMixture as SkGaussianMixture
 
-from app.snapshot import TrainingRequest
-from app.snapshot_builder import SnapshotBuilder
-from app.snapshot_publisher import SnapshotPublisher
-from app.step_by_step import StepByStep
+from app.state.messages import TrainingRequest
+from app.training.snapshot_builder import SnapshotBuilder
+from app.training.snapshot_publisher import SnapshotPublisher
+from app.training.step_by_step import StepByStep
 from gmm_core import GaussianMixture
 
 from .conftest import three_clusters

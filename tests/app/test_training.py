@@ -7,9 +7,9 @@ import threading
 import numpy as np
 import pytest
 
-from app.controller import reg_covar_for
-from app.snapshot import TrainingRequest
-from app.training import Trainer
+from app.state.geometry import reg_covar_for
+from app.state.messages import TrainingRequest
+from app.training.trainer import Trainer
 
 from .conftest import three_clusters
 

@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtCore import QPointF, Qt
 from scipy.stats import multivariate_normal
 
-from app import point_density
+from app.state import messages
 
 from .conftest import (
     WAIT_MS,
@@ -295,7 +295,7 @@ def test_closing_during_a_long_fit_returns_promptly(qtbot, window, updates):
 
 def test_large_data_draws_one_item_per_layer(qtbot, window, updates):
     rng = np.random.default_rng(15)
-    n = point_density.DENSITY_ABOVE + 10_000  # drawn as one density image
+    n = messages.DENSITY_ABOVE + 10_000  # drawn as one density image
     points = rng.normal(size=(n, 2)) * 3
     window.add_points(points)
     snapshot = wait_for_model(qtbot, window, updates, lambda s: s.n_points == n)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QSettings
 
-from app.window_settings import restore_window_settings, store_window_settings
+from app.window_state import restore_window_settings, store_window_settings
 
 from .test_files import new_window
 
