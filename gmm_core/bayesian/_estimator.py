@@ -15,8 +15,8 @@ from .._em import GaussianParameters, expectation_sums, statistics_from_sums
 from .._initialization import MixtureParameters
 from .._parameter_cache import check_parameters_cached
 from .._validation import check_data, check_finite_model, check_sample_weight
-from . import _saving
 from ._priors import Priors, check_prior_hyper_parameters, data_priors
+from ._saving import load_extras, saved_extras
 from ._variational import (
     NormalWishart,
     faded,
@@ -350,11 +350,11 @@ class BayesianGaussianMixture(BaseMixture):
 
     def _saved_extras(self) -> dict:
         """The variational posterior beyond the parameters, and the priors."""
-        return _saving.saved_extras(self)
+        return saved_extras(self)
 
     def _load_extras(self, data) -> None:
         """Restore the posterior and the priors, refusing any that disagree."""
-        _saving.load_extras(self, data)
+        load_extras(self, data)
 
 
 def _pooled_raw_scatter(
