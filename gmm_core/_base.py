@@ -299,7 +299,13 @@ class BaseMixture(FittedMixture):
             for _ in self._passes(data, self.max_iter, start, sample_weight):
                 pass
             self._verbose_end()
-            if n_init > 1 and (best is None or self.lower_bound_ > best["lower_bound_"]):
+            # As scikit-learn: the best bound wins, and while no start has a bound
+            # (max_iter=0) the last start is kept.
+            if n_init > 1 and (
+                best is None
+                or self.lower_bound_ > best["lower_bound_"]
+                or best["lower_bound_"] == -np.inf
+            ):
                 best = self._saved_state()
         if best is not None:
             self._restore_state(best)

@@ -159,6 +159,14 @@ def test_iter_fit_passes_are_the_fit():
     assert all(b >= a for a, b in zip(bounds, bounds[1:], strict=False))  # the bound rises
 
 
+def test_max_iter_zero_with_n_init_keeps_scikit_learns_last_start():
+    X = DATASETS[0][1]
+    ours, reference = fit_both(
+        X, n_components=4, init_params="random_from_data", max_iter=0, n_init=3, random_state=5
+    )
+    assert_close(ours.means_, reference.means_, "means_")
+
+
 def test_max_iter_zero_keeps_the_start():
     X = DATASETS[0][1]
     ours, reference = fit_both(
