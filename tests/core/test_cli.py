@@ -399,3 +399,18 @@ def test_fit_takes_a_weights_column_and_refuses_bad_ones(tmp_path):
     _assert_one_error_line(missing, 1, "no column named 'v'")
     _assert_one_error_line(twice, 2, "also among the --columns")
     _assert_one_error_line(refused, 1, "sample_weight must be non-negative; row 4")
+
+
+def test_score_and_predict_take_a_saved_bayesian_model(tmp_path, capsys):
+    from gmm_core import BayesianGaussianMixture
+    from gmm_core.cli.files import save_model
+
+    X = _points(n_per_component=50)
+    model = BayesianGaussianMixture(n_components=5, random_state=0).fit(X)
+    save_model(str(tmp_path / "bayes.json"), model, ["x", "y", "z"])
+    data = _write_csv(tmp_path / "points.csv", X)
+    assert main(["score", str(tmp_path / "bayes.json"), str(data)]) == 0
+    assert float(capsys.readouterr().out) == pytest.approx(model.score(X), rel=1e-12)
+    assert main(["predict", str(tmp_path / "bayes.json"), str(data)]) == 0
+    labels = np.array(capsys.readouterr().out.split()[1:], dtype=int)  # after the header
+    np.testing.assert_array_equal(labels, model.predict(X))
