@@ -41,7 +41,9 @@ class BayesianGaussianMixture(BaseMixture):
     start is scikit-learn's own (drawn with numpy's ``RandomState`` as scikit-learn draws
     it), and every fitted attribute, the lower bound and the scores agree with
     scikit-learn's (to about 1e-12). The k-means starts are gmm_core's own k-means, as
-    :class:`~gmm_core.GaussianMixture` does them. The E-step is gmm_core's chunked one
+    :class:`~gmm_core.GaussianMixture` does them. Data are trained as given (the priors
+    and ``reg_covar`` are in data units); a model whose variances float64 cannot hold
+    (data spanning 1e200) is refused with a ``ValueError``. The E-step is gmm_core's chunked one
     (torch, on ``device``); the variational M-step is a handful of (K, D, D) arrays.
 
     Parameters
