@@ -176,12 +176,17 @@ class GaussianMixture(BaseMixture):
         return array, self._to_tensor(array, dtype)
 
     def _training_weights(self, sample_weight, array, data):
-        if self._shard_rows is not None and sample_weight is not None:
-            raise ValueError(
+        if self._shard_rows is None:
+            return super()._training_weights(sample_weight, array, data)
+        # A collective call: every process refuses if any was given weights.
+        refused = None
+        if sample_weight is not None:
+            refused = (
                 "sample_weight is not supported by a distributed fit; give each process's "
                 "rows unweighted (repeat rows for integer weights)."
             )
-        return super()._training_weights(sample_weight, array, data)
+        _distributed.agree_on_error(_distributed.shard_group(self.distributed), refused)
+        return None
 
     def _total_rows(self, X: torch.Tensor) -> int:
         return X.shape[0] if self._shard_rows is None else sum(self._shard_rows)
