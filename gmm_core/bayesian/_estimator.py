@@ -285,7 +285,8 @@ class BayesianGaussianMixture(BaseMixture):
         than :meth:`fit` on all the data; it finds the same live components when the
         batches are large enough to be assigned well (a few hundred points), and
         :meth:`fit` with ``warm_start=True`` afterwards refines it to a batch optimum.
-        Components that die out early stay dead (a stream cannot revive them).
+        A component that dies out early is seldom revived: new points are assigned under
+        a posterior that already gives it almost no weight.
 
         With ``memory``, the posterior counts at most about ``memory`` points: after
         each batch the data's part of the natural parameters is scaled down to that many,
