@@ -126,6 +126,8 @@ class MainWindow(QMainWindow):
 
         self.flow.model_updated.connect(self.model_updated)
         self.flow.model_updated.connect(self.density.on_model)
+        self.training_failure = dialogs.FailureNotice(self, "Training failed")
+        self.flow.training_failed.connect(self.training_failure.show)
         self.canvas.point_clicked.connect(self._on_point_clicked)
         self.canvas.pair_changed.connect(self.status.refresh_readout)
         self.components_spin.valueChanged.connect(self._on_components_changed)

@@ -40,6 +40,7 @@ class ModelFlow(QObject):
     """
 
     model_updated = Signal(object)  # ModelSnapshot, after it has been drawn
+    training_failed = Signal(str)  # the whole message of a training error
 
     def __init__(
         self,
@@ -189,4 +190,5 @@ class ModelFlow(QObject):
     @Slot(str)
     def _on_failed(self, message: str) -> None:
         self._status_bar.showMessage(f"Training failed: {message}", 8000)
+        self.training_failed.emit(message)
         self._status.update()

@@ -7,6 +7,7 @@ these, so a test replaces the window's method, never a dialog.
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 #: The title of every message box.
@@ -52,3 +53,29 @@ def show_error(parent: QWidget, text: str) -> None:
 def show_about(parent: QWidget) -> None:
     """The About box: what the program does."""
     QMessageBox.about(parent, "About GMM Playground", _ABOUT)
+
+
+class FailureNotice:
+    """One non-modal warning box that tells a failure in full, reused while it is open.
+
+    Live training may fail on every click: the box is shown once and its text updated,
+    never stacked and never in the way of the next click. The status bar's short note
+    stays beside it.
+    """
+
+    def __init__(self, parent: QWidget, title: str):
+        self.box = QMessageBox(QMessageBox.Icon.Warning, title, "", QMessageBox.StandardButton.Ok)
+        self.box.setParent(parent, self.box.windowFlags())
+        self.box.setWindowModality(Qt.WindowModality.NonModal)
+        self.box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+    def show(self, text: str) -> None:
+        """Show ``text`` (all of it), in the open box if there is one."""
+        self.box.setText(text)
+        if not self.box.isVisible():
+            self.box.show()
+
+    @property
+    def text(self) -> str:
+        """What the box says ("" before the first failure)."""
+        return self.box.text()

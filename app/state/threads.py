@@ -130,8 +130,9 @@ class _Servant(QObject):
     failed = Signal(int, str)  # request id, what went wrong
     ready = Signal()  # the job is set up: requests are served from now on
 
-    def __init__(self, mailbox: Mailbox, serve, set_up, lower_priority: bool):
+    def __init__(self, name: str, mailbox: Mailbox, serve, set_up, lower_priority: bool):
         super().__init__()
+        self._name = name
         self._mailbox = mailbox
         self._serve = serve
         self._set_up = set_up
@@ -165,7 +166,15 @@ class _Servant(QObject):
         try:
             result = self._serve(request, self._mailbox.cancelled)
         except Exception as error:  # a failing job must not end the thread
-            _log.exception("background job failed")
+            # A refusal (ValueError, OSError) is told to the person and is no bug: it is
+            # logged quietly; anything else is a bug, logged with its traceback.
+            expected = isinstance(error, ValueError | OSError)
+            _log.log(
+                logging.INFO if expected else logging.ERROR,
+                "%s failed",
+                self._name,
+                exc_info=not expected,
+            )
             self.failed.emit(request_id, f"{type(error).__name__}: {error}")
         else:
             if result is not None:
@@ -250,7 +259,9 @@ class BackgroundThread(QObject):
             return
         self._thread = QThread()
         self._thread.setObjectName(self._name)
-        self._servant = _Servant(self.mailbox, self._serve, self._set_up, self._lower_priority)
+        self._servant = _Servant(
+            self._name, self.mailbox, self._serve, self._set_up, self._lower_priority
+        )
         self._servant.moveToThread(self._thread)
         self._thread.started.connect(self._servant.set_up)
         self._wake.connect(self._servant.process)

@@ -63,8 +63,23 @@ def test_a_training_failure_is_told_and_the_next_edit_trains_again(
             lambda: "singular covariance" in window.statusBar().currentMessage(), timeout=WAIT_MS
         )
     assert window.statusBar().currentMessage().startswith("Training failed: ")
+    assert window.training_failure.box.isVisible()  # the whole message, where it stays
+    assert "singular covariance" in window.training_failure.text
     assert not window.controller.busy
     assert window.snapshot is None or window.snapshot.n_points == 0  # none of the two points
     window.add_points([[2.0, 0.0]])
     snapshot = wait_for_model(qtbot, window, updates, lambda s: s.n_points == 3 and s.final)
     assert window.snapshot is snapshot
+
+
+def test_points_too_large_for_a_model_are_refused_in_full_without_warnings(
+    qtbot, window, recwarn
+):
+    window.add_points([[1e200, 0.0], [2e200, 1.0], [3e200, 5.0], [4e200, 2.0]])
+    notice = window.training_failure
+    qtbot.waitUntil(lambda: notice.box.isVisible(), timeout=WAIT_MS)
+    # the whole of gmm_core's message, which says what to change
+    assert "Divide the data by a constant" in notice.text
+    assert not window.controller.busy
+    assert [str(w.message) for w in recwarn if issubclass(w.category, RuntimeWarning)] == []
+    assert window.points().shape == (4, 2)  # nothing the person made is lost
