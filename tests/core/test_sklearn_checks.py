@@ -57,11 +57,12 @@ def test_scikit_learn_estimator_checks(estimator, check):
 
 # scikit-learn yields its partial_fit checks only for classifiers, regressors and
 # clusterers; a density estimator with partial_fit runs them here.
+@pytest.mark.parametrize("estimator", [GaussianMixture, BayesianGaussianMixture])
 @pytest.mark.parametrize(
     "check", [check_estimators_partial_fit_n_features, check_n_features_in_after_fitting]
 )
-def test_partial_fit_checks(check):
-    check("GaussianMixture", GaussianMixture(random_state=0))
+def test_partial_fit_checks(check, estimator):
+    check(estimator.__name__, estimator(random_state=0))
 
 
 def test_array_api_check_in_an_interpreter_with_scipy_array_api():
