@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from ._table_types import Block
+from ._types import Block
 
 #: Rows per block of a binary file.
 BLOCK_ROWS = 1 << 16

@@ -34,10 +34,10 @@ from collections.abc import Callable, Iterator, Sequence
 
 import pyarrow as pa
 
-from ._cancel import Cancelled
-from ._table_assembly import Assembler, BadRows, Rebatcher
-from ._table_open import TableReader, open_table
-from ._table_types import NoRows, Table, TableInfo
+from .._cancel import Cancelled
+from ._assembly import Assembler, BadRows, Rebatcher
+from ._open import TableReader, open_table
+from ._types import NoRows, Table, TableInfo
 
 __all__ = [
     "NoRows",
