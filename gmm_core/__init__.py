@@ -18,9 +18,9 @@ if TYPE_CHECKING:
 
     from ._cancel import Cancelled
     from ._gaussian_mixture import GaussianMixture
-    from ._gradient import GradientGaussianMixture
-    from ._gradient_module import GaussianMixtureModule
     from ._kmeans import kmeans_start
+    from .gradient.estimator import GradientGaussianMixture
+    from .gradient.module import GaussianMixtureModule
     from .streaming import partial_fit_csv, partial_fit_table
 
 # Each public name and the module that defines it.
@@ -28,8 +28,8 @@ _HOMES = {
     "Cancelled": "._cancel",
     "ConvergenceWarning": "sklearn.exceptions",
     "GaussianMixture": "._gaussian_mixture",
-    "GaussianMixtureModule": "._gradient_module",
-    "GradientGaussianMixture": "._gradient",
+    "GaussianMixtureModule": ".gradient.module",
+    "GradientGaussianMixture": ".gradient.estimator",
     "NotFittedError": "sklearn.exceptions",
     "kmeans_start": "._kmeans",
     "partial_fit_csv": ".streaming",

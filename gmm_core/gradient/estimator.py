@@ -19,12 +19,11 @@ import numpy as np
 import torch
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import BaseMixture
-from ._covariance import COVARIANCE_TYPES, SINGULAR_MESSAGE
-from ._gradient_module import GaussianMixtureModule
-from ._initialization import MixtureParameters, parameters_from_covariances
-from ._scaling import REG_EXPONENT
-from ._serialization import (
+from .._base import BaseMixture
+from .._covariance import COVARIANCE_TYPES, SINGULAR_MESSAGE
+from .._initialization import MixtureParameters, parameters_from_covariances
+from .._scaling import REG_EXPONENT
+from .._serialization import (
     check_matches,
     json_array,
     read_array,
@@ -32,7 +31,8 @@ from ._serialization import (
     require_key,
     require_mapping,
 )
-from ._validation import torch_dtype
+from .._validation import torch_dtype
+from .module import GaussianMixtureModule
 
 
 def _standardization(
