@@ -122,6 +122,7 @@ class GaussianMixtureModule(nn.Module):
         self.raw_scale = nn.Parameter(torch.zeros(shape, **options))
 
     def extra_repr(self) -> str:
+        """The sizes and settings that ``repr(module)`` shows."""
         K, D = self.loc.shape
         return (
             f"n_components={K}, n_features={D}, covariance_type={self.covariance_type!r}, "
