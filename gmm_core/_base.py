@@ -20,7 +20,6 @@ import numpy as np
 import torch
 from sklearn.exceptions import ConvergenceWarning
 
-from . import _scaled_training
 from ._initialization import MixtureParameters, starting_parameters
 from ._scoring import FittedMixture, torch_generator
 from ._serialization import describe_model, load_model
@@ -31,6 +30,7 @@ from ._validation import (
     check_positive_int,
     torch_dtype,
 )
+from .scaling import scaled_training as _scaled_training
 
 CONVERGENCE_MESSAGE = (
     "Best performing initialization did not converge. Try different init parameters, or "

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from sklearn.utils.validation import check_is_fitted
 
-from . import _covariance, _scaled_training
+from . import _covariance
 from . import distributed as _distributed
 from ._base import BaseMixture
 from ._covariance import COVARIANCE_TYPES
@@ -37,6 +37,7 @@ from ._validation import (
 )
 from .online import IncrementalEM
 from .online.serialization import change_units
+from .scaling import scaled_training as _scaled_training
 
 
 @dataclass(eq=False, repr=False, kw_only=True)

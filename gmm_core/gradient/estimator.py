@@ -22,7 +22,6 @@ from sklearn.utils.validation import check_is_fitted
 from .._base import BaseMixture
 from .._covariance import COVARIANCE_TYPES, SINGULAR_MESSAGE
 from .._initialization import MixtureParameters, parameters_from_covariances
-from .._scaling import REG_EXPONENT
 from .._serialization import (
     check_matches,
     json_array,
@@ -32,6 +31,7 @@ from .._serialization import (
     require_mapping,
 )
 from .._validation import torch_dtype
+from ..scaling.data_scaling import REG_EXPONENT
 from .module import GaussianMixtureModule
 
 

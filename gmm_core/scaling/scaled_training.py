@@ -28,9 +28,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from ._scaling import DataScaling, check_representable, is_ordinary, smallest_variance
-from ._serialization import check_matches, read_array, read_number, require_mapping
-from ._validation import check_initial_parameters, torch_dtype
+from .._serialization import check_matches, read_array, read_number, require_mapping
+from .._validation import check_initial_parameters, torch_dtype
+from .data_scaling import DataScaling, check_representable, is_ordinary, smallest_variance
 
 # Fitted attributes copied from the inner model as they are (when it has them).
 _COPIED = ("converged_", "n_iter_", "n_samples_seen_")
