@@ -21,8 +21,6 @@ import torch
 from sklearn.exceptions import ConvergenceWarning
 
 from ._initialization import MixtureParameters, starting_parameters
-from ._scoring import FittedMixture, torch_generator
-from ._serialization import describe_model, load_model
 from ._validation import (
     check_data,
     check_finite_model,
@@ -30,6 +28,8 @@ from ._validation import (
     check_positive_int,
     torch_dtype,
 )
+from .fitted.scoring import FittedMixture, torch_generator
+from .fitted.serialization import describe_model, load_model
 from .scaling import scaled_training as _scaled_training
 
 CONVERGENCE_MESSAGE = (

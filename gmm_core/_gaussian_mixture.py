@@ -19,7 +19,6 @@ from ._em import (
     score_samples,
     statistics_from_sums,
 )
-from ._em_saving import read_incremental, read_statistics, saved_extras
 from ._initialization import (
     MixtureParameters,
     estimator_initial_parameters,
@@ -35,6 +34,7 @@ from ._validation import (
     numpy_generator,
     torch_dtype,
 )
+from .fitted.em_saving import read_incremental, read_statistics, saved_extras
 from .online import IncrementalEM
 from .online.serialization import change_units
 from .scaling import scaled_training as _scaled_training

@@ -22,7 +22,8 @@ from sklearn.utils.validation import check_is_fitted
 from .._base import BaseMixture
 from .._covariance import COVARIANCE_TYPES, SINGULAR_MESSAGE
 from .._initialization import MixtureParameters, parameters_from_covariances
-from .._serialization import (
+from .._validation import torch_dtype
+from ..fitted.serialization import (
     check_matches,
     json_array,
     read_array,
@@ -30,7 +31,6 @@ from .._serialization import (
     require_key,
     require_mapping,
 )
-from .._validation import torch_dtype
 from ..scaling.data_scaling import REG_EXPONENT
 from .module import GaussianMixtureModule
 

@@ -28,8 +28,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from .._serialization import check_matches, read_array, read_number, require_mapping
 from .._validation import check_initial_parameters, torch_dtype
+from ..fitted.serialization import check_matches, read_array, read_number, require_mapping
 from .data_scaling import DataScaling, check_representable, is_ordinary, smallest_variance
 
 # Fitted attributes copied from the inner model as they are (when it has them).

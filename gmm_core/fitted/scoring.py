@@ -13,15 +13,15 @@ import torch
 from sklearn.base import BaseEstimator, DensityMixin
 from sklearn.utils.validation import check_is_fitted
 
-from . import _covariance
-from ._covariance import COVARIANCE_TYPES
-from ._em import (
+from .. import _covariance
+from .._covariance import COVARIANCE_TYPES
+from .._em import (
     GaussianParameters,
     labels_and_log_density,
     log_responsibilities,
     score_samples,
 )
-from ._validation import (
+from .._validation import (
     check_data,
     check_positive_int,
     check_random_state,
