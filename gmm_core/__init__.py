@@ -16,22 +16,22 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from sklearn.exceptions import ConvergenceWarning, NotFittedError
 
-    from ._cancel import Cancelled
     from ._gaussian_mixture import GaussianMixture
-    from ._kmeans import kmeans_start
     from .gradient.estimator import GradientGaussianMixture
     from .gradient.module import GaussianMixtureModule
+    from .parts.cancel import Cancelled
+    from .parts.kmeans import kmeans_start
     from .streaming import partial_fit_csv, partial_fit_table
 
 # Each public name and the module that defines it.
 _HOMES = {
-    "Cancelled": "._cancel",
+    "Cancelled": ".parts.cancel",
     "ConvergenceWarning": "sklearn.exceptions",
     "GaussianMixture": "._gaussian_mixture",
     "GaussianMixtureModule": ".gradient.module",
     "GradientGaussianMixture": ".gradient.estimator",
     "NotFittedError": "sklearn.exceptions",
-    "kmeans_start": "._kmeans",
+    "kmeans_start": ".parts.kmeans",
     "partial_fit_csv": ".streaming",
     "partial_fit_table": ".streaming",
 }

@@ -9,10 +9,8 @@ import numpy as np
 import torch
 from sklearn.utils.validation import check_is_fitted
 
-from . import _covariance
 from . import distributed as _distributed
 from ._base import BaseMixture
-from ._covariance import COVARIANCE_TYPES
 from ._em import (
     SufficientStatistics,
     expectation_sums,
@@ -24,7 +22,6 @@ from ._initialization import (
     estimator_initial_parameters,
     parameters_from_covariances,
 )
-from ._parameter_cache import check_parameters_cached
 from ._validation import (
     check_data,
     check_enough_samples,
@@ -37,6 +34,9 @@ from ._validation import (
 from .fitted.em_saving import read_incremental, read_statistics, saved_extras
 from .online import IncrementalEM
 from .online.serialization import change_units
+from .parts import covariance as _covariance
+from .parts.covariance import COVARIANCE_TYPES
+from .parts.parameter_cache import check_parameters_cached
 from .scaling import scaled_training as _scaled_training
 
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .._covariance import COVARIANCE_TYPES
 from .._em import SufficientStatistics
 from ..online import IncrementalEM
+from ..parts.covariance import COVARIANCE_TYPES
 from .serialization import (
     check_matches,
     json_array,

@@ -13,8 +13,6 @@ import torch
 from sklearn.base import BaseEstimator, DensityMixin
 from sklearn.utils.validation import check_is_fitted
 
-from .. import _covariance
-from .._covariance import COVARIANCE_TYPES
 from .._em import (
     GaussianParameters,
     labels_and_log_density,
@@ -28,6 +26,8 @@ from .._validation import (
     data_tensor,
     torch_dtype,
 )
+from ..parts import covariance as _covariance
+from ..parts.covariance import COVARIANCE_TYPES
 
 
 def torch_generator(random_state) -> torch.Generator:

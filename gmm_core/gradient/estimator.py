@@ -20,7 +20,6 @@ import torch
 from sklearn.utils.validation import check_is_fitted
 
 from .._base import BaseMixture
-from .._covariance import COVARIANCE_TYPES, SINGULAR_MESSAGE
 from .._initialization import MixtureParameters, parameters_from_covariances
 from .._validation import torch_dtype
 from ..fitted.serialization import (
@@ -31,6 +30,7 @@ from ..fitted.serialization import (
     require_key,
     require_mapping,
 )
+from ..parts.covariance import COVARIANCE_TYPES, SINGULAR_MESSAGE
 from ..scaling.data_scaling import REG_EXPONENT
 from .module import GaussianMixtureModule
 

@@ -23,10 +23,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from .. import _covariance
-from .._covariance import COVARIANCE_TYPES
 from .._em import GaussianParameters, weighted_log_prob
 from .._validation import check_choice, check_non_negative, check_positive_int
+from ..parts import covariance as _covariance
+from ..parts.covariance import COVARIANCE_TYPES
 
 
 def _log_scale_min(dtype: torch.dtype) -> float:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .._kmeans import kmeans_plusplus
+from ..parts.kmeans import kmeans_plusplus
 from .expectation import expectation_statistics, responsibilities
 from .gaussian import Gaussians, differences, log_gaussian
 from .state import OnlineState

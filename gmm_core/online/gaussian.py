@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .._covariance import COVARIANCE_TYPES, LOG_2PI, precision_cholesky_numpy
+from ..parts.covariance import COVARIANCE_TYPES, LOG_2PI, precision_cholesky_numpy
 
 # Eigenvalues below this fraction of a covariance's mean variance are raised to it.
 RELATIVE_EIGENVALUE_FLOOR = 1e-10

@@ -10,7 +10,7 @@ import numbers
 
 import numpy as np
 
-from .._covariance import COVARIANCE_TYPES
+from ..parts.covariance import COVARIANCE_TYPES
 from .buffer import RecentPoints
 from .schedule import SweepSchedule
 from .state import DataScale, OnlineState, Settings

@@ -15,7 +15,7 @@ from functools import cached_property
 import numpy as np
 from scipy.special import gammaincinv
 
-from .._covariance import COVARIANCE_TYPES
+from ..parts.covariance import COVARIANCE_TYPES
 from .buffer import RecentPoints
 from .gaussian import Gaussians, gaussians
 from .schedule import SweepSchedule

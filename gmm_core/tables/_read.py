@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterator, Sequence
 
 import pyarrow as pa
 
-from .._cancel import Cancelled
+from ..parts.cancel import Cancelled
 from ._assembly import Assembler, BadRows, Rebatcher
 from ._open import TableReader, open_table
 from ._types import NoRows, Table, TableInfo

@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 from scipy.stats import chi2
 
-from gmm_core._covariance import COVARIANCE_TYPES
 from gmm_core.online.buffer import CAPACITY
 from gmm_core.online.state import DataScale, OnlineState, Settings, chi2_quantile
 from gmm_core.online.statistics import Statistics
 from gmm_core.online.structure import statistics
+from gmm_core.parts.covariance import COVARIANCE_TYPES
 
 
 def test_settings_refuse_unknown_types_and_bad_memory():
