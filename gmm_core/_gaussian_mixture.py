@@ -9,6 +9,7 @@ import numpy as np
 import torch
 from sklearn.utils.validation import check_is_fitted
 
+from . import covariance_types
 from . import distributed as _distributed
 from ._base import BaseMixture
 from ._em import (
@@ -215,14 +216,14 @@ class GaussianMixture(BaseMixture):
         if self.distributed is False:
             return super().bic(X)
         total, rows = self._log_likelihood_and_rows(X)
-        return -2 * total + self._n_parameters() * np.log(rows)
+        return covariance_types.bic(total, rows, self._n_parameters())
 
     def aic(self, X) -> float:
         """Akaike information criterion on ``X`` (all shards when ``distributed``)."""
         if self.distributed is False:
             return super().aic(X)
         total, _ = self._log_likelihood_and_rows(X)
-        return -2 * total + 2 * self._n_parameters()
+        return covariance_types.aic(total, self._n_parameters())
 
     def __sklearn_clone__(self):
         # A process group cannot be deep-copied: the clone shares it.

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import math
 import os
 import warnings
 from dataclasses import dataclass
 
+from ..covariance_types import aic, bic
 from .arguments import EM_OPTIONS
 from .errors import USAGE, CommandError
 from .files import SkippedRows, describe_table, iter_table, read_table, save_model
@@ -146,8 +146,8 @@ def _result(model, n_components, total, n_rows, streamed=False) -> FitResult:
         n_components,
         model.weights_.shape[0],
         model,
-        bic=-2 * total + n_parameters * math.log(n_rows),
-        aic=-2 * total + 2 * n_parameters,
+        bic=bic(total, n_rows, n_parameters),
+        aic=aic(total, n_parameters),
         mean_log_likelihood=total / n_rows,
         converged=None if streamed else bool(model.converged_),
         n_iter=None if streamed else int(model.n_iter_),

@@ -13,6 +13,7 @@ import torch
 from sklearn.base import BaseEstimator, DensityMixin
 from sklearn.utils.validation import check_is_fitted
 
+from .. import covariance_types
 from .._em import (
     GaussianParameters,
     labels_and_log_density,
@@ -167,14 +168,15 @@ class FittedMixture(DensityMixin, BaseEstimator):
 
     def _n_parameters(self) -> int:
         n_components, n_features = self.means_.shape
-        return _covariance.n_parameters(self.covariance_type, n_components, n_features)
+        return covariance_types.n_parameters(self.covariance_type, n_components, n_features)
 
     def bic(self, X) -> float:
         """Bayesian information criterion of the model on ``X`` (lower is better)."""
         n_samples = check_data(self, X, reset=False).shape[0]
-        return -2 * self.score(X) * n_samples + self._n_parameters() * np.log(n_samples)
+        total = self.score(X) * n_samples
+        return covariance_types.bic(total, n_samples, self._n_parameters())
 
     def aic(self, X) -> float:
         """Akaike information criterion of the model on ``X`` (lower is better)."""
         n_samples = check_data(self, X, reset=False).shape[0]
-        return -2 * self.score(X) * n_samples + 2 * self._n_parameters()
+        return covariance_types.aic(self.score(X) * n_samples, self._n_parameters())

@@ -1,10 +1,11 @@
-"""The four covariance types, in one table.
+"""The four covariance types, in one table (torch and numpy).
 
 Every type is handled internally as full matrices of shape (K, D, D); a type only says how
 a full estimate is reduced to its own parameters and how those are expanded back. This is
 the one place that knows the difference between ``full``, ``tied``, ``diag`` and
 ``spherical``: batch EM calls the table on torch tensors, incremental EM on numpy arrays,
-and every function answers in the kind of array it was given.
+and every function answers in the kind of array it was given. The types' names and
+parameter counts are :mod:`gmm_core.covariance_types`' (numpy alone, no torch).
 """
 
 from __future__ import annotations
@@ -40,8 +41,6 @@ class CovarianceType:
     name : str
     shape : callable (K, D) -> tuple
         Shape of ``covariances_`` (and of ``precisions_cholesky_``) for this type.
-    n_parameters : callable (K, D) -> int
-        Number of free covariance parameters.
     reduce : callable (full (K, D, D), nk (K,)) -> typed
         Typed covariances from full per-component estimates (before regularisation).
     expand : callable (typed, K, D) -> full (K, D, D)
@@ -55,7 +54,6 @@ class CovarianceType:
 
     name: str
     shape: Callable[[int, int], tuple]
-    n_parameters: Callable[[int, int], int]
     reduce: Callable[[Array, Array], Array]
     expand: Callable[[Array, int, int], Array]
     regularize: Callable[[Array, float], Array]
@@ -97,12 +95,12 @@ def _repeat(matrix, n_components: int):
     return np.broadcast_to(matrix, (n_components, *matrix.shape)).copy()
 
 
-# Every function of every entry takes numpy arrays or torch tensors and answers in kind.
+# Every function of every entry takes numpy arrays or torch tensors and answers in kind;
+# the keys are covariance_types.COVARIANCE_TYPES, in order (test_covariance_types.py).
 COVARIANCE_TYPES: dict[str, CovarianceType] = {
     "full": CovarianceType(
         name="full",
         shape=lambda K, D: (K, D, D),
-        n_parameters=lambda K, D: K * D * (D + 1) // 2,
         reduce=lambda full, nk: full,
         expand=lambda typed, K, D: typed,
         regularize=_add_to_diagonal,
@@ -111,7 +109,6 @@ COVARIANCE_TYPES: dict[str, CovarianceType] = {
     "tied": CovarianceType(
         name="tied",
         shape=lambda K, D: (D, D),
-        n_parameters=lambda K, D: D * (D + 1) // 2,
         reduce=lambda full, nk: (nk[:, None, None] * full).sum(0) / nk.sum(),
         expand=lambda typed, K, D: _repeat(typed, K),
         regularize=_add_to_diagonal,
@@ -120,7 +117,6 @@ COVARIANCE_TYPES: dict[str, CovarianceType] = {
     "diag": CovarianceType(
         name="diag",
         shape=lambda K, D: (K, D),
-        n_parameters=lambda K, D: K * D,
         reduce=lambda full, nk: _diagonal(full),
         expand=lambda typed, K, D: _diag_embed(typed),
         regularize=lambda typed, reg: typed + float(reg),
@@ -129,7 +125,6 @@ COVARIANCE_TYPES: dict[str, CovarianceType] = {
     "spherical": CovarianceType(
         name="spherical",
         shape=lambda K, D: (K,),
-        n_parameters=lambda K, D: K,
         reduce=lambda full, nk: _diagonal(full).mean(-1),
         expand=lambda typed, K, D: typed[:, None, None] * _eye(typed, D),
         regularize=lambda typed, reg: typed + float(reg),
@@ -229,9 +224,3 @@ def is_positive_definite(matrices: torch.Tensor, rtol: float = 1e-10) -> bool:
     symmetric = torch.allclose(matrices, matrices.transpose(-2, -1), rtol=rtol, atol=0.0)
     _, info = torch.linalg.cholesky_ex(matrices)
     return symmetric and not bool((info != 0).any())
-
-
-def n_parameters(kind: str, n_components: int, n_features: int) -> int:
-    """Number of free parameters of a mixture: covariances, means and K - 1 weights."""
-    covariance = COVARIANCE_TYPES[kind].n_parameters(n_components, n_features)
-    return covariance + n_components * n_features + n_components - 1
