@@ -11,6 +11,7 @@ line's quick answers (``gmm-core --help``, a mistyped option) do not wait for to
 from __future__ import annotations
 
 from importlib import import_module
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -59,4 +60,10 @@ def __getattr__(name: str):
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+    """The public names, and the public subpackages and modules already imported."""
+    loaded = {
+        name
+        for name, value in globals().items()
+        if isinstance(value, ModuleType) and not name.startswith("_")
+    }
+    return sorted(set(__all__) | loaded)
