@@ -70,7 +70,7 @@ class ScaledTraining:
         if scaling.covers(scaling.internal(array), dtype):
             return ScaledTraining(scaling.widened_bounds(array), self.inner)
         widened = scaling.widened(array, reg_covar, dtype)
-        with np.errstate(over="ignore", under="ignore"):  # the result is checked when published
+        with np.errstate(all="ignore"):  # the result is checked when published
             inner = _moved(self.inner, scaling.change_to(widened), widened.internal_reg(reg_covar))
         return ScaledTraining(widened, inner)
 
@@ -210,7 +210,11 @@ def _prepare(model, current: ScaledTraining | None, array: np.ndarray, continuin
         return None
     dtype = _numpy_dtype(model, model.means_.dtype if continuing else array.dtype)
     if continuing and current is not None:
-        scaled = current.extended(array, model.reg_covar, dtype)
+        # Re-expressing the inner model in wider units may under- or overflow: quietly,
+        # and a refusal is explained by the span (as a refused training is).
+        widened = current.scaling.widened(array, model.reg_covar, dtype)
+        with _explained(model, widened, dtype):
+            scaled = current.extended(array, model.reg_covar, dtype)
     elif continuing or is_ordinary(array, model.reg_covar, dtype):
         return None
     else:
