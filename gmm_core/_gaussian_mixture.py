@@ -338,7 +338,7 @@ class GaussianMixture(BaseMixture):
         self.lower_bound_ = -np.inf  # a warm-started fit has no bound to compare with
         self._statistics = None
 
-    # -- data far from unit size (see _scaled_training) ------------------------------------
+    # -- data far from unit size (see scaling.scaled_training) ------------------------------------
 
     def _adopt(self, scaled, fitted: dict) -> None:
         super()._adopt(scaled, fitted)
@@ -364,7 +364,7 @@ class GaussianMixture(BaseMixture):
                 change_units(engine.to_dict(), change, reg_covar)
             )
 
-    # -- saving (see _em_saving) ----------------------------------------------------------
+    # -- saving (see fitted.em_saving) ----------------------------------------------------------
 
     def _saved_extras(self) -> dict:
         """EM's sufficient statistics and the incremental engine's state."""

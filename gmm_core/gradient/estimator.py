@@ -217,7 +217,7 @@ class GradientGaussianMixture(BaseMixture):
                 )
             )
 
-    # -- data far from unit size (see _scaled_training) ------------------------------------
+    # -- data far from unit size (see scaling.scaled_training) ------------------------------------
 
     def _adopt(self, scaled, fitted: dict) -> None:
         """Also take the inner model's module, seen in data units, and its Adam."""

@@ -1,9 +1,9 @@
 """Training on data far from unit size through an inner model of the scaled data.
 
-When the first data an estimator trains on are not ordinary (:func:`._scaling.is_ordinary`:
+When the first data an estimator trains on are not ordinary (:func:`.data_scaling.is_ordinary`:
 coordinates or spread beyond about 1e-100..1e100, or offsets beyond 1e4 times the
 spread), it holds a :class:`ScaledTraining` (``_scaled``): a
-:class:`~._scaling.DataScaling` chosen from them and an estimator of its own class (the
+:class:`~.data_scaling.DataScaling` chosen from them and an estimator of its own class (the
 inner model) that trains on the centred, scaled data with ``reg_covar`` in internal
 units. After every call (and every pass of ``iter_fit``) the functions here return the
 next ``ScaledTraining`` with the inner model's parameters mapped back to data units, or

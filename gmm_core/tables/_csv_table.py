@@ -44,7 +44,7 @@ class CsvSource:
     size : int
         The file's size in bytes.
     layout : TextLayout
-        What :func:`gmm_core._csv_sniff.sniff_text` found.
+        What :func:`gmm_core.tables._csv_sniff.sniff_text` found.
     span : (int, int), optional
         Read only the lines that start in this byte range (see :meth:`part`).
     span_line : int, optional
