@@ -141,3 +141,15 @@ def test_dir_shows_the_public_names_only():
         assert hidden not in dir(gmm_core)
     for name in gmm_core.__all__:
         assert getattr(gmm_core, name) is not None
+
+
+def test_every_package_reaches_the_wheel():
+    import tomllib
+
+    pyproject = tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text())
+    listed = set(pyproject["tool"]["setuptools"]["packages"])
+    packages = {
+        ".".join(("gmm_core", *path.parent.relative_to(PACKAGE).parts))
+        for path in PACKAGE.rglob("__init__.py")
+    }
+    assert packages <= listed, sorted(packages - listed)
