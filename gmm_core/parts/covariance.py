@@ -2,20 +2,22 @@
 
 Every type is handled internally as full matrices of shape (K, D, D); a type only says how
 a full estimate is reduced to its own parameters and how those are expanded back. This is
-the one place that knows the difference between ``full``, ``tied``, ``diag`` and
-``spherical``: batch EM calls the table on torch tensors, incremental EM on numpy arrays,
-and every function answers in the kind of array it was given. The types' names and
-parameter counts are :mod:`gmm_core.covariance_types`' (numpy alone, no torch).
+the torch side of :mod:`gmm_core.covariance_types`, which holds the types' names,
+parameter counts and numpy reductions and expansions (and imports no torch): batch EM
+calls the table on torch tensors, incremental EM on numpy arrays, and every function
+answers in the kind of array it was given.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
+
+from .. import covariance_types
 
 # log(2 pi): the constant of every Gaussian log-density in gmm_core.
 LOG_2PI = math.log(2.0 * math.pi)
@@ -71,33 +73,18 @@ def _add_to_diagonal(matrices, value: float):
     return matrices + float(value) * _eye(matrices, matrices.shape[-1])
 
 
-def _diagonal(matrices):
-    """Diagonals of shape (..., D) of matrices (..., D, D); a numpy result is a copy."""
-    if isinstance(matrices, torch.Tensor):
-        return torch.diagonal(matrices, dim1=-2, dim2=-1)
-    return np.diagonal(matrices, axis1=-2, axis2=-1).copy()
+def _diagonal(matrices: torch.Tensor) -> torch.Tensor:
+    """Diagonals of shape (..., D) of matrices (..., D, D)."""
+    return torch.diagonal(matrices, dim1=-2, dim2=-1)
 
 
-def _diag_embed(values):
-    """Diagonal matrices of shape (..., D, D) from their diagonals (..., D)."""
-    if isinstance(values, torch.Tensor):
-        return torch.diag_embed(values)
-    matrices = np.zeros((*values.shape, values.shape[-1]), dtype=values.dtype)
-    diagonal = np.arange(values.shape[-1])
-    matrices[..., diagonal, diagonal] = values
-    return matrices
+def _repeat(matrix: torch.Tensor, n_components: int) -> torch.Tensor:
+    """``n_components`` copies of one (D, D) matrix, as a new (K, D, D) tensor."""
+    return matrix.expand(n_components, *matrix.shape).clone()
 
 
-def _repeat(matrix, n_components: int):
-    """``n_components`` copies of one (D, D) matrix, as a new (K, D, D) array."""
-    if isinstance(matrix, torch.Tensor):
-        return matrix.expand(n_components, *matrix.shape).clone()
-    return np.broadcast_to(matrix, (n_components, *matrix.shape)).copy()
-
-
-# Every function of every entry takes numpy arrays or torch tensors and answers in kind;
-# the keys are covariance_types.COVARIANCE_TYPES, in order (test_covariance_types.py).
-COVARIANCE_TYPES: dict[str, CovarianceType] = {
+# reduce and expand in torch; on numpy arrays they are covariance_types' (see _in_kind).
+_TORCH = {
     "full": CovarianceType(
         name="full",
         shape=lambda K, D: (K, D, D),
@@ -118,7 +105,7 @@ COVARIANCE_TYPES: dict[str, CovarianceType] = {
         name="diag",
         shape=lambda K, D: (K, D),
         reduce=lambda full, nk: _diagonal(full),
-        expand=lambda typed, K, D: _diag_embed(typed),
+        expand=lambda typed, K, D: torch.diag_embed(typed),
         regularize=lambda typed, reg: typed + float(reg),
         select_precision_cholesky=lambda full, K: full.diagonal(0, -2, -1),
     ),
@@ -130,6 +117,30 @@ COVARIANCE_TYPES: dict[str, CovarianceType] = {
         regularize=lambda typed, reg: typed + float(reg),
         select_precision_cholesky=lambda full, K: full[:, 0, 0],
     ),
+}
+
+
+def _in_kind(kind: CovarianceType) -> CovarianceType:
+    """``kind`` with numpy arrays reduced and expanded by :mod:`gmm_core.covariance_types`."""
+    name, reduce, expand = kind.name, kind.reduce, kind.expand
+
+    def reduce_in_kind(full, nk):
+        if isinstance(full, np.ndarray):
+            return covariance_types.typed_covariances(full, name, nk)
+        return reduce(full, nk)
+
+    def expand_in_kind(typed, K, D):
+        if isinstance(typed, np.ndarray):
+            return covariance_types.full_covariances(typed, name, K, D)
+        return expand(typed, K, D)
+
+    return replace(kind, reduce=reduce_in_kind, expand=expand_in_kind)
+
+
+# Every function of every entry takes numpy arrays or torch tensors and answers in kind;
+# the types are covariance_types.COVARIANCE_TYPES, in its order.
+COVARIANCE_TYPES: dict[str, CovarianceType] = {
+    name: _in_kind(_TORCH[name]) for name in covariance_types.COVARIANCE_TYPES
 }
 
 
