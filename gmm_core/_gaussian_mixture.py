@@ -9,7 +9,6 @@ import numpy as np
 import torch
 from sklearn.utils.validation import check_is_fitted
 
-from . import covariance_types
 from . import distributed as _distributed
 from ._base import BaseMixture
 from ._em import (
@@ -32,6 +31,8 @@ from ._validation import (
     numpy_generator,
     torch_dtype,
 )
+from .covariance_types import aic as _aic
+from .covariance_types import bic as _bic
 from .fitted.em_saving import read_incremental, read_statistics, saved_extras
 from .online import IncrementalEM
 from .online.serialization import change_units
@@ -216,14 +217,14 @@ class GaussianMixture(BaseMixture):
         if self.distributed is False:
             return super().bic(X)
         total, rows = self._log_likelihood_and_rows(X)
-        return covariance_types.bic(total, rows, self._n_parameters())
+        return _bic(total, rows, self._n_parameters())
 
     def aic(self, X) -> float:
         """Akaike information criterion on ``X`` (all shards when ``distributed``)."""
         if self.distributed is False:
             return super().aic(X)
         total, _ = self._log_likelihood_and_rows(X)
-        return covariance_types.aic(total, self._n_parameters())
+        return _aic(total, self._n_parameters())
 
     def __sklearn_clone__(self):
         # A process group cannot be deep-copied: the clone shares it.

@@ -13,7 +13,6 @@ import torch
 from sklearn.base import BaseEstimator, DensityMixin
 from sklearn.utils.validation import check_is_fitted
 
-from .. import covariance_types
 from .._em import (
     GaussianParameters,
     labels_and_log_density,
@@ -27,6 +26,9 @@ from .._validation import (
     data_tensor,
     torch_dtype,
 )
+from ..covariance_types import aic as _aic
+from ..covariance_types import bic as _bic
+from ..covariance_types import n_parameters
 from ..parts import covariance as _covariance
 from ..parts.covariance import COVARIANCE_TYPES
 
@@ -168,15 +170,15 @@ class FittedMixture(DensityMixin, BaseEstimator):
 
     def _n_parameters(self) -> int:
         n_components, n_features = self.means_.shape
-        return covariance_types.n_parameters(self.covariance_type, n_components, n_features)
+        return n_parameters(self.covariance_type, n_components, n_features)
 
     def bic(self, X) -> float:
         """Bayesian information criterion of the model on ``X`` (lower is better)."""
         n_samples = check_data(self, X, reset=False).shape[0]
         total = self.score(X) * n_samples
-        return covariance_types.bic(total, n_samples, self._n_parameters())
+        return _bic(total, n_samples, self._n_parameters())
 
     def aic(self, X) -> float:
         """Akaike information criterion of the model on ``X`` (lower is better)."""
         n_samples = check_data(self, X, reset=False).shape[0]
-        return covariance_types.aic(self.score(X) * n_samples, self._n_parameters())
+        return _aic(self.score(X) * n_samples, self._n_parameters())

@@ -17,7 +17,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 import torch
 
-from .. import covariance_types
+from ..covariance_types import COVARIANCE_TYPES as TYPE_NAMES
+from ..covariance_types import full_covariances, typed_covariances
 
 # log(2 pi): the constant of every Gaussian log-density in gmm_core.
 LOG_2PI = math.log(2.0 * math.pi)
@@ -126,12 +127,12 @@ def _in_kind(kind: CovarianceType) -> CovarianceType:
 
     def reduce_in_kind(full, nk):
         if isinstance(full, np.ndarray):
-            return covariance_types.typed_covariances(full, name, nk)
+            return typed_covariances(full, name, nk)
         return reduce(full, nk)
 
     def expand_in_kind(typed, K, D):
         if isinstance(typed, np.ndarray):
-            return covariance_types.full_covariances(typed, name, K, D)
+            return full_covariances(typed, name, K, D)
         return expand(typed, K, D)
 
     return replace(kind, reduce=reduce_in_kind, expand=expand_in_kind)
@@ -139,9 +140,7 @@ def _in_kind(kind: CovarianceType) -> CovarianceType:
 
 # Every function of every entry takes numpy arrays or torch tensors and answers in kind;
 # the types are covariance_types.COVARIANCE_TYPES, in its order.
-COVARIANCE_TYPES: dict[str, CovarianceType] = {
-    name: _in_kind(_TORCH[name]) for name in covariance_types.COVARIANCE_TYPES
-}
+COVARIANCE_TYPES: dict[str, CovarianceType] = {name: _in_kind(_TORCH[name]) for name in TYPE_NAMES}
 
 
 def expand(kind: str, typed: torch.Tensor, n_components: int, n_features: int) -> torch.Tensor:

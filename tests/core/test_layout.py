@@ -23,26 +23,17 @@ def _modules() -> dict[str, Path]:
     return modules
 
 
-def _is_type_checking(node: ast.AST) -> bool:
-    test = getattr(node, "test", None)
-    return isinstance(node, ast.If) and (
-        (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING")
-        or (isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
-    )
-
-
 def _imports(tree: ast.AST):
-    """Every import statement, at any depth (in functions too), outside TYPE_CHECKING."""
-    for node in ast.iter_child_nodes(tree):
-        if _is_type_checking(node):
-            continue
-        if isinstance(node, ast.Import | ast.ImportFrom):
-            yield node
-        yield from _imports(node)
+    """Every import statement, at any depth (functions and TYPE_CHECKING blocks too)."""
+    return [node for node in ast.walk(tree) if isinstance(node, ast.Import | ast.ImportFrom)]
 
 
 def import_graph() -> dict[str, set[str]]:
-    """Which gmm_core modules each gmm_core module imports (lazy imports included)."""
+    """Which gmm_core modules each gmm_core module imports (lazy imports included).
+
+    As tests/test_architecture.py on main draws it: ``from package import name`` is an
+    edge to the package too.
+    """
     modules = _modules()
     graph = {}
     for name, path in modules.items():
@@ -57,10 +48,8 @@ def import_graph() -> dict[str, set[str]]:
                     base = ".".join(base + ([node.module] if node.module else []))
                 else:
                     base = node.module or ""
-                targets = [
-                    f"{base}.{alias.name}" if f"{base}.{alias.name}" in modules else base
-                    for alias in node.names
-                ]
+                # ``from package import name`` runs the package's __init__ first.
+                targets = [base] + [f"{base}.{alias.name}" for alias in node.names]
             for target in targets:
                 while target and target not in modules:  # a name of a module: the module
                     target = target.rpartition(".")[0]
@@ -92,7 +81,9 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
                 component.append(other)
                 if other == node:
                     break
-            if len(component) > 1:
+            # A package and its own modules import each other by nature.
+            real = [m for m in component if not any(o.startswith(m + ".") for o in component)]
+            if len(real) > 1:
                 found.append(sorted(component))
 
     for node in sorted(graph):
