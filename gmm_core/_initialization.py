@@ -12,11 +12,11 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from . import _covariance
-from ._covariance import COVARIANCE_TYPES
 from ._em import responsibility_statistics
-from ._kmeans import initial_responsibilities
 from ._validation import check_enough_samples, check_initial_parameters
+from .parts import covariance as _covariance
+from .parts.covariance import COVARIANCE_TYPES
+from .parts.kmeans import initial_responsibilities
 
 
 @dataclass
