@@ -13,29 +13,30 @@ line's quick answers (``gmm-core --help``, a mistyped option) do not wait for to
 from __future__ import annotations
 
 from importlib import import_module
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from sklearn.exceptions import ConvergenceWarning, NotFittedError
 
-    from ._cancel import Cancelled
     from ._gaussian_mixture import GaussianMixture
-    from ._gradient import GradientGaussianMixture
-    from ._gradient_module import GaussianMixtureModule
-    from ._kmeans import kmeans_start
     from .bayesian import BayesianGaussianMixture
+    from .gradient.estimator import GradientGaussianMixture
+    from .gradient.module import GaussianMixtureModule
+    from .parts.cancel import Cancelled
+    from .parts.kmeans import kmeans_start
     from .streaming import partial_fit_csv, partial_fit_table
 
 # Each public name and the module that defines it.
 _HOMES = {
     "BayesianGaussianMixture": ".bayesian",
-    "Cancelled": "._cancel",
+    "Cancelled": ".parts.cancel",
     "ConvergenceWarning": "sklearn.exceptions",
     "GaussianMixture": "._gaussian_mixture",
-    "GaussianMixtureModule": "._gradient_module",
-    "GradientGaussianMixture": "._gradient",
+    "GaussianMixtureModule": ".gradient.module",
+    "GradientGaussianMixture": ".gradient.estimator",
     "NotFittedError": "sklearn.exceptions",
-    "kmeans_start": "._kmeans",
+    "kmeans_start": ".parts.kmeans",
     "partial_fit_csv": ".streaming",
     "partial_fit_table": ".streaming",
 }
@@ -64,4 +65,10 @@ def __getattr__(name: str):
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+    """The public names, and the public subpackages and modules already imported."""
+    loaded = {
+        name
+        for name, value in globals().items()
+        if isinstance(value, ModuleType) and not name.startswith("_")
+    }
+    return sorted(set(__all__) | loaded)

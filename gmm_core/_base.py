@@ -4,7 +4,7 @@ As scikit-learn's ``BaseMixture``: the base class owns the loop (``n_init``
 initialisations, warm starts, the convergence test, ``lower_bounds_``, verbose output,
 refusals that leave the model as it was), and an estimator supplies only
 ``_initialize(X, start)`` and ``_one_pass(X) -> lower bound``. What a fitted model
-answers (scores, prediction, sampling, criteria) is :mod:`gmm_core._scoring`'s.
+answers (scores, prediction, sampling, criteria) is :mod:`gmm_core.fitted.scoring`'s.
 """
 
 from __future__ import annotations
@@ -20,10 +20,7 @@ import numpy as np
 import torch
 from sklearn.exceptions import ConvergenceWarning
 
-from . import _scaled_training
 from ._initialization import MixtureParameters, starting_parameters
-from ._scoring import FittedMixture, torch_generator
-from ._serialization import describe_model, load_model
 from ._validation import (
     check_data,
     check_finite_model,
@@ -32,6 +29,9 @@ from ._validation import (
     check_sample_weight,
     torch_dtype,
 )
+from .fitted.scoring import FittedMixture, torch_generator
+from .fitted.serialization import describe_model, load_model
+from .scaling import scaled_training as _scaled_training
 
 CONVERGENCE_MESSAGE = (
     "Best performing initialization did not converge. Try different init parameters, or "
@@ -253,7 +253,7 @@ class BaseMixture(FittedMixture):
         sample_weight : array-like of shape (n_samples,), optional
             Non-negative finite weights, one per row, not all zero: a row of weight 3
             counts as three copies of it, a row of weight 0 as no row. The start is
-            weighted too (see :func:`gmm_core._kmeans.initial_responsibilities`). A
+            weighted too (see :func:`gmm_core.parts.kmeans.initial_responsibilities`). A
             wrong length, a negative, NaN or infinite weight, or all weights zero is a
             ``ValueError`` and leaves the model as it was.
 
@@ -435,7 +435,7 @@ class BaseMixture(FittedMixture):
             or gradient module must give the saved parameters (to rounding). An optional
             ``columns`` entry (the data's column names, one per feature, as
             ``gmm-core fit --out`` saves them) must be distinct strings; the model does not
-            keep it (see :func:`gmm_core._serialization.read_columns`).
+            keep it (see :func:`gmm_core.fitted.serialization.read_columns`).
         """
         model = load_model(cls, data)
         if model.__sklearn_is_fitted__():

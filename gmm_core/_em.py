@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import torch
 
-from ._covariance import LOG_2PI, log_det_precision_cholesky
+from .parts.covariance import LOG_2PI, log_det_precision_cholesky
 
 # Elements of one (chunk, K, D) working tensor: ~2 MiB of float64 stays in a core's cache.
 _CHUNK_ELEMENTS = 1 << 18

@@ -9,23 +9,19 @@ import numpy as np
 import torch
 from sklearn.utils.validation import check_is_fitted
 
-from . import _covariance, _scaled_training
 from . import distributed as _distributed
 from ._base import BaseMixture
-from ._covariance import COVARIANCE_TYPES
 from ._em import (
     SufficientStatistics,
     expectation_sums,
     score_samples,
     statistics_from_sums,
 )
-from ._em_saving import read_incremental, read_statistics, saved_extras
 from ._initialization import (
     MixtureParameters,
     estimator_initial_parameters,
     parameters_from_covariances,
 )
-from ._parameter_cache import check_parameters_cached
 from ._validation import (
     check_data,
     check_enough_samples,
@@ -36,8 +32,15 @@ from ._validation import (
     numpy_generator,
     torch_dtype,
 )
+from .covariance_types import aic as _aic
+from .covariance_types import bic as _bic
+from .fitted.em_saving import read_incremental, read_statistics, saved_extras
 from .online import IncrementalEM
 from .online.serialization import change_units
+from .parts import covariance as _covariance
+from .parts.covariance import COVARIANCE_TYPES
+from .parts.parameter_cache import check_parameters_cached
+from .scaling import scaled_training as _scaled_training
 
 
 @dataclass(eq=False, repr=False, kw_only=True)
@@ -240,14 +243,14 @@ class GaussianMixture(BaseMixture):
         if self.distributed is False:
             return super().bic(X)
         total, rows = self._log_likelihood_and_rows(X)
-        return -2 * total + self._n_parameters() * np.log(rows)
+        return _bic(total, rows, self._n_parameters())
 
     def aic(self, X) -> float:
         """Akaike information criterion on ``X`` (all shards when ``distributed``)."""
         if self.distributed is False:
             return super().aic(X)
         total, _ = self._log_likelihood_and_rows(X)
-        return -2 * total + 2 * self._n_parameters()
+        return _aic(total, self._n_parameters())
 
     def __sklearn_clone__(self):
         # A process group cannot be deep-copied: the clone shares it.
@@ -380,7 +383,7 @@ class GaussianMixture(BaseMixture):
         self.lower_bound_ = -np.inf  # a warm-started fit has no bound to compare with
         self._statistics = None
 
-    # -- data far from unit size (see _scaled_training) ------------------------------------
+    # -- data far from unit size (see scaling.scaled_training) ------------------------------------
 
     def _adopt(self, scaled, fitted: dict) -> None:
         super()._adopt(scaled, fitted)
@@ -406,7 +409,7 @@ class GaussianMixture(BaseMixture):
                 change_units(engine.to_dict(), change, reg_covar)
             )
 
-    # -- saving (see _em_saving) ----------------------------------------------------------
+    # -- saving (see fitted.em_saving) ----------------------------------------------------------
 
     def _saved_extras(self) -> dict:
         """EM's sufficient statistics and the incremental engine's state."""

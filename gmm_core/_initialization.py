@@ -12,11 +12,11 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from . import _covariance
-from ._covariance import COVARIANCE_TYPES
 from ._em import responsibility_statistics
-from ._kmeans import initial_responsibilities
 from ._validation import check_enough_samples, check_initial_parameters
+from .parts import covariance as _covariance
+from .parts.covariance import COVARIANCE_TYPES
+from .parts.kmeans import initial_responsibilities
 
 
 @dataclass
@@ -66,7 +66,7 @@ def initial_parameters(
     generator : torch.Generator or numpy.random.RandomState
     sample_weight : Tensor of shape (n_samples,), optional
         Row weights: the start is drawn from the weighted rows (see
-        :func:`~gmm_core._kmeans.initial_responsibilities`) and its statistics weighted.
+        :func:`~gmm_core.parts.kmeans.initial_responsibilities`) and its statistics weighted.
 
     Returns
     -------

@@ -17,7 +17,7 @@ import torch
 from sklearn.utils import check_random_state as sklearn_check_random_state
 from sklearn.utils.validation import validate_data
 
-from ._covariance import COVARIANCE_TYPES, expand, is_positive_definite
+from .parts.covariance import COVARIANCE_TYPES, expand, is_positive_definite
 
 INIT_PARAMS = ("kmeans", "k-means++", "random", "random_from_data")
 DTYPES = {"float64": torch.float64, "float32": torch.float32}

@@ -10,11 +10,11 @@ import torch
 from sklearn.utils import check_random_state as sklearn_check_random_state
 
 from .._base import BaseMixture
-from .._covariance import COVARIANCE_TYPES
 from .._em import GaussianParameters, expectation_sums, statistics_from_sums
 from .._initialization import MixtureParameters
-from .._parameter_cache import check_parameters_cached
 from .._validation import check_data, check_finite_model, check_sample_weight
+from ..parts.covariance import COVARIANCE_TYPES
+from ..parts.parameter_cache import check_parameters_cached
 from ._priors import Priors, check_prior_hyper_parameters, data_priors
 from ._saving import load_extras, saved_extras
 from ._variational import (

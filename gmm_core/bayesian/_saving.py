@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._serialization import (
+from ..fitted.serialization import (
     check_matches,
     json_array,
     read_array,

@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from scipy.special import betaln, digamma, gammaln
 
-from .._covariance import COVARIANCE_TYPES, precision_cholesky_numpy
+from ..parts.covariance import COVARIANCE_TYPES, precision_cholesky_numpy
 
 PRIOR_TYPES = ("dirichlet_process", "dirichlet_distribution")
 

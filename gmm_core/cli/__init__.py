@@ -9,6 +9,7 @@
 
 Modules: :mod:`~gmm_core.cli.arguments` (the grammar), :mod:`~gmm_core.cli.fit`
 (``fit`` in one process), :mod:`~gmm_core.cli.torchrun` (``fit`` under torchrun),
+:mod:`~gmm_core.cli.options` (the estimator's options for both),
 :mod:`~gmm_core.cli.apply` (``predict``, ``score``, ``sample``), :mod:`~gmm_core.cli.files`
 (tables, model files, atomic writes) and :mod:`~gmm_core.cli.progress` (bars on stderr).
 
@@ -28,10 +29,16 @@ __all__ = ["main"]
 
 
 def _command(name: str):
-    """The function that runs subcommand ``name`` (imported only when it runs)."""
-    if name == "fit":
-        from .fit import run
+    """The function that runs subcommand ``name`` (imported only when it runs).
 
+    The one place that chooses between ``fit`` in this process and ``fit`` on every
+    process of a torchrun group (``WORLD_SIZE`` above 1).
+    """
+    if name == "fit":
+        if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+            from .torchrun import run
+        else:
+            from .fit import run
         return run
     from . import apply
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import itertools
 import json
-import math
 import os
 from collections.abc import Iterator
 
+from ..covariance_types import aic, bic
 from .arguments import BATCH_ROWS
 from .errors import CommandError
 from .files import (
@@ -106,8 +106,8 @@ def score(args) -> int:
             "skipped_rows": skipped.count,
             "mean_log_likelihood": mean,
             "log_likelihood": total,
-            "bic": -2 * total + n_parameters * math.log(n_rows),
-            "aic": -2 * total + 2 * n_parameters,
+            "bic": bic(total, n_rows, n_parameters),
+            "aic": aic(total, n_parameters),
         }
         print(json.dumps(summary))
     else:

@@ -9,14 +9,13 @@ from __future__ import annotations
 import argparse
 import re
 
+from ..covariance_types import COVARIANCE_TYPES
 from .errors import USAGE, CommandError
 
 PROG = "gmm-core"
 BATCH_ROWS = 65536  # rows per batch when a file is read in batches
-# The estimator's choices, spelled here so that checking them does not load torch;
-# tests/core/test_cli.py holds them equal to _covariance.COVARIANCE_TYPES and
-# _validation.INIT_PARAMS.
-COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
+# The initialisations, spelled here so that checking them does not load torch;
+# tests/core/test_cli.py holds them equal to _validation.INIT_PARAMS.
 INIT_PARAMS = ("kmeans", "k-means++", "random", "random_from_data")
 # Options that tune batch EM; --stream learns each batch once with partial_fit instead.
 EM_OPTIONS = ("max_iter", "tol", "n_init", "init_params")

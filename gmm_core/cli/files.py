@@ -70,7 +70,7 @@ def load_model(path: str):
         Status 1 when the file is missing, not JSON, not a model or not fitted.
     """
     from .. import BayesianGaussianMixture, GaussianMixture, GradientGaussianMixture
-    from .._serialization import read_columns
+    from ..fitted.serialization import read_columns
 
     if os.path.isdir(path):
         raise CommandError(f"{path}: is a folder, not a model file")
@@ -98,7 +98,7 @@ def load_model(path: str):
 
 def save_model(path: str, model, columns: Sequence[str]) -> None:
     """Write ``model.to_dict()`` with the data's ``columns`` to ``path``, atomically."""
-    from .._serialization import COLUMNS
+    from ..fitted.serialization import COLUMNS
 
     described = model.to_dict() | {COLUMNS: list(columns)}
     with output(path) as stream:

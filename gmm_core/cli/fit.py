@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-import math
 import os
 import warnings
 from dataclasses import dataclass
 
-from .arguments import EM_OPTIONS
+from ..covariance_types import aic, bic
 from .errors import USAGE, CommandError
 from .files import SkippedRows, describe_table, iter_table, read_table, save_model
+from .options import estimator_options
 from .progress import Progress
 
 
@@ -34,11 +34,7 @@ class FitResult:
 
 
 def run(args) -> int:
-    """Run ``fit``; returns the exit status."""
-    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
-        from .torchrun import run as run_on_every_process
-
-        return run_on_every_process(args)
+    """Run ``fit`` in this one process; returns the exit status."""
     options = estimator_options(args)
     progress = Progress(args.quiet)
     skipped = SkippedRows()
@@ -53,35 +49,6 @@ def run(args) -> int:
     elif not args.quiet:
         print(_report(args, results, best, columns, n_rows))
     return 0
-
-
-def estimator_options(args) -> dict:
-    """GaussianMixture's arguments from the command line; status 2 for a missing device."""
-    check_device(args.device)
-    options = dict(
-        covariance_type=args.covariance_type, random_state=args.random_state, device=args.device
-    )
-    for name in (*EM_OPTIONS, "reg_covar"):
-        if getattr(args, name) is not None:
-            options[name] = getattr(args, name)
-    return options
-
-
-def check_device(device: str) -> None:
-    """Refuse a CUDA device this machine does not have (status 2)."""
-    if device == "cpu":
-        return
-    import torch
-
-    available = torch.cuda.device_count() if torch.cuda.is_available() else 0
-    index = int(device.partition(":")[2] or 0)
-    if index >= available:
-        have = f"{available} CUDA device(s)" if available else "no CUDA device"
-        raise CommandError(
-            f"argument --device: {device} is not available (this machine has {have}, torch "
-            f"{torch.__version__}); use --device cpu",
-            USAGE,
-        )
 
 
 def columns_to_read(args) -> list[str | int] | None:
@@ -205,8 +172,8 @@ def _result(model, n_components, total, n_rows, streamed=False) -> FitResult:
         n_components,
         model.weights_.shape[0],
         model,
-        bic=-2 * total + n_parameters * math.log(n_rows),
-        aic=-2 * total + 2 * n_parameters,
+        bic=bic(total, n_rows, n_parameters),
+        aic=aic(total, n_parameters),
         mean_log_likelihood=total / n_rows,
         converged=None if streamed else bool(model.converged_),
         n_iter=None if streamed else int(model.n_iter_),

@@ -4,7 +4,8 @@ Under ``torchrun`` (which sets ``RANK``, ``WORLD_SIZE``, ``MASTER_ADDR`` and
 ``MASTER_PORT``) every process reads only its own slice of the file
 (:func:`gmm_core.shards.read_shard`) and the processes fit one model together
 (``GaussianMixture(distributed=True)``); the first process alone shows progress and writes
-the model. Alone (no ``WORLD_SIZE``, or 1), :mod:`gmm_core.cli.fit` fits in this process::
+the model. Alone (no ``WORLD_SIZE``, or 1), :mod:`gmm_core.cli.fit` fits in this process
+(:func:`gmm_core.cli.main` chooses)::
 
     torchrun --nproc-per-node 2 -m gmm_core fit points.parquet --components 8 --out model.json
 """
@@ -21,7 +22,7 @@ from .._gaussian_mixture import GaussianMixture
 from ..shards import read_shard
 from .errors import USAGE, CommandError, one_line
 from .files import describe_table, save_model
-from .fit import estimator_options
+from .options import estimator_options
 
 
 def _check_options(args) -> None:

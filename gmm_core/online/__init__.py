@@ -6,7 +6,7 @@ Modules, each owning its own state:
 - :mod:`.state`: :class:`~.state.Settings`, :class:`~.state.DataScale` and
   :class:`~.state.OnlineState`, the explicit state the other modules are given.
 - :mod:`.statistics`: sufficient statistics, the exact Welford step and merge.
-- :mod:`.gaussian`: published covariances (through ``gmm_core._covariance``'s table),
+- :mod:`.gaussian`: published covariances (through ``gmm_core.covariance_types``),
   Cholesky factors and the one log-density.
 - :mod:`.expectation`: the E-step of a chunk in numpy blocks.
 - :mod:`.chunks`: chunk updates and the batch initialisation of missing components.

@@ -3,7 +3,7 @@
 Every function here works on an :class:`~.state.OnlineState` it is given. Small chunks go
 through the buffer like single points; large ones are summarised at once (see
 :mod:`.expectation`). A large chunk that arrives while components are missing initialises
-them by a short batch fit from k-means++ seeds (``gmm_core._kmeans.kmeans_plusplus``).
+them by a short batch fit from k-means++ seeds (``gmm_core.parts.kmeans.kmeans_plusplus``).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .._kmeans import kmeans_plusplus
+from ..parts.kmeans import kmeans_plusplus
 from .expectation import expectation_statistics, responsibilities
 from .gaussian import Gaussians, differences, log_gaussian
 from .state import OnlineState
@@ -174,7 +174,7 @@ def fit_chunk(state: OnlineState, X, seeds) -> tuple[float, Statistics]:
 def kmeans_seeds(state: OnlineState, X, n_seeds: int, gaussians: Gaussians, rng) -> np.ndarray:
     """Distinct k-means++ seeds (at most ``n_seeds``, (S, D)) among the rows of a chunk.
 
-    Seeds are chosen in standardised coordinates by ``gmm_core._kmeans.kmeans_plusplus``.
+    Seeds are chosen in standardised coordinates by ``gmm_core.parts.kmeans.kmeans_plusplus``.
     While components exist, they are drawn among the rows beyond the creation distance
     of every component (the test that founds a component from one point), when at least
     ``n_seeds`` such rows exist.

@@ -1,11 +1,11 @@
 """Gaussians from running statistics, and the one log-density of incremental EM.
 
 Published covariances are the running statistics completed by pseudo-points while a
-component is small, reduced to the covariance type through ``gmm_core._covariance``'s
-table, floored and regularised; a Gaussian is then kept as the inverse of its Cholesky
-factor and its log-determinant. :func:`log_gaussian` is the only place where incremental
-EM evaluates a Gaussian log-density; it takes differences laid out ``(K, D, n)``, points
-last, the layout of the chunk E-step (:mod:`.expectation`).
+component is small, reduced to the covariance type through
+:mod:`gmm_core.covariance_types`, floored and regularised; a Gaussian is then kept as the
+inverse of its Cholesky factor and its log-determinant. :func:`log_gaussian` is the only
+place where incremental EM evaluates a Gaussian log-density; it takes differences laid out
+``(K, D, n)``, points last, the layout of the chunk E-step (:mod:`.expectation`).
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .._covariance import COVARIANCE_TYPES, LOG_2PI, precision_cholesky_numpy
+from ..covariance_types import full_covariances, log_sum_exp, typed_covariances
+from ..parts.covariance import LOG_2PI, precision_cholesky_numpy
 
 # Eigenvalues below this fraction of a covariance's mean variance are raised to it.
 RELATIVE_EIGENVALUE_FLOOR = 1e-10
@@ -116,10 +117,8 @@ def published_covariances(counts, covs, prior, prior_count, covariance_type, reg
         share = np.maximum(pseudo, 0.0) / np.maximum(counts, prior_count)  # [K]
         covs = covs * (1.0 - share)[:, None, None]
         covs[:, diagonal, diagonal] += share[:, None] * prior
-    kind = COVARIANCE_TYPES[covariance_type]
-    published = kind.expand(kind.reduce(covs, counts), n_components, n_features)
-    if published is covs:
-        published = covs.copy()
+    typed = typed_covariances(covs, covariance_type, counts)
+    published = full_covariances(typed, covariance_type, n_components, n_features)  # a copy
     mean_variance = np.einsum("kii->k", published) / n_features  # [K]
     floor = RELATIVE_EIGENVALUE_FLOOR * np.maximum(mean_variance, prior.sum() / n_features)
     eigenvalue_floor(published, floor)
@@ -317,6 +316,5 @@ def log_softmax_rows(log_prob):
     log_resp : ndarray of shape (n, K)
     log_norm : ndarray of shape (n,)
     """
-    top = log_prob.max(1, keepdims=True)
-    log_norm = top[:, 0] + np.log(np.exp(log_prob - top).sum(1))
+    log_norm = log_sum_exp(log_prob, axis=1)
     return log_prob - log_norm[:, None], log_norm

@@ -10,7 +10,7 @@ import numbers
 
 import numpy as np
 
-from .._covariance import COVARIANCE_TYPES
+from ..parts.covariance import COVARIANCE_TYPES
 from .buffer import RecentPoints
 from .schedule import SweepSchedule
 from .state import DataScale, OnlineState, Settings
@@ -214,7 +214,7 @@ def change_units(d: dict, change, reg_covar: float) -> dict:
     Parameters
     ----------
     d : dict
-    change : gmm_core._scaling.UnitChange
+    change : gmm_core.scaling.data_scaling.UnitChange
         ``x -> x * 2**exponent + offset``, applied to every point and mean; second
         moments and the fallback variance are scaled by ``4**exponent``.
     reg_covar : float

@@ -15,7 +15,8 @@ from functools import cached_property
 import numpy as np
 from scipy.special import gammaincinv
 
-from .._covariance import COVARIANCE_TYPES
+from ..covariance_types import n_parameters
+from ..parts.covariance import COVARIANCE_TYPES
 from .buffer import RecentPoints
 from .gaussian import Gaussians, gaussians
 from .schedule import SweepSchedule
@@ -79,8 +80,8 @@ class Settings:
     @cached_property
     def split_parameters(self) -> int:
         """Free parameters that one more component adds (mean, covariance, weight)."""
-        kind, D = COVARIANCE_TYPES[self.covariance_type], self.n_features
-        return D + kind.n_parameters(2, D) - kind.n_parameters(1, D) + 1
+        kind, D = self.covariance_type, self.n_features
+        return n_parameters(kind, 2, D) - n_parameters(kind, 1, D)
 
 
 @dataclass

@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from ..covariance_types import log_sum_exp
 from .gaussian import expected_log_gaussian, log_gaussian_rows, log_softmax_rows
 from .statistics import Statistics, combined_statistics, merge
 
@@ -202,8 +203,7 @@ def _two_part_objective(block, points, weights, means, params, has_block):
     if has_block:
         per_unit = expected_log_gaussian(np.ones(1), block[1], block[2], means, inverse, log_det)
         per_unit = per_unit[0] + log_weights  # [J]
-        top = per_unit.max()
-        total += float(block[0][0] * (top + np.log(np.exp(per_unit - top).sum())))
+        total += float(block[0][0] * log_sum_exp(per_unit))
     return total
 
 

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-import gmm_core._csv_table
+import gmm_core.tables._csv_table
 
 from .conftest import open_and_wait, wait_for_model, waiting_for_open
 
@@ -21,7 +21,7 @@ from .conftest import open_and_wait, wait_for_model, waiting_for_open
 @pytest.fixture
 def small_blocks(monkeypatch):
     """The CSV reader reads blocks of 4 KiB (about 200 rows here) instead of 256 KiB."""
-    monkeypatch.setattr(gmm_core._csv_table, "BLOCK_BYTES", 4096)
+    monkeypatch.setattr(gmm_core.tables._csv_table, "BLOCK_BYTES", 4096)
 
 
 def large_csv(path, n_blocks=2000, rows_per_block=64, last_line="") -> np.ndarray:

@@ -252,11 +252,11 @@ def test_stream_learns_a_parquet_file_in_batches_skipping_bad_rows_with_json(tmp
 
 
 def test_the_command_line_offers_the_estimator_choices():
-    from gmm_core._covariance import COVARIANCE_TYPES
     from gmm_core._validation import INIT_PARAMS
     from gmm_core.cli import arguments
+    from gmm_core.covariance_types import COVARIANCE_TYPES
 
-    assert arguments.COVARIANCE_TYPES == tuple(COVARIANCE_TYPES)
+    assert arguments.COVARIANCE_TYPES is COVARIANCE_TYPES
     assert arguments.INIT_PARAMS == INIT_PARAMS
 
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from gmm_core._covariance import COVARIANCE_TYPES
+from gmm_core.parts.covariance import COVARIANCE_TYPES
 
 K, D = 3, 4
 

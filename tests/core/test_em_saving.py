@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from gmm_core import GaussianMixture
-from gmm_core._em_saving import read_incremental, read_statistics, saved_extras
+from gmm_core.fitted.em_saving import read_incremental, read_statistics, saved_extras
 
 
 @pytest.fixture

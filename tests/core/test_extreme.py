@@ -16,7 +16,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from gmm_core import GaussianMixture, GradientGaussianMixture
+from gmm_core import GaussianMixture, GradientGaussianMixture, kmeans_start
 
 KINDS = ("full", "tied", "diag", "spherical")
 FITTED = ("weights_", "means_", "covariances_", "precisions_cholesky_")
@@ -347,3 +347,23 @@ def test_a_refused_chunk_inside_the_scaling_is_forgotten():
     assert model.n_samples_seen_ == untouched.n_samples_seen_
     for name in FITTED:
         np.testing.assert_array_equal(getattr(model, name), getattr(untouched, name))
+
+
+@pytest.mark.parametrize("n_features", [1, 2, 3])
+@pytest.mark.parametrize("how", ["fit", "partial_fit", "rows", "kmeans_start"])
+def test_points_at_1e200_are_refused_before_any_numpy_warning(n_features, how):
+    """The issue's points: every way in says "Divide the data by a constant", quietly."""
+    X = np.array([[1e200, 0.0, 2.0], [2e200, 1.0, 3.0], [3e200, 5.0, 1.0]])[:, :n_features]
+    model = GaussianMixture(2 if how == "kmeans_start" else 1, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a RuntimeWarning from numpy fails the test
+        with pytest.raises(ValueError, match="Divide the data by a constant"):
+            if how == "fit":
+                model.fit(X)
+            elif how == "partial_fit":
+                model.partial_fit(X)
+            elif how == "rows":  # the model of the first point is widened by the next
+                for x in X:
+                    model.partial_fit(x)
+            else:
+                kmeans_start(X, 2, random_state=0)

@@ -17,7 +17,7 @@ from gmm_core import (
     GradientGaussianMixture,
     NotFittedError,
 )
-from gmm_core._covariance import expand
+from gmm_core.parts.covariance import expand
 
 TYPES = ("full", "tied", "diag", "spherical")
 CENTRES = np.array([[0.0, 0.0], [8.0, 0.0], [0.0, 8.0]])

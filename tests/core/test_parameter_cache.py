@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from gmm_core import GaussianMixture
-from gmm_core._parameter_cache import check_parameters_cached
+from gmm_core.parts.parameter_cache import check_parameters_cached
 
 
 @pytest.fixture

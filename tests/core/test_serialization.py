@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from gmm_core import GaussianMixture
-from gmm_core._serialization import read_columns
+from gmm_core.fitted.serialization import read_columns
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 :func:`sniff_text` decides the separator (comma, semicolon, tab, or runs of spaces), whether
 the first line is a header, how many columns there are, which of them hold numbers, and
 where the data begin, from a sample at the start of the file. Nothing here reads the whole
-file; :mod:`gmm_core._csv_table` does that with pyarrow.
+file; :mod:`gmm_core.tables._csv_table` does that with pyarrow.
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ class TextLayout:
     """How to read a delimited text file.
 
     ``separator`` is one character, or :data:`WHITESPACE` for runs of spaces and tabs,
-    which pyarrow reads after :func:`gmm_core._text_lines.collapse_spaces` collapses them
+    which pyarrow reads after :func:`gmm_core.tables._text_lines.collapse_spaces` collapses them
     (``collapse`` True), or directly when every line holds single spaces.
     """
 

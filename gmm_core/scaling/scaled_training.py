@@ -1,9 +1,9 @@
 """Training on data far from unit size through an inner model of the scaled data.
 
-When the first data an estimator trains on are not ordinary (:func:`._scaling.is_ordinary`:
+When the first data an estimator trains on are not ordinary (:func:`.data_scaling.is_ordinary`:
 coordinates or spread beyond about 1e-100..1e100, or offsets beyond 1e4 times the
 spread), it holds a :class:`ScaledTraining` (``_scaled``): a
-:class:`~._scaling.DataScaling` chosen from them and an estimator of its own class (the
+:class:`~.data_scaling.DataScaling` chosen from them and an estimator of its own class (the
 inner model) that trains on the centred, scaled data with ``reg_covar`` in internal
 units. After every call (and every pass of ``iter_fit``) the functions here return the
 next ``ScaledTraining`` with the inner model's parameters mapped back to data units, or
@@ -28,9 +28,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from ._scaling import DataScaling, check_representable, is_ordinary, smallest_variance
-from ._serialization import check_matches, read_array, read_number, require_mapping
-from ._validation import check_initial_parameters, torch_dtype
+from .._validation import check_initial_parameters, torch_dtype
+from ..fitted.serialization import check_matches, read_array, read_number, require_mapping
+from .data_scaling import DataScaling, check_representable, is_ordinary, smallest_variance
 
 # Fitted attributes copied from the inner model as they are (when it has them).
 _COPIED = ("converged_", "n_iter_", "n_samples_seen_")
@@ -70,7 +70,7 @@ class ScaledTraining:
         if scaling.covers(scaling.internal(array), dtype):
             return ScaledTraining(scaling.widened_bounds(array), self.inner)
         widened = scaling.widened(array, reg_covar, dtype)
-        with np.errstate(over="ignore", under="ignore"):  # the result is checked when published
+        with np.errstate(all="ignore"):  # the result is checked when published
             inner = _moved(self.inner, scaling.change_to(widened), widened.internal_reg(reg_covar))
         return ScaledTraining(widened, inner)
 
@@ -210,7 +210,11 @@ def _prepare(model, current: ScaledTraining | None, array: np.ndarray, continuin
         return None
     dtype = _numpy_dtype(model, model.means_.dtype if continuing else array.dtype)
     if continuing and current is not None:
-        scaled = current.extended(array, model.reg_covar, dtype)
+        # Re-expressing the inner model in wider units may under- or overflow: quietly,
+        # and a refusal is explained by the span (as a refused training is).
+        widened = current.scaling.widened(array, model.reg_covar, dtype)
+        with _explained(model, widened, dtype):
+            scaled = current.extended(array, model.reg_covar, dtype)
     elif continuing or is_ordinary(array, model.reg_covar, dtype):
         return None
     else:

@@ -12,9 +12,9 @@ from collections.abc import Mapping
 import numpy as np
 import torch
 
-from ._covariance import COVARIANCE_TYPES, expand, is_positive_definite
-from ._initialization import parameters_from_covariances
-from ._validation import DTYPES, as_numpy_nd
+from .._initialization import parameters_from_covariances
+from .._validation import DTYPES, as_numpy_nd
+from ..parts.covariance import COVARIANCE_TYPES, expand, is_positive_definite
 
 FORMAT_VERSION = 1
 # Entries only a fitted model's dictionary has (besides 'parameters').

@@ -23,10 +23,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from . import _covariance
-from ._covariance import COVARIANCE_TYPES
-from ._em import GaussianParameters, weighted_log_prob
-from ._validation import check_choice, check_non_negative, check_positive_int
+from .._em import GaussianParameters, weighted_log_prob
+from .._validation import check_choice, check_non_negative, check_positive_int
+from ..parts import covariance as _covariance
+from ..parts.covariance import COVARIANCE_TYPES
 
 
 def _log_scale_min(dtype: torch.dtype) -> float:
@@ -122,6 +122,7 @@ class GaussianMixtureModule(nn.Module):
         self.raw_scale = nn.Parameter(torch.zeros(shape, **options))
 
     def extra_repr(self) -> str:
+        """The sizes and settings that ``repr(module)`` shows."""
         K, D = self.loc.shape
         return (
             f"n_components={K}, n_features={D}, covariance_type={self.covariance_type!r}, "

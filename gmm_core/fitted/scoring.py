@@ -13,21 +13,24 @@ import torch
 from sklearn.base import BaseEstimator, DensityMixin
 from sklearn.utils.validation import check_is_fitted
 
-from . import _covariance
-from ._covariance import COVARIANCE_TYPES
-from ._em import (
+from .._em import (
     GaussianParameters,
     labels_and_log_density,
     log_responsibilities,
     score_samples,
 )
-from ._validation import (
+from .._validation import (
     check_data,
     check_positive_int,
     check_random_state,
     data_tensor,
     torch_dtype,
 )
+from ..covariance_types import aic as _aic
+from ..covariance_types import bic as _bic
+from ..covariance_types import n_parameters
+from ..parts import covariance as _covariance
+from ..parts.covariance import COVARIANCE_TYPES
 
 
 def torch_generator(random_state) -> torch.Generator:
@@ -167,14 +170,15 @@ class FittedMixture(DensityMixin, BaseEstimator):
 
     def _n_parameters(self) -> int:
         n_components, n_features = self.means_.shape
-        return _covariance.n_parameters(self.covariance_type, n_components, n_features)
+        return n_parameters(self.covariance_type, n_components, n_features)
 
     def bic(self, X) -> float:
         """Bayesian information criterion of the model on ``X`` (lower is better)."""
         n_samples = check_data(self, X, reset=False).shape[0]
-        return -2 * self.score(X) * n_samples + self._n_parameters() * np.log(n_samples)
+        total = self.score(X) * n_samples
+        return _bic(total, n_samples, self._n_parameters())
 
     def aic(self, X) -> float:
         """Akaike information criterion of the model on ``X`` (lower is better)."""
         n_samples = check_data(self, X, reset=False).shape[0]
-        return -2 * self.score(X) * n_samples + 2 * self._n_parameters()
+        return _aic(self.score(X) * n_samples, self._n_parameters())

@@ -21,8 +21,8 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 from ._csv_sniff import NUMBER_PATTERN, WHITESPACE, TextLayout, is_ignored
-from ._table_types import Block
 from ._text_lines import LineCounter, Rewritten, Window, collapse_spaces, repair_utf8
+from ._types import Block
 
 #: Bytes pyarrow parses at a time (it reads about 40 blocks ahead: 5 MB).
 BLOCK_BYTES = 1 << 17
@@ -44,7 +44,7 @@ class CsvSource:
     size : int
         The file's size in bytes.
     layout : TextLayout
-        What :func:`gmm_core._csv_sniff.sniff_text` found.
+        What :func:`gmm_core.tables._csv_sniff.sniff_text` found.
     span : (int, int), optional
         Read only the lines that start in this byte range (see :meth:`part`).
     span_line : int, optional

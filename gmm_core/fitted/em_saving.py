@@ -11,16 +11,16 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ._covariance import COVARIANCE_TYPES
-from ._em import SufficientStatistics
-from ._serialization import (
+from .._em import SufficientStatistics
+from ..online import IncrementalEM
+from ..parts.covariance import COVARIANCE_TYPES
+from .serialization import (
     check_matches,
     json_array,
     read_array,
     read_number,
     require_mapping,
 )
-from .online import IncrementalEM
 
 
 def saved_extras(statistics: SufficientStatistics | None, engine: IncrementalEM | None) -> dict:

@@ -1,20 +1,24 @@
-"""The four covariance types, in one table.
+"""The four covariance types, in one table (torch and numpy).
 
 Every type is handled internally as full matrices of shape (K, D, D); a type only says how
 a full estimate is reduced to its own parameters and how those are expanded back. This is
-the one place that knows the difference between ``full``, ``tied``, ``diag`` and
-``spherical``: batch EM calls the table on torch tensors, incremental EM on numpy arrays,
-and every function answers in the kind of array it was given.
+the torch side of :mod:`gmm_core.covariance_types`, which holds the types' names,
+parameter counts and numpy reductions and expansions (and imports no torch): batch EM
+calls the table on torch tensors, incremental EM on numpy arrays, and every function
+answers in the kind of array it was given.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
+
+from ..covariance_types import COVARIANCE_TYPES as TYPE_NAMES
+from ..covariance_types import full_covariances, typed_covariances
 
 # log(2 pi): the constant of every Gaussian log-density in gmm_core.
 LOG_2PI = math.log(2.0 * math.pi)
@@ -40,8 +44,6 @@ class CovarianceType:
     name : str
     shape : callable (K, D) -> tuple
         Shape of ``covariances_`` (and of ``precisions_cholesky_``) for this type.
-    n_parameters : callable (K, D) -> int
-        Number of free covariance parameters.
     reduce : callable (full (K, D, D), nk (K,)) -> typed
         Typed covariances from full per-component estimates (before regularisation).
     expand : callable (typed, K, D) -> full (K, D, D)
@@ -55,7 +57,6 @@ class CovarianceType:
 
     name: str
     shape: Callable[[int, int], tuple]
-    n_parameters: Callable[[int, int], int]
     reduce: Callable[[Array, Array], Array]
     expand: Callable[[Array, int, int], Array]
     regularize: Callable[[Array, float], Array]
@@ -73,36 +74,21 @@ def _add_to_diagonal(matrices, value: float):
     return matrices + float(value) * _eye(matrices, matrices.shape[-1])
 
 
-def _diagonal(matrices):
-    """Diagonals of shape (..., D) of matrices (..., D, D); a numpy result is a copy."""
-    if isinstance(matrices, torch.Tensor):
-        return torch.diagonal(matrices, dim1=-2, dim2=-1)
-    return np.diagonal(matrices, axis1=-2, axis2=-1).copy()
+def _diagonal(matrices: torch.Tensor) -> torch.Tensor:
+    """Diagonals of shape (..., D) of matrices (..., D, D)."""
+    return torch.diagonal(matrices, dim1=-2, dim2=-1)
 
 
-def _diag_embed(values):
-    """Diagonal matrices of shape (..., D, D) from their diagonals (..., D)."""
-    if isinstance(values, torch.Tensor):
-        return torch.diag_embed(values)
-    matrices = np.zeros((*values.shape, values.shape[-1]), dtype=values.dtype)
-    diagonal = np.arange(values.shape[-1])
-    matrices[..., diagonal, diagonal] = values
-    return matrices
+def _repeat(matrix: torch.Tensor, n_components: int) -> torch.Tensor:
+    """``n_components`` copies of one (D, D) matrix, as a new (K, D, D) tensor."""
+    return matrix.expand(n_components, *matrix.shape).clone()
 
 
-def _repeat(matrix, n_components: int):
-    """``n_components`` copies of one (D, D) matrix, as a new (K, D, D) array."""
-    if isinstance(matrix, torch.Tensor):
-        return matrix.expand(n_components, *matrix.shape).clone()
-    return np.broadcast_to(matrix, (n_components, *matrix.shape)).copy()
-
-
-# Every function of every entry takes numpy arrays or torch tensors and answers in kind.
-COVARIANCE_TYPES: dict[str, CovarianceType] = {
+# reduce and expand in torch; on numpy arrays they are covariance_types' (see _in_kind).
+_TORCH = {
     "full": CovarianceType(
         name="full",
         shape=lambda K, D: (K, D, D),
-        n_parameters=lambda K, D: K * D * (D + 1) // 2,
         reduce=lambda full, nk: full,
         expand=lambda typed, K, D: typed,
         regularize=_add_to_diagonal,
@@ -111,7 +97,6 @@ COVARIANCE_TYPES: dict[str, CovarianceType] = {
     "tied": CovarianceType(
         name="tied",
         shape=lambda K, D: (D, D),
-        n_parameters=lambda K, D: D * (D + 1) // 2,
         reduce=lambda full, nk: (nk[:, None, None] * full).sum(0) / nk.sum(),
         expand=lambda typed, K, D: _repeat(typed, K),
         regularize=_add_to_diagonal,
@@ -120,22 +105,42 @@ COVARIANCE_TYPES: dict[str, CovarianceType] = {
     "diag": CovarianceType(
         name="diag",
         shape=lambda K, D: (K, D),
-        n_parameters=lambda K, D: K * D,
         reduce=lambda full, nk: _diagonal(full),
-        expand=lambda typed, K, D: _diag_embed(typed),
+        expand=lambda typed, K, D: torch.diag_embed(typed),
         regularize=lambda typed, reg: typed + float(reg),
         select_precision_cholesky=lambda full, K: full.diagonal(0, -2, -1),
     ),
     "spherical": CovarianceType(
         name="spherical",
         shape=lambda K, D: (K,),
-        n_parameters=lambda K, D: K,
         reduce=lambda full, nk: _diagonal(full).mean(-1),
         expand=lambda typed, K, D: typed[:, None, None] * _eye(typed, D),
         regularize=lambda typed, reg: typed + float(reg),
         select_precision_cholesky=lambda full, K: full[:, 0, 0],
     ),
 }
+
+
+def _in_kind(kind: CovarianceType) -> CovarianceType:
+    """``kind`` with numpy arrays reduced and expanded by :mod:`gmm_core.covariance_types`."""
+    name, reduce, expand = kind.name, kind.reduce, kind.expand
+
+    def reduce_in_kind(full, nk):
+        if isinstance(full, np.ndarray):
+            return typed_covariances(full, name, nk)
+        return reduce(full, nk)
+
+    def expand_in_kind(typed, K, D):
+        if isinstance(typed, np.ndarray):
+            return full_covariances(typed, name, K, D)
+        return expand(typed, K, D)
+
+    return replace(kind, reduce=reduce_in_kind, expand=expand_in_kind)
+
+
+# Every function of every entry takes numpy arrays or torch tensors and answers in kind;
+# the types are covariance_types.COVARIANCE_TYPES, in its order.
+COVARIANCE_TYPES: dict[str, CovarianceType] = {name: _in_kind(_TORCH[name]) for name in TYPE_NAMES}
 
 
 def expand(kind: str, typed: torch.Tensor, n_components: int, n_features: int) -> torch.Tensor:
@@ -229,9 +234,3 @@ def is_positive_definite(matrices: torch.Tensor, rtol: float = 1e-10) -> bool:
     symmetric = torch.allclose(matrices, matrices.transpose(-2, -1), rtol=rtol, atol=0.0)
     _, info = torch.linalg.cholesky_ex(matrices)
     return symmetric and not bool((info != 0).any())
-
-
-def n_parameters(kind: str, n_components: int, n_features: int) -> int:
-    """Number of free parameters of a mixture: covariances, means and K - 1 weights."""
-    covariance = COVARIANCE_TYPES[kind].n_parameters(n_components, n_features)
-    return covariance + n_components * n_features + n_components - 1

@@ -13,11 +13,11 @@ from collections.abc import Sequence
 
 import pyarrow as pa
 
-from ._binary_tables import ArrowSource, NpySource, ParquetSource
+from ._assembly import BadRows
+from ._binary import ArrowSource, NpySource, ParquetSource
 from ._csv_sniff import NotText, read_sample, sniff_text
 from ._csv_table import CsvSource
-from ._table_assembly import BadRows
-from ._table_types import NoRows, TableInfo
+from ._types import NoRows, TableInfo
 
 _MAGIC = {b"PAR1": "parquet", b"ARROW1": "arrow", b"\x93NUMPY": "npy", b"\xff\xff\xff\xff": "arrow"}
 ON_BAD_ROWS = ("error", "skip")

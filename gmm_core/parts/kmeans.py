@@ -8,9 +8,9 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from ._cancel import Cancelled
-from ._scaling import check_representable
-from ._validation import data_tensor
+from .._validation import data_tensor
+from ..scaling.data_scaling import check_representable
+from .cancel import Cancelled
 
 
 def _squared_distances(X: torch.Tensor, centers: torch.Tensor) -> torch.Tensor:

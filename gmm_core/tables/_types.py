@@ -1,4 +1,7 @@
-"""The records that :mod:`gmm_core.tables` hands out, and the block its readers share."""
+"""The records that :mod:`gmm_core.tables` hands out, and the block its readers share.
+
+numpy only: importing these does not load pyarrow.
+"""
 
 from __future__ import annotations
 
@@ -54,6 +57,13 @@ class Table:
         The first (up to 10) skipped rows' 1-based line numbers in the file (row numbers for
         Parquet, Arrow and ``.npy``).
     path : str
+    format : str
+        What the file turned out to be: ``"csv"`` (any delimited text, or text in memory),
+        ``"parquet"``, ``"arrow"`` or ``"npy"`` (as :attr:`TableInfo.format`).
+    numeric : list of str
+        Every numeric column of the file, in file order (as :attr:`TableInfo.numeric`),
+        whichever were chosen: a read of every numeric column (``columns=None``, the
+        default) tells in the same open of the file which columns there are to choose from.
     """
 
     data: np.ndarray
@@ -61,6 +71,8 @@ class Table:
     n_skipped: int
     skipped_lines: tuple[int, ...]
     path: str
+    format: str
+    numeric: list[str]
 
 
 #: How many skipped rows' line numbers a :class:`Table` keeps.

@@ -1,7 +1,7 @@
 """Parquet, Arrow IPC (Feather) and ``.npy`` files read in blocks of float64 rows.
 
 Each source names its columns, says which are numeric, and hands out
-:class:`gmm_core._table_types.Block` objects whose rows are numbered 1, 2, ... from the
+:class:`gmm_core.tables._types.Block` objects whose rows are numbered 1, 2, ... from the
 file's first row (a binary file has no lines).
 """
 
@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from ._table_types import Block
+from ._types import Block
 
 #: Rows per block of a binary file.
 BLOCK_ROWS = 1 << 16

@@ -19,12 +19,10 @@ import numpy as np
 import torch
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import BaseMixture
-from ._covariance import COVARIANCE_TYPES, SINGULAR_MESSAGE
-from ._gradient_module import GaussianMixtureModule
-from ._initialization import MixtureParameters, parameters_from_covariances
-from ._scaling import REG_EXPONENT
-from ._serialization import (
+from .._base import BaseMixture
+from .._initialization import MixtureParameters, parameters_from_covariances
+from .._validation import torch_dtype
+from ..fitted.serialization import (
     check_matches,
     json_array,
     read_array,
@@ -32,7 +30,9 @@ from ._serialization import (
     require_key,
     require_mapping,
 )
-from ._validation import torch_dtype
+from ..parts.covariance import COVARIANCE_TYPES, SINGULAR_MESSAGE
+from ..scaling.data_scaling import REG_EXPONENT
+from .module import GaussianMixtureModule
 
 
 def _standardization(
@@ -233,7 +233,7 @@ class GradientGaussianMixture(BaseMixture):
                 )
             )
 
-    # -- data far from unit size (see _scaled_training) ------------------------------------
+    # -- data far from unit size (see scaling.scaled_training) ------------------------------------
 
     def _adopt(self, scaled, fitted: dict) -> None:
         """Also take the inner model's module, seen in data units, and its Adam."""

@@ -1,29 +1,4 @@
-"""Tables of numbers from files: CSV and other delimited text, Parquet, Arrow, ``.npy``.
-
-One reader for gmm_core, the command line and the program, built on pyarrow. The format
-is told by the file's content (its first bytes), whatever its name says:
-
-- delimited text (``.csv``, ``.tsv``, ``.txt``, ...): UTF-8 with or without a BOM; the
-  separator is sniffed (comma, semicolon, tab, or runs of spaces), and decimal commas
-  (``3,14``) where the separator is not a comma; a first line that
-  names the columns is a header; ``#`` lines and blank lines are skipped; fields may be
-  quoted;
-- Parquet; Arrow IPC files and streams (Feather version 2);
-- ``.npy`` arrays of shape (n, d) or (n,), or of records with named fields, read through
-  a memory map (``allow_pickle=False``).
-
-Columns are chosen by name or 0-based position; by default every numeric column.
-A row whose chosen values are not all finite numbers (missing, NaN, infinite, text, or a
-line with the wrong number of fields) stops the read with a ValueError naming the file and
-its line (``on_bad_rows="error"``), or is skipped and counted (``"skip"``).
-
-Example
--------
->>> from gmm_core.tables import read_table
->>> table = read_table("measurements.parquet", ["length", "width"])  # doctest: +SKIP
->>> table.data.shape  # doctest: +SKIP
-(150, 2)
-"""
+"""The reader functions of :mod:`gmm_core.tables` (see there for the formats), on pyarrow."""
 
 from __future__ import annotations
 
@@ -34,10 +9,10 @@ from collections.abc import Callable, Iterator, Sequence
 
 import pyarrow as pa
 
-from ._cancel import Cancelled
-from ._table_assembly import Assembler, BadRows, Rebatcher
-from ._table_open import TableReader, open_table
-from ._table_types import NoRows, Table, TableInfo
+from ..parts.cancel import Cancelled
+from ._assembly import Assembler, BadRows, Rebatcher
+from ._open import TableReader, open_table
+from ._types import NoRows, Table, TableInfo
 
 __all__ = [
     "NoRows",
@@ -111,7 +86,9 @@ def read_table(
     -------
     Table
         ``data`` of shape (n_rows, len(columns)); peak memory while reading stays near the
-        size of that array.
+        size of that array. Its ``format`` and ``numeric`` say what the file is and which
+        numeric columns it holds: ``read_table(path)`` both learns the numeric columns and
+        reads them in one open of the file, with no :func:`describe_table` first.
 
     Raises
     ------
@@ -124,6 +101,7 @@ def read_table(
     reader = open_table(path, separator)
     try:
         chosen, names, bad = reader.prepare(columns, on_bad_rows)
+        numeric = reader.info.numeric
         if part is not None:
             reader.take_part(part)
         data = _gather(reader, chosen, bad, progress, cancelled)
@@ -133,7 +111,7 @@ def read_table(
         bad.check_some_rows(data.shape[0])
     if progress is not None:
         progress(1.0)
-    return Table(data, names, bad.n_skipped, tuple(bad.lines), reader.name)
+    return Table(data, names, bad.n_skipped, tuple(bad.lines), reader.name, reader.kind, numeric)
 
 
 def _gather(reader, chosen, bad: BadRows, progress=None, cancelled=None):
@@ -198,6 +176,7 @@ def iter_table(
 
 
 def _batches(reader, chosen, names, bad: BadRows, batch_rows: int) -> Iterator[Table]:
+    found = reader.kind, reader.info.numeric  # the format and numeric columns of each batch
     batches = Rebatcher(batch_rows, len(chosen))
     n_rows = 0
     try:
@@ -206,7 +185,7 @@ def _batches(reader, chosen, names, bad: BadRows, batch_rows: int) -> Iterator[T
                 good, error = bad.screen(block)
                 for data in batches.add(good):
                     n_rows += data.shape[0]
-                    yield Table(data, names, *bad.since_last(), reader.name)
+                    yield Table(data, names, *bad.since_last(), reader.name, *found)
                 if error is not None:
                     raise error
     finally:
@@ -215,7 +194,7 @@ def _batches(reader, chosen, names, bad: BadRows, batch_rows: int) -> Iterator[T
     n_rows += data.shape[0]
     bad.check_some_rows(n_rows)
     if data.shape[0] or bad.n_skipped:
-        yield Table(data, names, *bad.since_last(), reader.name)
+        yield Table(data, names, *bad.since_last(), reader.name, *found)
 
 
 def table_from_text(
@@ -233,6 +212,7 @@ def table_from_text(
     reader = TableReader(name, len(data), lambda: pa.BufferReader(data), "csv")
     reader.source = reader.text_source(io.BytesIO(data))
     chosen, names, bad = reader.prepare(columns, on_bad_rows)
+    numeric = reader.info.numeric
     data = _gather(reader, chosen, bad)
     bad.check_some_rows(data.shape[0])
-    return Table(data, names, bad.n_skipped, tuple(bad.lines), name)
+    return Table(data, names, bad.n_skipped, tuple(bad.lines), name, "csv", numeric)

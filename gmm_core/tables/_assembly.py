@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._table_types import KEPT_LINES, Block
+from ._types import KEPT_LINES, Block
 
 _SHOWN = 5  # bad rows named in one message
 

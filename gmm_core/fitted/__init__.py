@@ -1,0 +1,1 @@
+"""A fitted mixture: what it answers (FittedMixture), and saving and loading it as a dict."""

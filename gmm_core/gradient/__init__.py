@@ -1,0 +1,1 @@
+"""Gradient training: GradientGaussianMixture (Adam) and the torch module it trains."""

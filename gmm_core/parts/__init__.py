@@ -1,0 +1,1 @@
+"""Parts the estimators are built from: the torch covariance table, k-means, Cancelled, a cache."""
