@@ -21,7 +21,8 @@ import pyqtgraph.functions as fn
 from PySide6.QtCore import QObject, QRectF, QTimer, Slot
 from PySide6.QtGui import QAction
 
-from ..state.geometry import log_prob_components
+from gmm_core.covariance_types import component_log_densities, log_sum_exp
+
 from ..state.messages import ModelSnapshot
 from ..state.threads import BackgroundThread
 
@@ -86,9 +87,8 @@ def log_density_grid(request: DensityRequest, cancelled: threading.Event) -> Den
     ys = y0 + dy * (np.arange(size) + 0.5)
     gx, gy = np.meshgrid(xs, ys, indexing="ij")  # [size, size], [i_x, i_y]
     X = np.column_stack([gx.ravel(), gy.ravel()])
-    log_prob = log_prob_components(X, request.weights, request.means, request.covariances)
-    top = np.max(log_prob, axis=1, keepdims=True)
-    log_density = (top[:, 0] + np.log(np.sum(np.exp(log_prob - top), axis=1))).reshape(size, size)
+    log_prob = component_log_densities(X, request.weights, request.means, request.covariances)
+    log_density = log_sum_exp(log_prob, axis=1).reshape(size, size)
     log_density = np.where(np.isfinite(log_density), log_density, -1e300)
     peak = float(np.max(log_density))
     levels = tuple(peak - (DYNAMIC_RANGE * (i + 0.5) / N_CONTOURS) for i in range(N_CONTOURS))

@@ -23,7 +23,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 from ..state.session import CheckedPoints
 from ..state.threads import BackgroundThread, JobContext
 from .session.format import SessionData, is_session_file, read_session
-from .table_loading import LoadedTable, load_table, numeric_columns
+from .table_loading import LoadedTable, load_table
 
 _log = logging.getLogger(__name__)
 
@@ -53,11 +53,15 @@ class ColumnsNeeded(Exception):
     ----------
     numeric : list of str
         The table's numeric columns, in file order.
+    table : LoadedTable or None
+        All of them, read already: the chosen ones are taken from it without reading the
+        file again (:meth:`LoadedTable.select`).
     """
 
-    def __init__(self, numeric: list[str]):
+    def __init__(self, numeric: list[str], table: LoadedTable | None = None):
         super().__init__(f"Which of {len(numeric)} columns?")
         self.numeric = numeric
+        self.table = table
 
 
 def read_document(
@@ -66,12 +70,15 @@ def read_document(
     *,
     progress: Callable[[float], object] | None = None,
     cancelled: Callable[[], bool] | None = None,
+    read: LoadedTable | None = None,
 ) -> LoadedDocument:
     """A session file, or the points of a table in ``columns`` (names).
 
-    With ``columns`` None, a table of two numeric columns is read whole, and one of more
-    raises :class:`ColumnsNeeded` (the window asks which, then reads again). Rows with a
-    missing or non-finite chosen value are skipped and counted (``table.n_skipped``).
+    The file is opened once: with ``columns`` None, a table's numeric columns are found
+    and read together; a table of two is read whole, and one of more raises
+    :class:`ColumnsNeeded` with what was read (the window asks which, then takes them
+    from it: ``read``). Rows with a missing or non-finite chosen value are skipped and
+    counted (``table.n_skipped``).
 
     Raises
     ------
@@ -85,11 +92,11 @@ def read_document(
     if is_session_file(path):
         data = read_session(path)
     else:
-        if columns is None:
-            numeric = numeric_columns(path)
-            if len(numeric) > 2:
-                raise ColumnsNeeded(numeric)
-        table = load_table(path, columns, progress=progress, cancelled=cancelled)
+        table = read.select(columns) if read is not None and columns is not None else None
+        if table is None:
+            table = load_table(path, columns, progress=progress, cancelled=cancelled)
+        if columns is None and len(table.columns) > 2:
+            raise ColumnsNeeded(list(table.columns), table)
         data = SessionData(points=table.points, columns=table.columns)
         return LoadedDocument(data, CheckedPoints.take(table.points), table)
     return LoadedDocument(data, CheckedPoints.take(data.points))
@@ -102,6 +109,7 @@ class OpenRequest:
     request_id: int
     path: Path
     columns: list[str] | None = None
+    read: LoadedTable | None = None  # the table read already, when it asked which columns
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +131,8 @@ class ReadOutcome:
         Why it could not be read, for a person ("" when it could).
     numeric : list of str or None
         A table's numeric columns, when the reader must be told which to model.
+    read : LoadedTable or None
+        With ``numeric``: all of them, read already.
     cancelled : bool
         The read was stopped.
     """
@@ -130,6 +140,7 @@ class ReadOutcome:
     document: LoadedDocument | None = None
     failure: str = ""
     numeric: list[str] | None = None
+    read: LoadedTable | None = None
     cancelled: bool = False
 
 
@@ -156,11 +167,12 @@ class ReadJob:
                 request.columns,
                 progress=lambda fraction: send(ReadProgress(float(fraction))),
                 cancelled=cancelled.is_set,
+                read=request.read,
             )
         except Cancelled:
             return ReadOutcome(cancelled=True)
         except ColumnsNeeded as question:
-            return ReadOutcome(numeric=question.numeric)
+            return ReadOutcome(numeric=question.numeric, read=question.table)
         except (OSError, ValueError) as error:
             return ReadOutcome(failure=str(error))
         except Exception as error:  # a reader's bug must not end the thread
@@ -176,7 +188,7 @@ class FileLoader(QObject):
     loaded = Signal(object, object)  # path (Path), LoadedDocument
     failed = Signal(object, str)  # path (Path), the reason, for a person
     cancelled = Signal(object)  # path (Path)
-    columns_needed = Signal(object, list)  # path (Path), its numeric columns: which ones?
+    columns_needed = Signal(object, list, object)  # path, numeric columns, LoadedTable read
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
@@ -197,12 +209,21 @@ class FileLoader(QObject):
         """The file being read, if any."""
         return self._path
 
-    def start(self, path: str | Path, columns: list[str] | None = None) -> None:
-        """Read ``path`` in the background (cancelling any read in flight)."""
+    def start(
+        self,
+        path: str | Path,
+        columns: list[str] | None = None,
+        read: LoadedTable | None = None,
+    ) -> None:
+        """Read ``path`` in the background (cancelling any read in flight).
+
+        ``read``: the table as :attr:`columns_needed` gave it, to take ``columns`` from
+        without opening the file again.
+        """
         if self._reader.closed:
             return
         self._path = Path(path)  # a read replaced: its answer is dropped, unannounced
-        self._reader.post(OpenRequest(-1, self._path, columns))
+        self._reader.post(OpenRequest(-1, self._path, columns, read))
 
     def cancel(self) -> None:
         """Stop the read in flight and emit :attr:`cancelled` now (nothing if none).
@@ -232,7 +253,7 @@ class FileLoader(QObject):
         if result.document is not None:
             self.loaded.emit(path, result.document)
         elif result.numeric is not None:
-            self.columns_needed.emit(path, result.numeric)
+            self.columns_needed.emit(path, result.numeric, result.read)
         elif result.cancelled:
             self.cancelled.emit(path)
         else:

@@ -76,15 +76,15 @@ class FileOpener(QObject):
     def _release_resource(self) -> None:
         self._resources.close()
 
-    @Slot(object, list)
-    def _on_columns_needed(self, path: Path, numeric: list) -> None:
+    @Slot(object, list, object)
+    def _on_columns_needed(self, path: Path, numeric: list, read) -> None:
         """Ask which of a table's numeric columns to model, then read them."""
         chosen = self._questions.choose_columns(list(numeric), path.name)
         if chosen is None:
             self._finish_task()
             self.failed.emit(str(path))
         else:
-            self.loader.start(path, list(chosen))
+            self.loader.start(path, list(chosen), read)
 
     @Slot(object, object)
     def _on_loaded(self, path: Path, loaded: LoadedDocument) -> None:

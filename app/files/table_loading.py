@@ -2,8 +2,9 @@
 
 Plain functions on plain values (no Qt, no window), so that the reading can move to a
 background thread as it is. :mod:`gmm_core.tables` reads every format (CSV and other
-text, Parquet, Feather/Arrow, ``.npy``); gmm_core, and torch with it, is imported on
-the first call, never before the window's first frame.
+text, Parquet, Feather/Arrow, ``.npy``) in one open of the file: the numeric columns and
+their numbers together. Its package is cheap to import; pyarrow loads on the first read,
+in the reader's thread, never before the window's first frame.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from gmm_core import tables
 
 #: At most this many skipped rows are named in a message.
 SKIPPED_LISTED = 10
@@ -42,6 +45,21 @@ class LoadedTable:
     skipped_lines: tuple[int, ...] = ()
     text: bool = True
 
+    def select(self, columns: Sequence[str]) -> LoadedTable | None:
+        """These points in ``columns`` (names, at least two), without reading again.
+
+        None when the read skipped rows: a row skipped for a bad value in a column not
+        chosen belongs to the chosen ones, and only a new read of them finds it.
+        """
+        if self.n_skipped:
+            return None
+        index = {name: i for i, name in enumerate(self.columns)}
+        if len(columns) < 2 or any(name not in index for name in columns):
+            return None
+        chosen = [index[name] for name in columns]
+        points = np.ascontiguousarray(self.points[:, chosen])
+        return LoadedTable(points, tuple(columns), 0, (), self.text)
+
     def skipped_message(self) -> str:
         """``"3 rows skipped: lines 4, 17, 230"`` ("" when none was)."""
         n = self.n_skipped
@@ -56,19 +74,6 @@ class LoadedTable:
         return f"{n:,} row{plural} skipped: {kind}{plural} {where}"
 
 
-def numeric_columns(path: str | Path) -> list[str]:
-    """The names of the numeric columns of the table at ``path``, in file order.
-
-    Raises
-    ------
-    ValueError
-        With a message for a person naming the file, if it is not a table.
-    """
-    from gmm_core.tables import describe_table
-
-    return list(describe_table(path).numeric)
-
-
 def load_table(
     path: str | Path,
     columns: Sequence[str] | None = None,
@@ -77,6 +82,9 @@ def load_table(
     cancelled: Callable[[], bool] | None = None,
 ) -> LoadedTable:
     """The points in ``columns`` of the table at ``path`` (all numeric columns if None).
+
+    One open of the file: with ``columns`` None, its numeric columns are found and read
+    together.
 
     Rows with a missing or non-finite value in a chosen column are skipped and counted
     (see :meth:`LoadedTable.skipped_message`). ``progress`` and ``cancelled`` are passed
@@ -89,16 +97,15 @@ def load_table(
         With a message for a person naming the file: not a table, fewer than two
         columns, no row of numbers left, or an unknown column.
     """
-    from gmm_core.tables import describe_table, read_table
-
     name = Path(path).name
     if columns is not None and len(columns) < 2:
         raise ValueError(f"Choose at least two columns of {name} (x and y).")
-    info = describe_table(path)
-    table = read_table(path, columns, on_bad_rows="skip", progress=progress, cancelled=cancelled)
+    table = tables.read_table(
+        path, columns, on_bad_rows="skip", progress=progress, cancelled=cancelled
+    )
     data = table.data
     if data.ndim != 2 or data.shape[1] < 2:
-        found = len(info.numeric)
+        found = len(table.numeric)
         raise ValueError(
             f"{name} has {found} numeric column{'s' if found != 1 else ''}; "
             "at least two are needed (x and y)."
@@ -108,7 +115,7 @@ def load_table(
         columns=tuple(table.columns),
         n_skipped=int(table.n_skipped),
         skipped_lines=tuple(int(line) for line in table.skipped_lines),
-        text=info.format == "csv",
+        text=table.format == "csv",
     )
     if data.shape[0] == 0:
         reason = f" ({loaded.skipped_message()})" if loaded.n_skipped else ""

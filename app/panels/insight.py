@@ -15,9 +15,11 @@ from PySide6.QtCore import QObject, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QComboBox, QDockWidget, QSpinBox
 
+from gmm_core.covariance_types import COVARIANCE_TYPES
+
 from ..state.actions import action_button
 from ..state.geometry import column_ranges
-from ..state.messages import COMPARE_ALL, COVARIANCE_TYPES, TRAINERS, ModelSnapshot
+from ..state.messages import COMPARE_ALL, TRAINERS, ModelSnapshot
 from .likelihood_panel import LikelihoodPlot
 
 #: Pause between the two halves of one Step (E, then M), so that both are seen.

@@ -18,7 +18,8 @@ import numpy as np
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton
 
-from ..state.geometry import log_prob_components
+from gmm_core.covariance_types import component_log_densities, log_sum_exp
+
 from ..state.palette import component_color
 
 _STATE_TEXT = {
@@ -141,11 +142,10 @@ class StatusLine(QObject):
         if snapshot is None or snapshot.n_components == 0:
             self.show_readout(position)
             return
-        log_prob = log_prob_components(
+        log_prob = component_log_densities(
             np.array([[x, y]]), snapshot.weights, snapshot.means, snapshot.covariances
         )[0]
-        top = np.max(log_prob)
-        log_density = top + np.log(np.sum(np.exp(log_prob - top)))
+        log_density = log_sum_exp(log_prob)
         responsibilities = np.exp(log_prob - log_density)
         k = int(np.argmax(responsibilities))
         r, g, b = component_color(snapshot.colors[k])

@@ -13,10 +13,11 @@ import sys
 
 import numpy as np
 
+from gmm_core.covariance_types import component_log_densities, log_sum_exp
+
 #: Standard deviations at which each covariance is outlined.
 SIGMA_LEVELS: tuple[int, ...] = (1, 2, 3)
 
-_LOG_2PI = float(np.log(2.0 * np.pi))
 
 
 def ellipse_outlines(
@@ -69,122 +70,17 @@ def ellipse_outlines(
     return x.ravel(), y.ravel(), connect.ravel(), ring_component
 
 
-def full_covariances(
-    covariances, covariance_type: str, n_components: int, n_features: int = 2
-) -> np.ndarray:
-    """Covariances of any gmm_core covariance type as full matrices, shape (K, D, D).
-
-    Parameters
-    ----------
-    covariances : ndarray
-        (K, D, D) for ``"full"``, (D, D) for ``"tied"`` (one shared matrix), (K, D) for
-        ``"diag"``, (K,) for ``"spherical"``.
-    covariance_type : str
-    n_components : int
-    n_features : int
-        D, which a spherical model's variances do not tell.
-    """
-    c = np.asarray(covariances, dtype=np.float64)
-    if covariance_type == "spherical":
-        return c.reshape(n_components, 1, 1) * np.eye(n_features)[None]
-    if covariance_type == "diag":
-        diagonals = c.reshape(n_components, -1)  # [K, D]
-        d = diagonals.shape[1]
-        out = np.zeros((n_components, d, d))
-        out[:, np.arange(d), np.arange(d)] = diagonals
-        return out
-    d = c.shape[-1]
-    if covariance_type == "tied":
-        return np.broadcast_to(c.reshape(d, d), (n_components, d, d)).copy()
-    return c.reshape(n_components, d, d).copy()
-
-
-def typed_covariances(full: np.ndarray, covariance_type: str, weights: np.ndarray) -> np.ndarray:
-    """Full (K, D, D) covariances in a covariance type's own shape.
-
-    The inverse of :func:`full_covariances` on matrices of that form; others are
-    averaged into it.
-
-    ``"tied"`` takes the ``weights``-weighted mean matrix, ``"diag"`` the diagonals,
-    ``"spherical"`` the mean of each diagonal.
-    """
-    full = np.asarray(full, dtype=np.float64)
-    d = full.shape[-1]
-    full = full.reshape(-1, d, d)
-    diagonals = full[:, np.arange(d), np.arange(d)]  # [K, D]
-    if covariance_type == "tied":
-        w = np.asarray(weights, dtype=np.float64)
-        return np.einsum("k,kij->ij", w / w.sum(), full)
-    if covariance_type == "diag":
-        return diagonals.copy()
-    if covariance_type == "spherical":
-        return diagonals.mean(axis=1)
-    return full.copy()
-
-
-def log_prob_components(
-    X: np.ndarray, weights: np.ndarray, means: np.ndarray, covariances: np.ndarray
-) -> np.ndarray:
-    """``log w_k + log N(x | mu_k, Sigma_k)`` for each point and component.
-
-    Closed form for two-dimensional points; through each covariance's Cholesky factor
-    in more dimensions.
-
-    Parameters
-    ----------
-    X : ndarray of shape (n, D)
-    weights : ndarray of shape (K,)
-    means : ndarray of shape (K, D)
-    covariances : ndarray of shape (K, D, D)
-
-    Returns
-    -------
-    log_prob : ndarray of shape (n, K)
-    """
-    means = np.asarray(means, dtype=np.float64)
-    d = means.shape[-1] if means.ndim == 2 else 2
-    X = np.asarray(X, dtype=np.float64).reshape(-1, d)
-    if d != 2:
-        return _log_prob_cholesky(X, weights, means, covariances)
-    a = covariances[:, 0, 0]  # [K]
-    b = covariances[:, 0, 1]
-    c = covariances[:, 1, 1]
-    det = a * c - b * b  # [K]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        dx = X[:, 0:1] - means[None, :, 0]  # [n, K]
-        dy = X[:, 1:2] - means[None, :, 1]  # [n, K]
-        maha = (c * dx * dx - 2.0 * b * dx * dy + a * dy * dy) / det  # [n, K]
-        return np.log(weights) - _LOG_2PI - 0.5 * np.log(det) - 0.5 * maha
-
-
-def _log_prob_cholesky(X, weights, means, covariances) -> np.ndarray:
-    """:func:`log_prob_components` in any dimension; -inf for a singular component."""
-    n, d = X.shape
-    K = means.shape[0]
-    out = np.full((n, K), -np.inf)
-    with np.errstate(divide="ignore"):
-        log_weights = np.log(np.asarray(weights, dtype=np.float64))  # [K]
-    for k in range(K):
-        try:
-            chol = np.linalg.cholesky(covariances[k])  # [D, D] lower
-        except np.linalg.LinAlgError:
-            continue
-        z = np.linalg.solve(chol, (X - means[k]).T)  # [D, n]
-        log_det = 2.0 * np.sum(np.log(np.diag(chol)))
-        maha = np.sum(z * z, axis=0)  # [n]
-        out[:, k] = log_weights[k] - 0.5 * (d * _LOG_2PI + log_det + maha)
-    return out
-
-
 def responsibilities(
     X: np.ndarray, weights: np.ndarray, means: np.ndarray, covariances: np.ndarray
 ) -> np.ndarray:
-    """Posterior probability of each component for each point, shape (n, K)."""
-    log_prob = log_prob_components(X, weights, means, covariances)  # [n, K]
-    top = np.max(log_prob, axis=1, keepdims=True)
+    """Posterior probability of each component for each point, shape (n, K).
+
+    ``covariances`` are full, (K, D, D); a point that no component explains gets equal
+    shares.
+    """
+    log_prob = component_log_densities(X, weights, means, covariances)  # [n, K]
     with np.errstate(invalid="ignore"):
-        resp = np.exp(log_prob - top)
-        resp /= np.sum(resp, axis=1, keepdims=True)
+        resp = np.exp(log_prob - log_sum_exp(log_prob, axis=1, keepdims=True))
     return np.where(np.isfinite(resp), resp, 1.0 / max(1, resp.shape[1]))
 
 

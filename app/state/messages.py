@@ -53,7 +53,7 @@ class TrainingRequest:
     trainer : str
         How the model learns: one of :data:`TRAINERS` (``"Compare all"`` runs the three).
     covariance_type : str
-        One of :data:`COVARIANCE_TYPES`.
+        One of :data:`gmm_core.covariance_types.COVARIANCE_TYPES`.
     step : str
         ``""`` for live training; ``"e"`` or ``"m"`` for the halves of one step-by-step
         pass (see :meth:`app.training.trainer.Trainer.run`).
@@ -111,8 +111,6 @@ TRAINERS: tuple[str, ...] = ("Online EM", "Batch EM", "Gradient (Adam)")
 #: The combo's fourth choice: the three trainers learn the same points at once.
 COMPARE_ALL = "Compare all"
 
-#: Covariance types (``window.covariance_combo``), as gmm_core names them.
-COVARIANCE_TYPES: tuple[str, ...] = ("full", "tied", "diag", "spherical")
 
 _EMPTY_F = frozen(np.zeros(0))
 
@@ -259,15 +257,3 @@ class ModelSnapshot:
     def n_components(self) -> int:
         """Number of components the model has now (may be fewer than asked for)."""
         return int(self.weights.shape[0])
-
-
-def n_parameters(n_components: int, n_features: int = 2, covariance_type: str = "full") -> int:
-    """Free parameters of a mixture (weights, means, covariances), as scikit-learn counts."""
-    per_matrix = n_features * (n_features + 1) // 2
-    covariance = {
-        "full": n_components * per_matrix,
-        "tied": per_matrix,
-        "diag": n_components * n_features,
-        "spherical": n_components,
-    }[covariance_type]
-    return n_components * (1 + n_features) - 1 + covariance

@@ -16,8 +16,13 @@ from collections.abc import Callable
 import numpy as np
 
 from gmm_core import GaussianMixture, GradientGaussianMixture, kmeans_start
+from gmm_core.covariance_types import (
+    component_log_densities,
+    full_covariances,
+    log_sum_exp,
+    typed_covariances,
+)
 
-from ..state.geometry import full_covariances, log_prob_components, typed_covariances
 from ..state.messages import TrainingRequest
 from .collapse import collapsed_components, worst_explained
 
@@ -101,7 +106,7 @@ def reseeded_parameters(
     weights = np.array(model.weights_, dtype=np.float64)
     means = np.array(model.means_, dtype=np.float64)
     covariances = full_covariances(
-        model.covariances_, model.covariance_type, K, n_features=X.shape[1]
+        model.covariances_, model.covariance_type, K, X.shape[1]
     )
     collapsed = list(collapsed_components(weights, covariances, X, reg_covar))
     if not collapsed:
@@ -163,14 +168,13 @@ def e_step_view(
     weights = np.asarray(params[0], dtype=np.float64)
     means = np.asarray(params[1], dtype=np.float64)  # [K, D]
     covariances = full_covariances(
-        params[2], covariance_type, weights.shape[0], n_features=means.shape[1]
+        params[2], covariance_type, weights.shape[0], means.shape[1]
     )
     view = Parameters(weights, means, params[2], covariance_type)
 
     def label(points):
-        log_prob = log_prob_components(points, weights, means, covariances)  # [n, K]
-        top = log_prob.max(axis=1, keepdims=True)
-        log_density = top[:, 0] + np.log(np.exp(log_prob - top).sum(axis=1))
+        log_prob = component_log_densities(points, weights, means, covariances)  # [n, K]
+        log_density = log_sum_exp(log_prob, axis=1)
         return log_prob.argmax(axis=1), float(np.sum(log_density))
 
     return view, label

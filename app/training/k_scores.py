@@ -12,8 +12,8 @@ import threading
 import numpy as np
 
 import gmm_core
+from gmm_core.covariance_types import typed_covariances
 
-from ..state.geometry import typed_covariances
 from ..state.messages import KScores, KScoresRequest
 
 #: EM passes at most per candidate K.

@@ -14,15 +14,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gmm_core.covariance_types import bic as information_bic
+from gmm_core.covariance_types import full_covariances, n_parameters
+
 from ..state import messages
 from ..state.geometry import (
     column_ranges,
     ellipse_outlines,
-    full_covariances,
     group_by_label,
     match_slots,
 )
-from ..state.messages import TRAINERS, ModelSnapshot, TrainingRequest, frozen, n_parameters
+from ..state.messages import TRAINERS, ModelSnapshot, TrainingRequest, frozen
 from .collapse import collapsed_components, data_spread
 
 #: Above this many points, progress snapshots reuse the last points layer (one E-step
@@ -195,7 +197,7 @@ class SnapshotBuilder:
         means = np.array(model.means_, dtype=np.float64).reshape(-1, d)  # [K, D]
         covariance_type = getattr(model, "covariance_type", "full")
         covariances = full_covariances(  # [K, D, D]
-            model.covariances_, covariance_type, weights.shape[0], n_features=d
+            model.covariances_, covariance_type, weights.shape[0], d
         )
         # Stable colours: each component keeps the slot of the nearest old component;
         # the snapshot lists components in slot order.
@@ -218,8 +220,8 @@ class SnapshotBuilder:
             mean_ll = float(getattr(model, "lower_bound_", np.nan))
         bic = float("nan")
         if n and np.isfinite(mean_ll):
-            n_free = n_parameters(weights.shape[0], d, covariance_type)
-            bic = -2.0 * mean_ll * n + n_free * np.log(n)
+            n_free = n_parameters(covariance_type, weights.shape[0], d)
+            bic = information_bic(mean_ll * n, n, n_free)
         collapsed = collapsed_components(weights, covariances, X, request.reg_covar, spread)
         x, y, connect, ring_component = ellipse_outlines(means[:, :2], covariances[:, :2, :2])
         return ModelSnapshot(

@@ -383,3 +383,35 @@ def test_iris_opens_with_its_four_measurements(qtbot, window, updates):
     titles = [action.text() for action in window.data_sets.example_menu.actions()]
     assert titles[0].startswith("Old Faithful") and titles[1].startswith("Iris")
     assert any(a.menu() is window.data_sets.example_menu for a in window.file_menu.actions())
+
+
+def test_a_table_is_opened_once_even_when_it_asks_which_columns(
+    qtbot, window, tmp_path, monkeypatch
+):
+    import gmm_core.tables as tables
+
+    tables.read_table  # noqa: B018 (loads the reader, so that the counters wrap it)
+    opened = []
+    real_read, real_describe = tables.read_table, tables.describe_table
+
+    def read_table(path, *args, **kwargs):
+        opened.append(("read", str(path)))
+        return real_read(path, *args, **kwargs)
+
+    def describe_table(path, *args, **kwargs):
+        opened.append(("describe", str(path)))
+        return real_describe(path, *args, **kwargs)
+
+    monkeypatch.setattr(tables, "read_table", read_table)
+    monkeypatch.setattr(tables, "describe_table", describe_table)
+    points, _ = four_columns(n_per=20)
+    wide = tmp_path / "four.parquet"
+    write_parquet(wide, points)
+    window.choose_columns = lambda names, file_name="": ["gamma", "alpha"]
+    assert open_and_wait(qtbot, window, wide)
+    np.testing.assert_array_equal(window.points(), points[:, [2, 0]])
+    narrow = tmp_path / "two.csv"
+    narrow.write_text("x,y\n1,2\n3,4\n5,7\n")
+    assert open_and_wait(qtbot, window, narrow)
+    np.testing.assert_array_equal(window.points(), [[1, 2], [3, 4], [5, 7]])
+    assert opened == [("read", str(wide)), ("read", str(narrow))]

@@ -9,8 +9,9 @@ from scipy.stats import multivariate_normal
 
 from app.canvas.plot_items import soft_groups
 from app.canvas.projection import marginal_snapshot
-from app.state.geometry import full_covariances, log_prob_components, responsibilities
+from app.state.geometry import responsibilities
 from app.state.messages import ModelSnapshot
+from gmm_core.covariance_types import component_log_densities
 
 from .conftest import WAIT_MS, move, wait_for_model
 from .test_columns import CENTRES, NAMES, four_columns
@@ -181,14 +182,14 @@ def test_compare_all_and_covariance_types_in_four_columns(qtbot, window, updates
             assert np.allclose(c, c[:1])
 
 
-def test_log_density_and_responsibilities_in_four_dimensions_match_scipy():
+def test_responsibilities_in_four_dimensions_match_scipy():
     rng = np.random.default_rng(4)
     X = rng.normal(size=(50, 4)) * 3
     weights = np.array([0.2, 0.5, 0.3])
     means = CENTRES
     A = rng.normal(size=(3, 4, 4))
     covariances = A @ np.swapaxes(A, 1, 2) + 0.5 * np.eye(4)
-    log_prob = log_prob_components(X, weights, means, covariances)
+    log_prob = component_log_densities(X, weights, means, covariances)
     expected = np.column_stack(
         [
             np.log(w) + multivariate_normal(m, c).logpdf(X)
@@ -216,22 +217,6 @@ def test_log_density_and_responsibilities_in_four_dimensions_match_scipy():
     assert sum(g.shape[0] for g, _ in groups) == 50
     np.testing.assert_array_equal(
         np.sort(np.concatenate([g for g, _ in groups]), axis=0), np.sort(X[:, [2, 0]], axis=0)
-    )
-
-
-def test_full_covariances_of_every_type_in_four_dimensions():
-    rng = np.random.default_rng(5)
-    A = rng.normal(size=(4, 4))
-    tied = A @ A.T
-    np.testing.assert_array_equal(full_covariances(tied, "tied", 3), np.stack([tied] * 3))
-    diag = rng.uniform(1, 2, size=(3, 4))
-    np.testing.assert_array_equal(
-        full_covariances(diag, "diag", 3), np.stack([np.diag(d) for d in diag])
-    )
-    spherical = np.array([1.0, 2.0, 3.0])
-    np.testing.assert_array_equal(
-        full_covariances(spherical, "spherical", 3, n_features=4),
-        np.stack([v * np.eye(4) for v in spherical]),
     )
 
 

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy.stats import multivariate_normal
 
 from app.state.geometry import (
     data_extent,
     ellipse_outlines,
     group_by_label,
-    log_prob_components,
     match_slots,
 )
 
@@ -29,18 +27,6 @@ def test_ellipse_rings_lie_at_their_mahalanobis_radius():
         maha = np.einsum("ni,ij,nj->n", d, np.linalg.inv(covs[k]), d)
         np.testing.assert_allclose(np.sqrt(maha), level, rtol=1e-9)
         np.testing.assert_allclose(d[0], d[-1])  # closed
-
-
-def test_log_prob_matches_scipy():
-    rng = np.random.default_rng(31)
-    X = rng.normal(size=(50, 2)) * 3
-    w = np.array([0.2, 0.8])
-    mu = np.array([[0.0, 1.0], [2.0, -1.0]])
-    cov = np.array([[[2.0, 0.3], [0.3, 0.5]], [[1.0, -0.4], [-0.4, 2.0]]])
-    expected = np.stack(
-        [np.log(w[k]) + multivariate_normal(mu[k], cov[k]).logpdf(X) for k in range(2)], 1
-    )
-    np.testing.assert_allclose(log_prob_components(X, w, mu, cov), expected, rtol=1e-10)
 
 
 def test_match_slots_follows_components_through_a_permutation():
