@@ -143,6 +143,22 @@ class BaseMixture(FittedMixture):
         self.__dict__.update(fitted)
         self._scaled = scaled
 
+    def _bound_in_units(self, value: float, log_density) -> float:
+        """The lower bound of this inner model in other units.
+
+        ``log_density(value, n_features)`` maps a log-density per point (a
+        ``DataScaling``'s or a ``UnitChange``'s); the mean log-likelihood is one.
+        """
+        return log_density(value, self.means_.shape[1])
+
+    def _in_internal_units(self, scaling, params: dict) -> dict:
+        """The inner model's hyper-parameters ``params`` with this estimator's own in units.
+
+        ``scaling`` is the ``DataScaling``; the shared ones (``reg_covar``, ``*_init``)
+        are already converted.
+        """
+        return params
+
     def _change_units(self, change, reg_covar: float, fitted: dict) -> None:
         """As an inner model, take new units (a UnitChange): ``fitted`` and private state."""
         self.__dict__.update(fitted)

@@ -15,6 +15,7 @@ from .._initialization import MixtureParameters
 from .._validation import check_data, check_finite_model, check_sample_weight
 from ..parts.covariance import COVARIANCE_TYPES
 from ..parts.parameter_cache import check_parameters_cached
+from ..scaling import scaled_training as _scaled_training
 from ._priors import Priors, check_prior_hyper_parameters, data_priors
 from ._saving import load_extras, saved_extras
 from ._variational import (
@@ -41,9 +42,11 @@ class BayesianGaussianMixture(BaseMixture):
     start is scikit-learn's own (drawn with numpy's ``RandomState`` as scikit-learn draws
     it), and every fitted attribute, the lower bound and the scores agree with
     scikit-learn's (to about 1e-12). The k-means starts are gmm_core's own k-means, as
-    :class:`~gmm_core.GaussianMixture` does them. Data are trained as given (the priors
-    and ``reg_covar`` are in data units); a model whose variances float64 cannot hold
-    (data spanning 1e200) is refused with a ``ValueError``. The E-step is gmm_core's chunked one
+    :class:`~gmm_core.GaussianMixture` does them. Data of any finite size work as for
+    :class:`~gmm_core.GaussianMixture`: data far from unit size are trained centred and
+    scaled by a power of two (the priors and ``reg_covar`` mapped to those units) and the
+    posterior is published in data units, the lower bound with it; a model whose
+    variances float64 cannot hold (data spanning 1e200) is refused with a ``ValueError``. The E-step is gmm_core's chunked one
     (torch, on ``device``); the variational M-step is a handful of (K, D, D) arrays.
 
     Parameters
@@ -137,10 +140,6 @@ class BayesianGaussianMixture(BaseMixture):
             state = int(state.integers(2**32))
         return sklearn_check_random_state(state)
 
-    def _may_rescale(self) -> bool:
-        # The priors are in data units: data far from unit size are trained as given.
-        return False
-
     # -- the priors and the posterior as objects -----------------------------------------
 
     def _set_priors(self, priors: Priors) -> None:
@@ -216,7 +215,9 @@ class BayesianGaussianMixture(BaseMixture):
         """Checked weights, and the priors of these (weighted) data."""
         weights = super()._training_weights(sample_weight, array, data)
         rows = None if weights is None else weights.detach().cpu().double().numpy()
-        self._set_priors(data_priors(self, array, rows))
+        # Data far from unit size overflow here; their inner model sets the priors.
+        with np.errstate(over="ignore", invalid="ignore"):
+            self._set_priors(data_priors(self, array, rows))
         return weights
 
     def _initialize(
@@ -308,6 +309,13 @@ class BayesianGaussianMixture(BaseMixture):
         fitted = self.__sklearn_is_fitted__()
         saved = self._saved_state()
         try:
+            scaled = getattr(self, "_scaled", None)
+            if scaled is not None or not fitted:
+                array = check_data(self, X, reset=not fitted, allow_single=True)
+                trained = _scaled_training.partial_fit(self, scaled, array, sample_weight)
+                if trained is not None:
+                    self._adopt(*trained)
+                    return self
             if not fitted:
                 array, data = self._training_data(X, reset=True)
                 weights = self._training_weights(sample_weight, array, data)
@@ -348,6 +356,52 @@ class BayesianGaussianMixture(BaseMixture):
         return tuple(
             value.detach().cpu().double().numpy() for value in (counts, statistics.means, sk)
         )
+
+    # -- data far from unit size (see scaling/scaled_training) ---------------------------
+
+    def _bound_in_units(self, value: float, log_density) -> float:
+        """The variational bound in other units: ``nu_k`` Wishart terms, each ``D log s``.
+
+        ``log_density(0, D)`` is ``-D log s`` for a change of scale ``s``; the bound
+        changes by that times the summed degrees of freedom (constant over a fit's passes).
+        """
+        K, D = self.means_.shape
+        total = float(np.sum(np.broadcast_to(self.degrees_of_freedom_, (K,))))
+        return float(value) + total * log_density(0.0, D)
+
+    def _in_internal_units(self, scaling, params: dict) -> dict:
+        """``mean_prior`` and ``covariance_prior`` in the scaling's internal units."""
+        if params.get("mean_prior") is not None:
+            mean = np.asarray(params["mean_prior"], dtype=np.float64)
+            params["mean_prior"] = scaling.internal(mean.reshape(1, -1))[0]
+        if params.get("covariance_prior") is not None:
+            prior = scaling.internal_covariances(params["covariance_prior"])
+            params["covariance_prior"] = float(prior) if prior.ndim == 0 else prior
+        return params
+
+    def _adopt(self, scaled, fitted: dict) -> None:
+        """Also the inner model's posterior (unitless) and priors (in data units)."""
+        super()._adopt(scaled, fitted)
+        inner, scaling = scaled.inner, scaled.scaling
+        for name in (
+            "weight_concentration_",
+            "mean_precision_",
+            "degrees_of_freedom_",
+            "weight_concentration_prior_",
+            "mean_precision_prior_",
+            "degrees_of_freedom_prior_",
+        ):
+            setattr(self, name, getattr(inner, name))
+        self.mean_prior_ = scaling.means(inner.mean_prior_)
+        prior = scaling.covariances(inner.covariance_prior_)
+        self.covariance_prior_ = float(prior) if prior.ndim == 0 else prior
+
+    def _change_units(self, change, reg_covar: float, fitted: dict) -> None:
+        """Also the priors, in the new units."""
+        super()._change_units(change, reg_covar, fitted)
+        self.mean_prior_ = change.point(self.mean_prior_)
+        prior = change.covariance(self.covariance_prior_)
+        self.covariance_prior_ = float(prior) if prior.ndim == 0 else prior
 
     # -- saving (see _saving) ------------------------------------------------------------
 

@@ -272,3 +272,57 @@ def test_bad_priors_are_refused_and_leave_the_model_unchanged(options, message):
     after = model.to_dict()
     assert after["parameters"] == before["parameters"]
     assert after["variational"] == before["variational"]
+
+
+@pytest.mark.parametrize("exponent", [-400, 400])
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_data_far_from_unit_size_give_the_unit_answer_in_their_units(covariance_type, exponent):
+    # Trained scaled by a power of two (scaling/): the same posterior, mapped back; the
+    # bound moves by the Wishart terms' D log s per degree of freedom, scores by D log s.
+    X = DATASETS[0][1]
+    scale, shift = 2.0**exponent, np.array([3.0, -5.0]) * 2.0**exponent
+    options = dict(n_components=4, covariance_type=covariance_type, random_state=0)
+    options.update(max_iter=30, tol=0.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        unit = BayesianGaussianMixture(**options).fit(X)
+        far = BayesianGaussianMixture(reg_covar=1e-6 * scale**2, **options).fit(X * scale + shift)
+    assert far._scaled is not None
+    D, log_scale = X.shape[1], exponent * np.log(2.0)
+    assert_close((far.means_ - shift) / scale, unit.means_, "means_")
+    assert_close(far.covariances_ / scale**2, unit.covariances_, "covariances_")
+    assert_close(far.weights_, unit.weights_, "weights_")
+    assert_close(far.mean_prior_, unit.mean_prior_ * scale + shift, "mean_prior_")
+    assert_close(far.covariance_prior_, np.asarray(unit.covariance_prior_) * scale**2, "prior")
+    total_nu = np.sum(np.broadcast_to(unit.degrees_of_freedom_, (4,)))
+    expected_bound = unit.lower_bound_ - total_nu * D * log_scale
+    np.testing.assert_allclose(far.lower_bound_, expected_bound, rtol=1e-9)
+    scores = far.score_samples(X * scale + shift)
+    np.testing.assert_allclose(scores, unit.score_samples(X) - D * log_scale, rtol=1e-9)
+    loaded = BayesianGaussianMixture.from_dict(json.loads(json.dumps(far.to_dict())))
+    np.testing.assert_array_equal(loaded.score_samples(X * scale + shift), scores)
+
+
+def test_a_stream_far_from_unit_size_learns_as_at_unit_size():
+    X = DATASETS[0][1]
+    scale = 2.0**-400
+    options = dict(n_components=4, random_state=0)
+    unit = BayesianGaussianMixture(**options)
+    far = BayesianGaussianMixture(reg_covar=1e-6 * scale**2, **options)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for rows in np.array_split(np.arange(len(X)), 3):
+            unit.partial_fit(X[rows])
+            far.partial_fit(X[rows] * scale)
+    assert far._scaled is not None and far.n_samples_seen_ == len(X)
+    assert_close(far.means_ / scale, unit.means_, "means_")
+    assert_close(far.weights_, unit.weights_, "weights_")
+
+
+def test_a_model_float64_cannot_hold_is_refused_and_the_model_kept():
+    X = DATASETS[0][1]
+    model = BayesianGaussianMixture(n_components=3, random_state=0).fit(X)
+    before = model.to_dict()
+    with pytest.raises(ValueError, match="Divide the data by a constant"):
+        model.fit(X * 1e200)
+    assert model.to_dict() == before
