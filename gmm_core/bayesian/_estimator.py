@@ -46,8 +46,9 @@ class BayesianGaussianMixture(BaseMixture):
     :class:`~gmm_core.GaussianMixture`: data far from unit size are trained centred and
     scaled by a power of two (the priors and ``reg_covar`` mapped to those units) and the
     posterior is published in data units, the lower bound with it; a model whose
-    variances float64 cannot hold (data spanning 1e200) is refused with a ``ValueError``. The E-step is gmm_core's chunked one
-    (torch, on ``device``); the variational M-step is a handful of (K, D, D) arrays.
+    variances float64 cannot hold (data spanning 1e200) is refused with a ``ValueError``.
+    The E-step is gmm_core's chunked one (torch, on ``device``); the variational M-step
+    is a handful of (K, D, D) arrays.
 
     Parameters
     ----------
