@@ -19,7 +19,6 @@ from gmm_core.covariance_types import component_log_densities, log_sum_exp
 SIGMA_LEVELS: tuple[int, ...] = (1, 2, 3)
 
 
-
 def ellipse_outlines(
     means: np.ndarray, covariances: np.ndarray, levels=SIGMA_LEVELS, n_vertices: int = 73
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

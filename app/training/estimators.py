@@ -105,9 +105,7 @@ def reseeded_parameters(
     K = int(model.weights_.shape[0])
     weights = np.array(model.weights_, dtype=np.float64)
     means = np.array(model.means_, dtype=np.float64)
-    covariances = full_covariances(
-        model.covariances_, model.covariance_type, K, X.shape[1]
-    )
+    covariances = full_covariances(model.covariances_, model.covariance_type, K, X.shape[1])
     collapsed = list(collapsed_components(weights, covariances, X, reg_covar))
     if not collapsed:
         return None
@@ -167,9 +165,7 @@ def e_step_view(
         params = (model.weights_init, model.means_init, model.covariances_init)
     weights = np.asarray(params[0], dtype=np.float64)
     means = np.asarray(params[1], dtype=np.float64)  # [K, D]
-    covariances = full_covariances(
-        params[2], covariance_type, weights.shape[0], means.shape[1]
-    )
+    covariances = full_covariances(params[2], covariance_type, weights.shape[0], means.shape[1])
     view = Parameters(weights, means, params[2], covariance_type)
 
     def label(points):

@@ -72,9 +72,7 @@ def test_a_training_failure_is_told_and_the_next_edit_trains_again(
     assert window.snapshot is snapshot
 
 
-def test_points_too_large_for_a_model_are_refused_in_full_without_warnings(
-    qtbot, window, recwarn
-):
+def test_points_too_large_for_a_model_are_refused_in_full_without_warnings(qtbot, window, recwarn):
     window.add_points([[1e200, 0.0], [2e200, 1.0], [3e200, 5.0], [4e200, 2.0]])
     notice = window.training_failure
     qtbot.waitUntil(lambda: notice.box.isVisible(), timeout=WAIT_MS)
