@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -20,12 +20,14 @@ from ._em import (
 from ._initialization import (
     MixtureParameters,
     estimator_initial_parameters,
+    held_components,
     parameters_from_covariances,
 )
 from ._validation import (
     check_data,
     check_enough_samples,
     check_finite_model,
+    check_frozen_components,
     check_initial_parameters,
     check_positive_int,
     check_sample_weight,
@@ -124,11 +126,13 @@ class GaussianMixture(BaseMixture):
 
     memory: int | None = None
     distributed: bool | object = False
+    frozen_components: Any = None
 
     def _check_parameters(self) -> None:
         super()._check_parameters()
         if self.memory is not None:
             check_positive_int(self.memory, "memory")
+        check_frozen_components(self)
 
     # -- batch EM: the two hooks of the base class's loop --------------------------------
 
@@ -152,12 +156,23 @@ class GaussianMixture(BaseMixture):
         statistics = statistics_from_sums(sums, params)
         kind = COVARIANCE_TYPES[self.covariance_type]
         counts = statistics.counts + 10 * torch.finfo(statistics.counts.dtype).eps
-        covariances = kind.regularize(kind.reduce(statistics.covariances, counts), self.reg_covar)
-        self._publish(
-            parameters_from_covariances(
-                self.covariance_type, counts / counts.sum(), statistics.means, covariances
+        held = held_components(self, X.shape[1], statistics.means)
+        if held is None:
+            means = statistics.means
+            covariances = kind.regularize(
+                kind.reduce(statistics.covariances, counts), self.reg_covar
             )
+        else:  # frozen components: only their weights are re-estimated
+            covariances = None
+            if not held.shared:
+                covariances = kind.regularize(
+                    kind.reduce(statistics.covariances, counts), self.reg_covar
+                )
+            means, covariances = held.hold(statistics.means, covariances)
+        updated = parameters_from_covariances(
+            self.covariance_type, counts / counts.sum(), means, covariances
         )
+        self._publish(updated if held is None else held.hold_factors(updated))
         self._statistics = statistics
         self._incremental = None
         total = self._total_rows(X) if sample_weight is None else float(sample_weight.sum())
@@ -195,8 +210,13 @@ class GaussianMixture(BaseMixture):
         return X.shape[0] if self._shard_rows is None else sum(self._shard_rows)
 
     def _may_rescale(self) -> bool:
-        # Not when distributed: every process would choose its own scaling.
-        return self._shard_rows is None and super()._may_rescale()
+        # Not when distributed: every process would choose its own scaling. Not with frozen
+        # components: mapped through a scaling and back they would not stay bit for bit.
+        return (
+            self._shard_rows is None
+            and not check_frozen_components(self)
+            and super()._may_rescale()
+        )
 
     def _new_generator(self) -> torch.Generator:
         generator = super()._new_generator()

@@ -13,7 +13,11 @@ import numpy as np
 import torch
 
 from ._em import responsibility_statistics
-from ._validation import check_enough_samples, check_initial_parameters
+from ._validation import (
+    check_enough_samples,
+    check_frozen_components,
+    check_initial_parameters,
+)
 from .parts import covariance as _covariance
 from .parts.covariance import COVARIANCE_TYPES
 from .parts.kmeans import initial_responsibilities
@@ -73,7 +77,7 @@ def initial_parameters(
     MixtureParameters
         In ``X``'s dtype and on its device.
     """
-    K, D = n_components, X.shape[1]
+    K = n_components
     kind = COVARIANCE_TYPES[covariance_type]
 
     def tensor(array):
@@ -94,23 +98,94 @@ def initial_parameters(
         tensor(given["weights"]) if given["weights"] is not None else statistics.counts / total
     )
     means = tensor(given["means"]) if given["means"] is not None else statistics.means
-    if given["precisions"] is not None:
-        precisions = _covariance.expand(covariance_type, tensor(given["precisions"]), K, D)
-        factor = _covariance.precision_cholesky_from_precision(precisions)  # [K, D, D]
-        full = _covariance.covariance_from_precision_cholesky(factor)
-        return MixtureParameters(
-            weights,
-            means,
-            kind.select_precision_cholesky(full, K),
-            kind.select_precision_cholesky(factor, K),
-        )
-    if given["covariances"] is not None:
-        covariances = tensor(given["covariances"])
-    else:
-        covariances = kind.regularize(
-            kind.reduce(statistics.covariances, statistics.counts), reg_covar
-        )
+    if given["precisions"] is not None or given["covariances"] is not None:
+        return _given_covariances(covariance_type, given, tensor, weights, means)
+    covariances = kind.regularize(kind.reduce(statistics.covariances, statistics.counts), reg_covar)
     return parameters_from_covariances(covariance_type, weights, means, covariances)
+
+
+def _given_covariances(kind: str, given: dict, tensor, weights, means) -> MixtureParameters:
+    """Parameters with the covariances from the given precisions or covariances."""
+    K, D = means.shape
+    if given["precisions"] is None:
+        return parameters_from_covariances(kind, weights, means, tensor(given["covariances"]))
+    precisions = _covariance.expand(kind, tensor(given["precisions"]), K, D)
+    factor = _covariance.precision_cholesky_from_precision(precisions)  # [K, D, D]
+    full = _covariance.covariance_from_precision_cholesky(factor)
+    select = COVARIANCE_TYPES[kind].select_precision_cholesky
+    return MixtureParameters(weights, means, select(full, K), select(factor, K))
+
+
+@dataclass
+class HeldComponents:
+    """The frozen components of a fit and the start they are held at (``frozen_components``).
+
+    Their means, covariances and precision factors are the start's, computed exactly as
+    :func:`initial_parameters` computes them, so that holding them keeps them bit for bit.
+    With ``'tied'`` covariances the one shared covariance is held too (``shared``).
+    """
+
+    indices: torch.Tensor  # [F] component indices, sorted
+    start: MixtureParameters  # every component's start; weights unused
+    shared: bool  # 'tied': the shared covariance is held
+    kind: str  # the covariance type
+
+    def hold(self, means: torch.Tensor, covariances: torch.Tensor):
+        """``(means, covariances)`` of an M-step with the held components' put back."""
+        means = means.clone()
+        means[self.indices] = self.start.means[self.indices]
+        if self.shared:
+            return means, self.start.covariances
+        covariances = covariances.clone()
+        covariances[self.indices] = self.start.covariances[self.indices]
+        return means, covariances
+
+    def hold_factors(self, parameters: MixtureParameters) -> MixtureParameters:
+        """``parameters`` with the held components' precision factors the start's."""
+        if self.shared:
+            factor = self.start.precisions_cholesky
+        else:
+            factor = parameters.precisions_cholesky.clone()
+            factor[self.indices] = self.start.precisions_cholesky[self.indices]
+        p = parameters
+        return MixtureParameters(p.weights, p.means, p.covariances, factor)
+
+    def full_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The start in float64: ``(indices (F,), means (K, D), covariances, factors)``.
+
+        Covariances and upper factors as full (K, D, D) matrices, for the incremental
+        engine (:meth:`~gmm_core.online.IncrementalEM.hold`).
+        """
+        start = self.start
+        K, D = start.means.shape
+        full = _covariance.expand(self.kind, start.covariances, K, D)  # [K, D, D]
+        factor = _covariance.expand(self.kind, start.precisions_cholesky, K, D)  # [K, D, D]
+        return tuple(
+            t.detach().cpu().numpy().astype(np.float64)
+            for t in (self.indices, start.means, full, factor)
+        )
+
+
+def held_components(estimator, n_features: int, like: torch.Tensor) -> HeldComponents | None:
+    """``estimator``'s frozen components and their start, in ``like``'s dtype and device.
+
+    None when ``frozen_components`` freezes nothing. ``frozen_components`` must have
+    been checked (:func:`~gmm_core._validation.check_frozen_components`); the starting
+    arrays are checked here.
+    """
+    indices = check_frozen_components(estimator)
+    if not indices:
+        return None
+    given = check_initial_parameters(estimator, n_features)
+
+    def tensor(array):
+        return torch.as_tensor(array, device=like.device).to(like.dtype)
+
+    kind = estimator.covariance_type
+    K = estimator.n_components
+    weights = torch.full((K,), 1.0 / K, dtype=like.dtype, device=like.device)
+    start = _given_covariances(kind, given, tensor, weights, tensor(given["means"]))
+    return HeldComponents(torch.as_tensor(indices, device=like.device), start, kind == "tied", kind)
 
 
 def starting_parameters(

@@ -168,6 +168,53 @@ def check_mixture_parameters(estimator) -> None:
         raise ValueError("Give precisions_init or covariances_init, not both.")
 
 
+def check_frozen_components(estimator) -> tuple[int, ...]:
+    """``estimator.frozen_components`` as a sorted tuple of indices (empty: none), else raise.
+
+    None or an empty sequence freeze nothing. Otherwise: distinct integers in
+    ``[0, n_components)``, and a start to hold them at: ``means_init`` and one of
+    ``precisions_init`` or ``covariances_init``.
+    """
+    value = estimator.frozen_components
+    if value is None:
+        return ()
+    if isinstance(value, torch.Tensor):
+        value = value.detach().cpu().numpy()
+    if isinstance(value, str | bytes) or np.ndim(value) != 1:
+        raise ValueError(
+            "frozen_components must be None or a sequence of component indices, such as "
+            f"[0, 2]; got {value!r}."
+        )
+    K = estimator.n_components
+    indices = []
+    for index in value:
+        if isinstance(index, bool | np.bool_) or not isinstance(index, numbers.Integral):
+            raise ValueError(
+                f"frozen_components must hold integer component indices; got {index!r} in "
+                f"{value!r}."
+            )
+        if not 0 <= index < K:
+            raise ValueError(
+                f"frozen_components holds {int(index)}, out of range for n_components={K}: "
+                f"give indices in [0, {K - 1}]."
+            )
+        indices.append(int(index))
+    if len(set(indices)) != len(indices):
+        raise ValueError(
+            f"frozen_components holds repeated indices {sorted(indices)}: give each once."
+        )
+    if indices and (
+        estimator.means_init is None
+        or (estimator.precisions_init is None and estimator.covariances_init is None)
+    ):
+        raise ValueError(
+            "frozen_components needs the start the frozen components are held at: give "
+            "means_init and one of precisions_init or covariances_init (for every "
+            "component; the others only start there)."
+        )
+    return tuple(sorted(indices))
+
+
 def as_numpy_nd(array, name: str) -> np.ndarray:
     """Return ``array`` as a finite float array of any shape (float32 kept), else raise."""
     if isinstance(array, torch.Tensor):
