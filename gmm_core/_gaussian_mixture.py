@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -38,6 +39,7 @@ from .covariance_types import aic as _aic
 from .covariance_types import bic as _bic
 from .fitted.em_saving import read_incremental, read_statistics, saved_extras
 from .online import IncrementalEM
+from .online.gaussian import Held
 from .online.serialization import change_units
 from .parts import covariance as _covariance
 from .parts.covariance import COVARIANCE_TYPES
@@ -341,15 +343,19 @@ class GaussianMixture(BaseMixture):
                 if trained is not None:
                     self._adopt(*trained)
                     return self
+            dtype = torch_dtype(self.dtype, array.dtype if not fitted else self.means_.dtype)
+            held = self._engine_held(array.shape[1], dtype)
+            if held is not None and not fitted:
+                self._publish_given_start(array.shape[1], dtype)
             engine = getattr(self, "_incremental", None)
             if engine is None:
                 engine = self._new_incremental_state(array.shape[1])
+            engine.hold(held)
             if weights is None:
                 engine.update(array.astype(np.float64, copy=False))
             else:
                 engine.update_weighted(array.astype(np.float64, copy=False), weights)
             self._incremental = engine
-            dtype = torch_dtype(self.dtype, array.dtype if not fitted else self.means_.dtype)
             self._publish_incremental(engine, np.float32 if dtype == torch.float32 else np.float64)
             check_finite_model(self)
         except Exception:
@@ -358,6 +364,46 @@ class GaussianMixture(BaseMixture):
             self._restore_state(saved | {"_incremental": None})
             raise
         return self
+
+    def _engine_held(self, n_features: int, dtype: torch.dtype) -> Held | None:
+        """The frozen components as the incremental engine holds them, or None.
+
+        Computed again only when a hyper-parameter it depends on is a new object (a
+        click's ``partial_fit`` would otherwise check the starting arrays every time).
+        """
+        key = (
+            self.frozen_components,
+            self.means_init,
+            self.precisions_init,
+            self.covariances_init,
+            self.covariance_type,
+            self.n_components,
+            dtype,
+            n_features,
+        )
+        cached = getattr(self, "_held_cache", None)
+        if cached is not None and all(map(operator.is_, cached[0], key)):
+            return cached[1]
+        held = held_components(self, n_features, torch.empty(0, dtype=dtype))
+        engine_held = None if held is None else Held(*held.full_arrays(), shared=held.shared)
+        self._held_cache = (key, engine_held)
+        return engine_held
+
+    def _publish_given_start(self, n_features: int, dtype: torch.dtype) -> None:
+        """Publish the given start of a model with frozen components, before any point.
+
+        Incremental learning from nothing founds components at far points; frozen ones
+        exist from the start, so the model starts from ``means_init`` and the given
+        covariances (weights: ``weights_init``, else equal), as if fitted on no points.
+        """
+        start = held_components(self, n_features, torch.empty(0, dtype=dtype)).start
+        weights = check_initial_parameters(self, n_features)["weights"]
+        if weights is not None:
+            start.weights = torch.as_tensor(weights).to(dtype)
+        self._publish(start)
+        self.n_samples_seen_ = 0
+        self.converged_, self.n_iter_, self.lower_bounds_ = False, 0, []
+        self._statistics = self._incremental = None
 
     def _new_incremental_state(self, n_features: int) -> IncrementalEM:
         options = dict(
@@ -438,7 +484,8 @@ class GaussianMixture(BaseMixture):
     def _load_extras(self, data) -> None:
         """Restore the statistics and the incremental state, refusing any that disagree."""
         self._statistics = read_statistics(data, self)
-        self._incremental = read_incremental(data, self)
+        held = self._engine_held(self.means_.shape[1], torch_dtype(None, self.means_.dtype))
+        self._incremental = read_incremental(data, self, held)
 
 
 # Integer weights up to this many repeated rows in all are learned as the repeated rows.

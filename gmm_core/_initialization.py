@@ -160,10 +160,8 @@ class HeldComponents:
         K, D = start.means.shape
         full = _covariance.expand(self.kind, start.covariances, K, D)  # [K, D, D]
         factor = _covariance.expand(self.kind, start.precisions_cholesky, K, D)  # [K, D, D]
-        return tuple(
-            t.detach().cpu().numpy().astype(np.float64)
-            for t in (self.indices, start.means, full, factor)
-        )
+        arrays = (t.detach().cpu().numpy().astype(np.float64) for t in (start.means, full, factor))
+        return (self.indices.cpu().numpy(), *arrays)
 
 
 def held_components(estimator, n_features: int, like: torch.Tensor) -> HeldComponents | None:

@@ -105,7 +105,7 @@ def read_statistics(data, model) -> SufficientStatistics | None:
     )
 
 
-def read_incremental(data, model) -> IncrementalEM | None:
+def read_incremental(data, model, held=None) -> IncrementalEM | None:
     """The incremental engine from ``data['incremental']``, if any, checked against ``model``.
 
     Parameters
@@ -114,6 +114,8 @@ def read_incremental(data, model) -> IncrementalEM | None:
         The whole dictionary being loaded.
     model : GaussianMixture
         Its published parameters, hyper-parameters and ``n_samples_seen_`` already loaded.
+    held : online.gaussian.Held, optional
+        The model's frozen components, which the engine holds (and publishes) again.
 
     Returns
     -------
@@ -142,6 +144,7 @@ def read_incremental(data, model) -> IncrementalEM | None:
         )
     if int(engine.n_seen) != model.n_samples_seen_:
         raise ValueError(f"{name}['n_seen'] does not match data['state'].")
+    engine.hold(held)
     kind = COVARIANCE_TYPES[model.covariance_type]
     dtype = str(model.means_.dtype)
     with np.errstate(all="ignore"):
