@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import operator
+import weakref
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -345,10 +346,11 @@ class GaussianMixture(BaseMixture):
                     return self
             dtype = torch_dtype(self.dtype, array.dtype if not fitted else self.means_.dtype)
             held = self._engine_held(array.shape[1], dtype)
+            engine = getattr(self, "_incremental", None)
             if held is not None and not fitted:
                 self._publish_given_start(array.shape[1], dtype)
-            engine = getattr(self, "_incremental", None)
-            if engine is None:
+                engine = self._new_incremental_state(array.shape[1], n_seen=0)
+            elif engine is None:
                 engine = self._new_incremental_state(array.shape[1])
             engine.hold(held)
             if weights is None:
@@ -381,12 +383,12 @@ class GaussianMixture(BaseMixture):
             dtype,
             n_features,
         )
-        cached = getattr(self, "_held_cache", None)
+        cached = _HELD.get(self)
         if cached is not None and all(map(operator.is_, cached[0], key)):
             return cached[1]
         held = held_components(self, n_features, torch.empty(0, dtype=dtype))
         engine_held = None if held is None else Held(*held.full_arrays(), shared=held.shared)
-        self._held_cache = (key, engine_held)
+        _HELD[self] = (key, engine_held)
         return engine_held
 
     def _publish_given_start(self, n_features: int, dtype: torch.dtype) -> None:
@@ -405,7 +407,7 @@ class GaussianMixture(BaseMixture):
         self.converged_, self.n_iter_, self.lower_bounds_ = False, 0, []
         self._statistics = self._incremental = None
 
-    def _new_incremental_state(self, n_features: int) -> IncrementalEM:
+    def _new_incremental_state(self, n_features: int, n_seen: int | None = None) -> IncrementalEM:
         options = dict(
             covariance_type=self.covariance_type,
             reg_covar=self.reg_covar,
@@ -430,8 +432,9 @@ class GaussianMixture(BaseMixture):
             self.covariance_type, torch.as_tensor(self.covariances_, dtype=torch.float64), K, D
         ).numpy() - self.reg_covar * np.eye(D)
         counts = self.weights_.astype(np.float64) * max(getattr(self, "n_samples_seen_", 0), K)
+        n_seen = int(counts.sum()) if n_seen is None else n_seen
         return IncrementalEM.from_statistics(
-            counts, self.means_.astype(np.float64), full, int(counts.sum()), **options
+            counts, self.means_.astype(np.float64), full, n_seen, **options
         )
 
     def _publish_incremental(self, engine: IncrementalEM, dtype) -> None:
@@ -483,10 +486,15 @@ class GaussianMixture(BaseMixture):
 
     def _load_extras(self, data) -> None:
         """Restore the statistics and the incremental state, refusing any that disagree."""
-        self._statistics = read_statistics(data, self)
         held = self._engine_held(self.means_.shape[1], torch_dtype(None, self.means_.dtype))
+        self._statistics = read_statistics(data, self, held)
         self._incremental = read_incremental(data, self, held)
 
+
+# Each model's frozen components as its engine holds them, and the hyper-parameters they
+# came from; kept outside the estimators, so that the cache never shows among their
+# attributes (as parts.parameter_cache keeps its own).
+_HELD: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 # Integer weights up to this many repeated rows in all are learned as the repeated rows.
 _MAX_REPEATED_ROWS = 10_000_000
