@@ -104,6 +104,28 @@ class GaussianMixture(BaseMixture):
         (see :mod:`gmm_core.distributed`). :meth:`score`, :meth:`bic` and :meth:`aic` then
         answer for all shards together and must be called on every process;
         :meth:`predict`, :meth:`score_samples` and :meth:`partial_fit` stay local.
+    frozen_components : sequence of int, optional
+        Indices of components held at their given start while EM learns the others
+        (None or empty: none, today's EM bit for bit). Their means stay ``means_init``
+        and their covariances those given by ``precisions_init`` or
+        ``covariances_init`` (so both a mean and a covariance start are required), bit
+        for bit in ``means_``, ``covariances_`` and ``precisions_cholesky_``, through
+        :meth:`fit`, :meth:`iter_fit`, warm starts, :meth:`partial_fit` and distributed
+        fitting; their weights are still learned. Each pass is the M-step with those
+        parameters held fixed (weights from every component's responsibilities, means
+        and covariances of the free components only), so the lower bound still never
+        decreases. With ``covariance_type='tied'`` the frozen components keep their
+        means and the one shared covariance is held at its start too (only the free
+        means and the weights learn). :meth:`partial_fit` of an unfitted model starts
+        from the given start (weights ``weights_init``, else equal) instead of founding
+        components at far points, and its split and merge sweeps are off while
+        components are frozen. Data far from unit size are trained as given, not
+        scaled (a scaling would not map the frozen components back bit for bit). Stored
+        as given; checked when training: distinct integers in ``[0, n_components)``,
+        else a ``ValueError`` that says what to change, the model left as it was.
+        Saved by :meth:`to_dict` (as a list). To hold a fitted model's components where
+        they are, give its parameters as the start: ``means_init=model.means_``,
+        ``precisions_init=model.precisions_``.
 
     Attributes
     ----------
@@ -307,6 +329,10 @@ class GaussianMixture(BaseMixture):
         out; integer weights are learned as the repeated rows (exactly: ``np.repeat``);
         other weights, once every component is present, as one weighted chunk (one
         E-step and an exact merge of its weighted statistics).
+
+        With ``frozen_components``, the engine holds those components' published means,
+        covariances and precision factors at their given start while their statistics
+        keep accumulating, so their weights adapt (see the class's parameters).
 
         Parameters
         ----------
