@@ -28,6 +28,7 @@ from ._validation import (
     check_finite_model,
     check_initial_parameters,
     check_positive_int,
+    check_sample_weight,
     numpy_generator,
     torch_dtype,
 )
@@ -131,16 +132,21 @@ class GaussianMixture(BaseMixture):
 
     # -- batch EM: the two hooks of the base class's loop --------------------------------
 
-    def _initialize(self, X: torch.Tensor, start: MixtureParameters) -> None:
+    def _initialize(
+        self, X: torch.Tensor, start: MixtureParameters, sample_weight: torch.Tensor | None = None
+    ) -> None:
         """Publish the initial parameters; no statistics yet."""
         self._publish(start)
         self._statistics = None
         self._incremental = None
 
-    def _one_pass(self, X: torch.Tensor) -> float:
-        """One EM pass: E-step statistics, then the M-step; returns the mean log-likelihood."""
+    def _one_pass(self, X: torch.Tensor, sample_weight: torch.Tensor | None = None) -> float:
+        """One EM pass: E-step statistics, then the M-step; returns the mean log-likelihood.
+
+        With ``sample_weight``, the weighted mean (per unit of weight).
+        """
         params = self._gaussian_parameters()
-        sums = expectation_sums(X, params)
+        sums = expectation_sums(X, params, sample_weight)
         if self._shard_rows is not None:  # every process's sums, in one all-reduce
             sums = _distributed.shard_group(self.distributed).all_reduce_sums(sums)
         statistics = statistics_from_sums(sums, params)
@@ -154,7 +160,8 @@ class GaussianMixture(BaseMixture):
         )
         self._statistics = statistics
         self._incremental = None
-        return statistics.log_likelihood / self._total_rows(X)
+        total = self._total_rows(X) if sample_weight is None else float(sample_weight.sum())
+        return statistics.log_likelihood / total
 
     # -- training on shards held by several processes -------------------------------------
 
@@ -171,6 +178,19 @@ class GaussianMixture(BaseMixture):
         self._shard_rows = rows
         return array, self._to_tensor(array, dtype)
 
+    def _training_weights(self, sample_weight, array, data):
+        if self._shard_rows is None:
+            return super()._training_weights(sample_weight, array, data)
+        # A collective call: every process refuses if any was given weights.
+        refused = None
+        if sample_weight is not None:
+            refused = (
+                "sample_weight is not supported by a distributed fit; give each process's "
+                "rows unweighted (repeat rows for integer weights)."
+            )
+        _distributed.agree_on_error(_distributed.shard_group(self.distributed), refused)
+        return None
+
     def _total_rows(self, X: torch.Tensor) -> int:
         return X.shape[0] if self._shard_rows is None else sum(self._shard_rows)
 
@@ -184,9 +204,15 @@ class GaussianMixture(BaseMixture):
             return generator
         return _distributed.shared_seed(_distributed.shard_group(self.distributed), generator)
 
-    def _start(self, array: np.ndarray, data: torch.Tensor, generator) -> None:
+    def _start(
+        self,
+        array: np.ndarray,
+        data: torch.Tensor,
+        generator,
+        sample_weight: torch.Tensor | None = None,
+    ) -> None:
         if self._shard_rows is None:
-            return super()._start(array, data, generator)
+            return super()._start(array, data, generator, sample_weight)
         check_enough_samples(np.empty((sum(self._shard_rows), 0)), self.n_components)
         given = check_initial_parameters(self, array.shape[1])
         group = _distributed.shard_group(self.distributed)
@@ -241,7 +267,7 @@ class GaussianMixture(BaseMixture):
 
     # -- incremental EM ------------------------------------------------------------------
 
-    def partial_fit(self, X, y=None):
+    def partial_fit(self, X, y=None, sample_weight=None):
         """Update the model with one point or a chunk of points (incremental EM).
 
         The chunk's responsibilities are computed with the current parameters and its
@@ -254,10 +280,16 @@ class GaussianMixture(BaseMixture):
         outside it; an update the dtype cannot hold (variances beyond its range, points
         whose spread overflows it) is refused with a ``ValueError``.
 
+        ``sample_weight`` (one non-negative weight per row): rows of weight zero are left
+        out; integer weights are learned as the repeated rows (exactly: ``np.repeat``);
+        other weights, once every component is present, as one weighted chunk (one
+        E-step and an exact merge of its weighted statistics).
+
         Parameters
         ----------
         X : array-like of shape (n_features,) or (n_samples, n_features)
         y : ignored
+        sample_weight : array-like of shape (n_samples,), optional
 
         Returns
         -------
@@ -270,11 +302,20 @@ class GaussianMixture(BaseMixture):
         saved = {name: state[name] for name in self._state_names() if name in state}
         try:
             array = check_data(self, X, reset=not fitted, allow_single=True)
+            weights = check_sample_weight(sample_weight, array.shape[0])
+            if weights is not None:
+                array, weights = _weighted_rows(array, weights)
         except ValueError:
             self._restore_state(saved)  # the engine has not seen the refused data
             raise
         try:
             scaled = getattr(self, "_scaled", None)
+            if weights is not None and (scaled is not None or not fitted):
+                # Scaled data (or a first chunk that may be): the inner model takes the rows.
+                raise ValueError(
+                    "Fractional sample_weight needs a fitted model of ordinary data; give "
+                    "integer weights (learned as repeated rows)."
+                )
             if scaled is not None or not fitted:
                 trained = _scaled_training.partial_fit(self, scaled, array)
                 if trained is not None:
@@ -283,7 +324,10 @@ class GaussianMixture(BaseMixture):
             engine = getattr(self, "_incremental", None)
             if engine is None:
                 engine = self._new_incremental_state(array.shape[1])
-            engine.update(array.astype(np.float64, copy=False))
+            if weights is None:
+                engine.update(array.astype(np.float64, copy=False))
+            else:
+                engine.update_weighted(array.astype(np.float64, copy=False), weights)
             self._incremental = engine
             dtype = torch_dtype(self.dtype, array.dtype if not fitted else self.means_.dtype)
             self._publish_incremental(engine, np.float32 if dtype == torch.float32 else np.float64)
@@ -375,3 +419,21 @@ class GaussianMixture(BaseMixture):
         """Restore the statistics and the incremental state, refusing any that disagree."""
         self._statistics = read_statistics(data, self)
         self._incremental = read_incremental(data, self)
+
+
+# Integer weights up to this many repeated rows in all are learned as the repeated rows.
+_MAX_REPEATED_ROWS = 10_000_000
+
+
+def _weighted_rows(array: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """``partial_fit``'s rows for checked ``weights``: repeated rows, or positive weights.
+
+    Rows of weight zero are left out. Integer weights give the repeated rows and no
+    weights (so that they train exactly as the repeated rows would); other weights give
+    the rows of positive weight and their weights.
+    """
+    kept = weights > 0
+    array, weights = array[kept], weights[kept]
+    if np.all(weights == np.round(weights)) and weights.sum() <= _MAX_REPEATED_ROWS:
+        return np.repeat(array, weights.astype(np.int64), axis=0), None
+    return array, weights

@@ -48,6 +48,7 @@ def initial_parameters(
     reg_covar: float,
     given: dict,
     generator: torch.Generator,
+    sample_weight: torch.Tensor | None = None,
 ) -> MixtureParameters:
     """The starting point of a fit.
 
@@ -62,7 +63,10 @@ def initial_parameters(
     given : dict
         From :func:`~gmm_core._validation.check_initial_parameters`: numpy arrays
         ``weights``, ``means``, ``covariances``, ``precisions`` or None.
-    generator : torch.Generator
+    generator : torch.Generator or numpy.random.RandomState
+    sample_weight : Tensor of shape (n_samples,), optional
+        Row weights: the start is drawn from the weighted rows (see
+        :func:`~gmm_core.parts.kmeans.initial_responsibilities`) and its statistics weighted.
 
     Returns
     -------
@@ -81,10 +85,13 @@ def initial_parameters(
         or given["means"] is None
         or (given["covariances"] is None and given["precisions"] is None)
     ):
-        resp = initial_responsibilities(X, K, init_params, generator)  # [n, K]
+        resp = initial_responsibilities(X, K, init_params, generator, sample_weight)  # [n, K]
+        if sample_weight is not None:
+            resp = resp * sample_weight[:, None]
         statistics = responsibility_statistics(X, resp)
+    total = X.shape[0] if sample_weight is None else sample_weight.sum()
     weights = (
-        tensor(given["weights"]) if given["weights"] is not None else statistics.counts / X.shape[0]
+        tensor(given["weights"]) if given["weights"] is not None else statistics.counts / total
     )
     means = tensor(given["means"]) if given["means"] is not None else statistics.means
     if given["precisions"] is not None:
@@ -107,7 +114,11 @@ def initial_parameters(
 
 
 def starting_parameters(
-    estimator, array: np.ndarray, X: torch.Tensor, generator: torch.Generator
+    estimator,
+    array: np.ndarray,
+    X: torch.Tensor,
+    generator: torch.Generator,
+    sample_weight: torch.Tensor | None = None,
 ) -> MixtureParameters:
     """The start of a fit of ``estimator``: its ``init_params`` and the ``*_init`` it was given.
 
@@ -121,7 +132,9 @@ def starting_parameters(
         The validated data.
     X : Tensor of shape (n_samples, n_features)
         The same data in the dtype and on the device to train in.
-    generator : torch.Generator
+    generator : torch.Generator or numpy.random.RandomState
+    sample_weight : Tensor of shape (n_samples,), optional
+        Checked row weights; only rows of positive weight count as samples.
 
     Returns
     -------
@@ -131,16 +144,23 @@ def starting_parameters(
     Raises
     ------
     ValueError
-        If there are fewer samples than components, or a given initial parameter is not
-        valid.
+        If there are fewer samples (of positive weight) than components, or a given
+        initial parameter is not valid.
     """
-    check_enough_samples(array, estimator.n_components)
+    if sample_weight is None:
+        check_enough_samples(array, estimator.n_components)
+    else:
+        check_enough_samples(array[(sample_weight > 0).cpu().numpy()], estimator.n_components)
     given = check_initial_parameters(estimator, array.shape[1])
-    return estimator_initial_parameters(estimator, X, given, generator)
+    return estimator_initial_parameters(estimator, X, given, generator, sample_weight)
 
 
 def estimator_initial_parameters(
-    estimator, X: torch.Tensor, given: dict, generator: torch.Generator
+    estimator,
+    X: torch.Tensor,
+    given: dict,
+    generator: torch.Generator,
+    sample_weight: torch.Tensor | None = None,
 ) -> MixtureParameters:
     """:func:`initial_parameters` with ``estimator``'s hyper-parameters.
 
@@ -156,4 +176,5 @@ def estimator_initial_parameters(
         estimator.reg_covar,
         given,
         generator,
+        sample_weight,
     )

@@ -263,3 +263,51 @@ def check_enough_samples(X: np.ndarray, n_components: int) -> None:
             f"Expected n_samples >= n_components, got n_samples={X.shape[0]} and "
             f"n_components={n_components}; add points or lower n_components."
         )
+
+
+def check_sample_weight(sample_weight, n_samples: int) -> np.ndarray | None:
+    """``sample_weight`` as a float64 array of shape (n_samples,), or None when not given.
+
+    A weight counts its row that many times: integer weights train as the repeated rows,
+    a zero weight as the row left out.
+
+    Raises
+    ------
+    ValueError
+        If there is not one weight per row, a weight is negative, NaN or infinite, or all
+        weights are zero.
+    """
+    if sample_weight is None:
+        return None
+    if isinstance(sample_weight, torch.Tensor):
+        sample_weight = sample_weight.detach().cpu().numpy()
+    try:
+        weights = np.asarray(sample_weight, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError("sample_weight must be numbers, one per row of X.") from None
+    if weights.ndim == 0:
+        raise ValueError("sample_weight must be an array of one weight per row, not a number.")
+    if weights.ndim != 1 or weights.shape[0] != n_samples:
+        raise ValueError(
+            f"sample_weight has shape {weights.shape} for {n_samples} rows of X; give one "
+            "weight per row."
+        )
+    bad = ~np.isfinite(weights)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise ValueError(
+            f"sample_weight must be finite; row {row} has {weights[row]}. Give every row a "
+            "finite weight >= 0 (0 leaves it out)."
+        )
+    if (weights < 0).any():
+        row = int(np.flatnonzero(weights < 0)[0])
+        raise ValueError(
+            f"sample_weight must be non-negative; row {row} has {weights[row]:g}. Give every "
+            "row a weight >= 0 (0 leaves it out)."
+        )
+    if not (weights > 0).any():
+        raise ValueError(
+            "sample_weight is zero for every row, which leaves no data; give at least one "
+            "row a positive weight."
+        )
+    return weights

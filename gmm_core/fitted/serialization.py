@@ -26,6 +26,7 @@ FITTED_ENTRIES = (
     "optimizer",
     "scaling",
     "internal",
+    "variational",
 )
 INIT_ARRAYS = ("weights_init", "means_init", "precisions_init", "covariances_init")
 # An optional entry the loader checks but the model does not keep: the names of the data

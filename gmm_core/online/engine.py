@@ -199,6 +199,20 @@ class IncrementalEM:
         """Number of components that exist now."""
         return self._state.n_active
 
+    def update_weighted(self, X: np.ndarray, weights: np.ndarray) -> None:
+        """Learn a chunk (n, D) whose rows count ``weights`` (n,) times (all positive).
+
+        Every component must be present (the weighted chunk is one E-step and an exact
+        merge of its weighted statistics, as a large chunk is).
+        """
+        if self.n_active < self.n_components:
+            raise ValueError(
+                "Fractional sample_weight needs a model with all its components (fit it "
+                "first, or give integer weights, which are learned as repeated rows)."
+            )
+        chunks.update_chunk(self._state, np.asarray(X, dtype=np.float64), self._gaussians, weights)
+        self._publish()
+
     def update(self, X: np.ndarray) -> None:
         """Learn one point or a chunk of points.
 
