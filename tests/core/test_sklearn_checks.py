@@ -17,7 +17,7 @@ from gmm_core import BayesianGaussianMixture, GaussianMixture, GradientGaussianM
 # A check that cannot apply is listed here with its reason; none is skipped silently.
 # scikit-learn skips its array-API check unless SCIPY_ARRAY_API was set before scipy was
 # imported, so it runs below in an interpreter that sets it, not here. Its pandas checks
-# need pandas, not installed here.
+# run with pandas from the test extra.
 EXPECTED_FAILED_CHECKS: dict[str, dict[str, str]] = {
     "GaussianMixture": {},
     "GradientGaussianMixture": {},
