@@ -509,3 +509,19 @@ def test_distributed_fit_holds_frozen_components(tmp_path):
         np.testing.assert_allclose(first["means_"], single.means_, rtol=1e-9)
         np.testing.assert_allclose(first["covariances_"], single.covariances_, rtol=1e-9)
         assert (np.diff(first["lower_bounds_"]) >= -1e-12).all()
+
+
+@pytest.mark.parametrize("covariance_type", ["full", "spherical"])
+def test_sample_weight_with_frozen_components(covariance_type):
+    X = _data()
+    start = _frozen_parts(_given_start(covariance_type, X), covariance_type)
+    counts = np.random.default_rng(3).integers(0, 4, size=len(X))
+    options = dict(frozen_components=FROZEN, tol=0, max_iter=10, **_start(covariance_type))
+    weighted = GaussianMixture(**options).fit(X, sample_weight=counts)
+    repeated = GaussianMixture(**options).fit(np.repeat(X, counts, axis=0))
+    _assert_bitwise(_frozen_parts(weighted, covariance_type), start)
+    for name in ("weights_", "means_", "covariances_"):
+        np.testing.assert_allclose(getattr(weighted, name), getattr(repeated, name), rtol=1e-9)
+    # Fractional weights in partial_fit: one weighted chunk, the frozen ones still held.
+    weighted.partial_fit(X[:50], sample_weight=np.linspace(0.1, 2.0, 50))
+    _assert_bitwise(_frozen_parts(weighted, covariance_type), start)
