@@ -142,6 +142,7 @@ def main() -> int:
             f"mean log-likelihood {snapshot.mean_log_likelihood:.3f}"
         )
     finally:
+        window.ask_save_changes = lambda: "discard"  # the picture's points are not kept
         window.close()
     return 0
 
