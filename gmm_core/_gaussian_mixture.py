@@ -379,12 +379,18 @@ class GaussianMixture(BaseMixture):
             elif engine is None:
                 engine = self._new_incremental_state(array.shape[1])
             engine.hold(held)
-            if weights is None:
-                engine.update(array.astype(np.float64, copy=False))
-            else:
-                engine.update_weighted(array.astype(np.float64, copy=False), weights)
-            self._incremental = engine
-            self._publish_incremental(engine, np.float32 if dtype == torch.float32 else np.float64)
+            # Points far beyond the model's scale (1e200 given to a model of unit data)
+            # overflow inside the update; the check below refuses the result with a
+            # message that says what to do, so numpy's warnings would only be noise.
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                if weights is None:
+                    engine.update(array.astype(np.float64, copy=False))
+                else:
+                    engine.update_weighted(array.astype(np.float64, copy=False), weights)
+                self._incremental = engine
+                self._publish_incremental(
+                    engine, np.float32 if dtype == torch.float32 else np.float64
+                )
             check_finite_model(self)
         except Exception:
             # The engine may hold part of the refused update: the next call rebuilds it
