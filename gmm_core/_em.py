@@ -218,7 +218,11 @@ def expectation_sums(
     """The E-step's additive sums over the rows of ``X`` (which may have no rows).
 
     With ``entropy``, also the (weighted) sum of ``r log r`` over points and components,
-    which a variational lower bound needs.
+    which a variational lower bound needs. It costs no pass over the points: with
+    ``log r_nk = log p_nk - log p_n`` and ``log p_nk = c_k - d_nk / 2`` (``d`` the squared
+    Mahalanobis distance), ``sum_n sum_k r_nk log r_nk = sum_k (c_k N_k - tr(U_k^T S_k U_k)
+    / 2) - sum_n log p_n``, from the counts ``N``, the scatter ``S`` about the current means
+    and the log-likelihood that the sums hold anyway.
     """
     n_components, n_features = params.means.shape
     rows = chunk_rows(n_components, n_features)
@@ -227,21 +231,12 @@ def expectation_sums(
     first = torch.zeros(n_components, n_features, dtype=X.dtype, device=X.device)
     second = torch.zeros(n_components, n_features, n_features, dtype=X.dtype, device=X.device)
     log_likelihood = torch.zeros((), dtype=X.dtype, device=X.device)
-    negative_entropy = torch.zeros((), dtype=X.dtype, device=X.device) if entropy else None
     for start in range(0, X.shape[0], rows):
         chunk = X[start : start + rows]
         distance, diff = _mahalanobis_sq(chunk, params)
         log_prob = distance.mul_(-0.5).add_(log_normalizers)  # [n, K]
         log_norm = torch.logsumexp(log_prob, dim=1, keepdim=True)  # [n, 1]
-        if entropy:
-            log_resp = log_prob.sub_(log_norm)  # [n, K]
-            resp = log_resp.exp()  # [n, K]
-            plogp = (resp * log_resp).sum(1)  # [n]
-            if sample_weight is not None:
-                plogp = plogp * sample_weight[start : start + rows]
-            negative_entropy += plogp.sum()
-        else:
-            resp = log_prob.sub_(log_norm).exp_()  # [n, K]
+        resp = log_prob.sub_(log_norm).exp_()  # [n, K]
         if sample_weight is not None:
             weight = sample_weight[start : start + rows, None]
             resp.mul_(weight)
@@ -264,6 +259,14 @@ def expectation_sums(
             weighted = diff * resp.T[:, :, None]  # [K, n, D]
             first += weighted.sum(1)
             second += weighted.transpose(1, 2) @ diff  # [K, D, D]
+    negative_entropy = None
+    if entropy:
+        factor = params.precisions_cholesky
+        distances = ((second @ factor) * factor).sum((1, 2))  # [K] sum_n r_nk d_nk
+        per_component = log_normalizers * counts - 0.5 * distances  # [K]
+        # a component no point belongs to adds nothing (its c_k may be -inf)
+        per_component = torch.where(counts > 0, per_component, torch.zeros_like(counts))
+        negative_entropy = per_component.sum() - log_likelihood
     return ExpectationSums(counts, first, second, log_likelihood, negative_entropy)
 
 
