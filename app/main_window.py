@@ -126,6 +126,7 @@ class MainWindow(QMainWindow):
 
         self.flow.model_updated.connect(self.model_updated)
         self.flow.model_updated.connect(self.density.on_model)
+        self.history.moved.connect(self.density.refresh)  # the map of the moment drawn
         self.training_failure = dialogs.FailureNotice(self, "Training failed")
         self.flow.training_failed.connect(self.training_failure.show)
         self.canvas.point_clicked.connect(self._on_point_clicked)
@@ -178,6 +179,9 @@ class MainWindow(QMainWindow):
             self.statusBar(),
             self,
         )
+        self.history = self.flow.history
+        self.insight.add_under_likelihood(self.history.bar)
+        self.history_slider = self.history.slider
         self.density = DensityLayer(self.canvas, self._drawn_model, self)
         self._expose(self.density, "density_action")
         self.samples = SampleLayer(
@@ -199,7 +203,7 @@ class MainWindow(QMainWindow):
             self.session,
             self.status,
             self.questions,
-            drawn_model=self._drawn_model,
+            drawn_model=self._live_model,  # saved: the live model, even while scrubbed
             window_settings=lambda: collect_session_settings(self),
             show_document=self._show_document,
             parent=self,
@@ -208,7 +212,7 @@ class MainWindow(QMainWindow):
         self.documents.new_session_started.connect(self._on_new_session)
         self.exports = Exports(
             self.session,
-            self._drawn_model,
+            self._live_model,
             self.canvas,
             self.questions,
             self.documents.last_dir,
@@ -324,6 +328,9 @@ class MainWindow(QMainWindow):
 
     def _drawn_model(self) -> ModelSnapshot | None:
         return self.flow.snapshot
+
+    def _live_model(self) -> ModelSnapshot | None:
+        return self.flow.live_snapshot
 
     def _show_document(self, document: OpenedDocument) -> None:
         """An opened file's settings, points, model and view, in that order."""
