@@ -81,7 +81,8 @@ class History(QObject):
         self.speed_spin.setSuffix(" /s")
         self.speed_spin.setToolTip("Moments per second that Replay shows")
         self.position_label = QLabel("live", self.bar)
-        self.position_label.setMinimumWidth(self.bar.fontMetrics().horizontalAdvance("999 / 999") + 8)
+        metrics = self.bar.fontMetrics()
+        self.position_label.setMinimumWidth(metrics.horizontalAdvance("999 / 999") + 8)
         layout.addWidget(QLabel("History", self.bar))
         for widget in (self.back_button, self.slider, self.forward_button):
             layout.addWidget(widget)

@@ -64,8 +64,10 @@ class LikelihoodPlot(pg.PlotWidget):
         self._current: dict[str, tuple[list[float], list[float], pg.PlotDataItem]] = {}
         self._old: dict[str, list[pg.PlotDataItem]] = {}
         # The pass shown from the history (hidden while live).
-        self.marker_line = pg.InfiniteLine(angle=90, pen=pg.mkPen(120, 120, 120, style=Qt.PenStyle.DashLine))
-        self.marker_dot = pg.ScatterPlotItem(size=10, pen=pg.mkPen("k"), brush=pg.mkBrush(255, 200, 0))
+        dashed = pg.mkPen(120, 120, 120, style=Qt.PenStyle.DashLine)
+        self.marker_line = pg.InfiniteLine(angle=90, pen=dashed)
+        yellow = pg.mkBrush(255, 200, 0)
+        self.marker_dot = pg.ScatterPlotItem(size=10, pen=pg.mkPen("k"), brush=yellow)
         for item in (self.marker_line, self.marker_dot):
             item.setZValue(3)
             item.hide()

@@ -141,7 +141,8 @@ class Timeline:
         self.max_point_bytes = max_point_bytes
         self._moments: list[Moment] = []
         self._points: dict[int, np.ndarray] = {}  # generation -> the longest points seen
-        self._compacted: dict[str, tuple[ModelSnapshot, ModelSnapshot]] = {}  # trainer -> (seen, compact)
+        # trainer -> (the snapshot seen last, its compact copy)
+        self._compacted: dict[str, tuple[ModelSnapshot, ModelSnapshot]] = {}
 
     def __len__(self) -> int:
         return len(self._moments)
@@ -192,8 +193,7 @@ class Timeline:
                     continue
                 seen.add(id(model))
                 total += sum(
-                    a.nbytes
-                    for a in (model.weights, model.means, model.covariances, model.colors)
+                    a.nbytes for a in (model.weights, model.means, model.covariances, model.colors)
                 )
         return total + sum(p.nbytes for p in self._points.values())
 

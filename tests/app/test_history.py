@@ -168,10 +168,12 @@ def test_compare_all_scrubs_every_trainer_together(qtbot, window, updates):
     for part in np.array_split(points, 2):
         window.add_points(part)
         qtbot.waitUntil(
-            lambda: len(window.canvas.trainer_snapshots) == 2
-            and all(s.n_points == len(window.session) for s in window.canvas.trainer_snapshots.values())
-            and window.snapshot.n_points == len(window.session)
-            and not window.controller.busy,
+            lambda: (
+                len(others := window.canvas.trainer_snapshots) == 2
+                and all(s.n_points == len(window.session) for s in others.values())
+                and window.snapshot.n_points == len(window.session)
+                and not window.controller.busy
+            ),
             timeout=30_000,
         )
     history = window.history
