@@ -21,6 +21,7 @@ from .canvas.samples import SampleLayer
 from .canvas.tools import CanvasTools
 from .canvas.widget import Canvas
 from .datasets import DataSets
+from .files.animation import AnimationExport
 from .files.documents import Documents, OpenedDocument
 from .files.exports import Exports
 from .files.resources import app_icon
@@ -115,6 +116,7 @@ class MainWindow(QMainWindow):
             documents=self.documents,
             data_sets=self.data_sets,
             exports=self.exports,
+            animation=self.animation,
             insight=self.insight,
             samples=self.samples,
             density=self.density,
@@ -218,6 +220,17 @@ class MainWindow(QMainWindow):
             self.documents.last_dir,
             self,
         )
+        self.animation = AnimationExport(
+            self.canvas,
+            self.history,
+            self.status,
+            self.questions,
+            self.documents.last_dir,
+            frame_ms=lambda: round(1000 / self.history.speed_spin.value()),
+            parent=self,
+        )
+        self.export_animation_action = self.animation.action
+        self.animation_finished = self.animation.finished
         self.data_sets = DataSets(self)
         self.axes = AxesPicker(
             self.canvas, self.session, self.statusBar(), self.insight.view_for_bounds, self
@@ -311,6 +324,14 @@ class MainWindow(QMainWindow):
         """Write the canvas as PNG or SVG (by suffix)."""
         return self.exports.export_image(path)
 
+    def export_animation(self, path: str | Path) -> bool:
+        """Start writing the history as an animated GIF, one frame per recorded model.
+
+        Returns whether it started; ``animation_finished(path, written)`` follows. The
+        write is atomic: a failed or cancelled export leaves no file.
+        """
+        return self.animation.export(path)
+
     def load_preset(self, name: str, replace: bool = True, seed: int = 0) -> None:
         """Generate preset ``name`` from ``seed``; replace the points or add to them."""
         self.data_sets.load_preset(name, replace, seed)
@@ -393,6 +414,7 @@ class MainWindow(QMainWindow):
     def shutdown(self) -> None:
         """Stop the worker threads (also called on application quit)."""
         self.controller.shutdown()
+        self.animation.shutdown()
         self.documents.shutdown()
         self.canvas.point_density.shutdown()
         self.model_selection.shutdown()

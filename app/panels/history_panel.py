@@ -47,6 +47,8 @@ class History(QObject):
         self.timeline = Timeline()
         self.index: int | None = None  # the moment drawn; None: live
         self._drawn: ModelSnapshot | None = None  # the restored primary model drawn
+        self._frames: list[Moment] = []  # the moments an export draws
+        self._index_before: int | None = None  # the moment drawn before the export
         self._build_bar()
         self._replay = QTimer(self)
         self._replay.timeout.connect(self._on_replay_tick)
@@ -187,6 +189,30 @@ class History(QObject):
         self._canvas.show_moment(models, points, later)
         self._drawn = models[0]
         self._likelihood.set_marker(moment.model.n_iter, moment.model.log_likelihood)
+
+    # -- frames of an export ----------------------------------------------------------------
+
+    def begin_frames(self) -> int:
+        """Keep the moments to draw one by one (an export); returns how many there are."""
+        self.play_button.setChecked(False)
+        self._frames = list(self.timeline)
+        self._index_before = self.index
+        return len(self._frames)
+
+    def draw_frame(self, index: int) -> None:
+        """Draw frame ``index`` of those kept (live models wait meanwhile)."""
+        self.index = index  # not live: the live models wait
+        self._draw(self._frames[index])
+
+    def end_frames(self) -> None:
+        """Draw again what was drawn before the export."""
+        self._frames = []
+        before, self._index_before = self._index_before, None
+        if before is None:
+            self.index = -1  # drawn: go_live draws the live model
+            self.go_live()
+        else:
+            self.show(before)
 
     # -- replay ---------------------------------------------------------------------------
 

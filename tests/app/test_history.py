@@ -183,3 +183,54 @@ def test_compare_all_scrubs_every_trainer_together(qtbot, window, updates):
     assert len(drawn) == 2
     window.history_slider.setValue(window.history_slider.maximum())
     assert all(item.isVisible() for item in window.canvas.trainer_ellipses.values())
+
+
+# -- the history as an animated GIF ------------------------------------------------------
+
+
+def _export(qtbot, window, path) -> tuple[str, bool]:
+    with qtbot.waitSignal(window.animation_finished, timeout=30_000) as blocker:
+        assert window.export_animation(path)
+    return tuple(blocker.args)
+
+
+def test_the_exported_gif_has_one_frame_per_recorded_model(qtbot, trained, tmp_path):
+    from PIL import Image
+
+    window = trained
+    window.history_slider.setValue(1)  # scrubbed: the export draws again what was drawn
+    n = len(window.history.timeline)
+    (tmp_path / "out").mkdir()
+    path = tmp_path / "out" / "history.gif"
+    assert _export(qtbot, window, path) == (str(path), True)
+    with Image.open(path) as gif:
+        assert gif.n_frames == n
+        assert gif.size == (window.canvas.width(), window.canvas.height())
+        gif.seek(0)
+        first = np.asarray(gif.convert("RGB"))
+        gif.seek(n - 1)
+        last = np.asarray(gif.convert("RGB"))
+    assert not np.array_equal(first, last)  # the frames differ: the model moved
+    assert window.history.index == 1 and not window.status.progress_bar.isVisible()
+    assert [p.name for p in path.parent.iterdir()] == ["history.gif"]
+
+
+def test_a_failed_or_cancelled_export_leaves_no_file(qtbot, trained, tmp_path):
+    window = trained
+    errors = []
+    window.show_error = errors.append
+    assert not window.export_animation(tmp_path / "missing" / "history.gif")
+    assert errors and "does not exist" in errors[0]
+    assert not (tmp_path / "missing").exists()
+    (tmp_path / "out").mkdir()
+    path = tmp_path / "out" / "history.gif"
+    cancel = window.status.cancel_button
+    # Cancel as soon as the first frame is grabbed: the encoder then waits for the rest.
+    window.status.progress_bar.valueChanged.connect(lambda v: v > 0 and cancel.click())
+    with qtbot.waitSignal(window.animation_finished, timeout=30_000) as blocker:
+        assert window.export_animation(path)
+        assert cancel.isVisible()
+    assert blocker.args == [str(path), False]
+    assert not window.history.scrubbed  # live again, as before the export
+    qtbot.waitUntil(lambda: not window.animation.busy)
+    assert list(path.parent.iterdir()) == []  # no GIF, no temporary file
