@@ -22,12 +22,28 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QFileDialog
 
 from ..state.actions import make_action
+from ..state.palette import COMPONENT_COLORS, UNASSIGNED_COLOR
 from ..state.questions import Questions
 from ..state.threads import BackgroundThread
 from .atomic import atomic_write
 
-#: Colours of each frame's palette (a GIF allows 256).
-GIF_COLORS = 255
+#: Shades of each component colour (mixed with white) in the GIF's palette.
+SHADES = (1.0, 0.8, 0.6, 0.4, 0.25, 0.12)
+
+
+def gif_palette() -> list[int]:
+    """One palette for every frame: greys, and each component colour mixed with white.
+
+    A plot has few colours; one fixed palette (no dithering) keeps what did not change
+    from one frame to the next the same bytes, so that the GIF stores only the change.
+    """
+    colors = [(g, g, g) for g in (*range(0, 256, 8), 255)]  # 33 greys, black to white
+    for r, g, b in (*COMPONENT_COLORS, UNASSIGNED_COLOR, (0, 90, 170), (255, 200, 0), (200, 0, 0)):
+        for t in SHADES:
+            colors.append(tuple(round(255 - t * (255 - c)) for c in (r, g, b)))
+    flat = [channel for color in colors[:256] for channel in color]
+    return flat + [0] * (768 - len(flat))
+
 
 #: The share of the progress bar that grabbing the frames fills (encoding the rest).
 GRAB_SHARE = 0.8
@@ -104,6 +120,8 @@ def encode_gif(request: EncodeRequest, cancelled: threading.Event) -> str | None
 def _encode_gif(request: EncodeRequest, cancelled: threading.Event) -> str:
     from PIL import Image
 
+    palette = Image.new("P", (1, 1))
+    palette.putpalette(gif_palette())
     images = []
     while True:
         try:
@@ -120,7 +138,7 @@ def _encode_gif(request: EncodeRequest, cancelled: threading.Event) -> str:
             "RGB", (frame.width, frame.height), frame.data, "raw", "RGB", frame.stride, 1
         )
         rgb = _with_progress_strip(rgb, frame.index, request.count)
-        images.append(rgb.quantize(GIF_COLORS, method=Image.Quantize.MEDIANCUT))
+        images.append(rgb.quantize(palette=palette, dither=Image.Dither.NONE))
     if not images:
         raise ValueError("there are no frames to write")
     with atomic_write(request.path, "wb") as file:
