@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -31,6 +30,7 @@ CENTRES = [(-5.0, 3.0), (4.0, 4.0), (0.0, -4.5)]
 
 
 def main() -> None:
+    """Click, train, export the history (the path from the command line, or docs/)."""
     out = Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "docs" / "history.gif")
     app = QApplication.instance() or QApplication([])
     from app.main_window import MainWindow
