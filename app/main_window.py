@@ -31,6 +31,7 @@ from .panels.column_choice import choose_columns
 from .panels.insight import Insight
 from .panels.model_panel import ModelPanel
 from .panels.model_selection import ModelSelection
+from .panels.pairs_view import PairsView
 from .panels.status_line import StatusLine
 from .state.messages import ModelSnapshot
 from .state.questions import Questions
@@ -49,6 +50,9 @@ from .window_state import (
 #: Clearing more points than this asks first.
 CONFIRM_CLEAR_ABOVE = 20
 
+
+#: The pairs view's smallest width and height, in pixels.
+PAIRS_MIN_SIZE = 420
 
 #: A window that is never shown starts its worker thread after this many milliseconds.
 WORKER_START_MS = 2000
@@ -123,6 +127,7 @@ class MainWindow(QMainWindow):
             model_selection=self.model_selection,
         )
         self.file_menu, self.edit_menu = self.menus.file_menu, self.menus.edit_menu
+        self._build_pairs_view()
         self.undo_stack.cleanChanged.connect(self._on_clean_changed)
         restore_window_settings(self.documents.settings, self)
 
@@ -162,6 +167,33 @@ class MainWindow(QMainWindow):
         self._expose(self.status, "hover_label", "points_label", "components_label")
         self._expose(self.status, "progress_bar", "cancel_button")
         self._expose(self.status, "loglik_label", "bic_label", "state_label", "collapse_label")
+
+    def _build_pairs_view(self) -> None:
+        """View > All Pairs: the grid of every pair of columns, in a dock of its own."""
+        self.pairs_view = PairsView(self.session, self._drawn_model, self)
+        dock = QDockWidget("All pairs of columns", self)
+        dock.setObjectName("pairs-view")
+        dock.setWidget(self.pairs_view)
+        self.pairs_view.setMinimumSize(PAIRS_MIN_SIZE, PAIRS_MIN_SIZE)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
+        dock.hide()
+        self.pairs_dock = dock
+        self.pairs_action = dock.toggleViewAction()
+        self.pairs_action.setText("All &Pairs")
+        self.pairs_action.setToolTip("A grid of every pair of columns (tables of 3 or more)")
+        self.menus.view_menu.addAction(self.pairs_action)
+        for signal in (self.flow.model_updated, self.history.moved, self.session.changed):
+            signal.connect(self.pairs_view.schedule)
+        self.pairs_view.pair_clicked.connect(self.axes.set_pair)
+        self.session.columns_changed.connect(self._on_columns_for_pairs)
+        self._on_columns_for_pairs()
+
+    @Slot()
+    def _on_columns_for_pairs(self) -> None:
+        many = self.session.n_features > 2
+        self.pairs_action.setEnabled(many)
+        if not many:
+            self.pairs_dock.hide()
 
     def _expose(self, owner, *names: str) -> None:
         """Make ``owner``'s widgets, actions and methods the window's too (the testing contract)."""
