@@ -224,7 +224,7 @@ class MainWindow(QMainWindow):
         self._expose(self.samples, "sample_action", "keep_samples_action")
         self._expose(self.insight, "trainer_combo", "covariance_combo", "likelihood_plot")
         self._expose(self.insight, "live_action", "step_action", "play_action", "repair_action")
-        self._expose(self.insight, "soft_colors_action", "equal_aspect_action")
+        self._expose(self.insight, "soft_colors_action", "equal_aspect_action", "prior_spin")
         self.model_selection = ModelSelection(self)
         self._expose(self.model_selection, "model_selection_action", "apply_best_k_action")
 

@@ -2,7 +2,9 @@
 
 ``GaussianMixture`` is a scikit-learn estimator that gives scikit-learn's answers from the
 same start, faster, and also learns one point or one chunk at a time with
-``partial_fit``. ``NotFittedError`` and ``ConvergenceWarning`` are scikit-learn's own.
+``partial_fit``; ``BayesianGaussianMixture`` is scikit-learn's variational one, which
+also learns a stream batch by batch. ``NotFittedError`` and ``ConvergenceWarning`` are
+scikit-learn's own.
 
 The names below load on first use (PEP 562), so that ``import gmm_core`` and the command
 line's quick answers (``gmm-core --help``, a mistyped option) do not wait for torch.
@@ -18,6 +20,7 @@ if TYPE_CHECKING:
     from sklearn.exceptions import ConvergenceWarning, NotFittedError
 
     from ._gaussian_mixture import GaussianMixture
+    from .bayesian import BayesianGaussianMixture
     from .gradient.estimator import GradientGaussianMixture
     from .gradient.module import GaussianMixtureModule
     from .parts.cancel import Cancelled
@@ -26,6 +29,7 @@ if TYPE_CHECKING:
 
 # Each public name and the module that defines it.
 _HOMES = {
+    "BayesianGaussianMixture": ".bayesian",
     "Cancelled": ".parts.cancel",
     "ConvergenceWarning": "sklearn.exceptions",
     "GaussianMixture": "._gaussian_mixture",
@@ -38,6 +42,7 @@ _HOMES = {
 }
 
 __all__ = [
+    "BayesianGaussianMixture",
     "Cancelled",
     "ConvergenceWarning",
     "GaussianMixture",

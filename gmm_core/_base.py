@@ -26,6 +26,7 @@ from ._validation import (
     check_finite_model,
     check_mixture_parameters,
     check_positive_int,
+    check_sample_weight,
     torch_dtype,
 )
 from .fitted.scoring import FittedMixture, torch_generator
@@ -62,9 +63,11 @@ class BaseMixture(FittedMixture):
     generated ``__init__`` stores its arguments and nothing else, and scikit-learn's
     ``get_params`` reads its signature. Subclasses add their own fields (keyword-only).
 
-    Subclasses define ``_initialize(X, start)``, which takes the starting parameters,
-    and ``_one_pass(X)``, which improves them once and returns the mean log-likelihood
-    per sample before the update; ``_PRIVATE_STATE`` names their own fitted state.
+    Subclasses define ``_initialize(X, start, sample_weight)``, which takes the starting
+    parameters, and ``_one_pass(X, sample_weight)``, which improves them once and returns
+    the mean log-likelihood per sample before the update (or the estimator's lower
+    bound); ``sample_weight`` is None or a tensor (n,) of checked row weights.
+    ``_PRIVATE_STATE`` names their own fitted state.
     """
 
     n_components: int = 1
@@ -93,10 +96,12 @@ class BaseMixture(FittedMixture):
 
     # -- hooks --------------------------------------------------------------------------
 
-    def _initialize(self, X: torch.Tensor, start: MixtureParameters) -> None:
+    def _initialize(
+        self, X: torch.Tensor, start: MixtureParameters, sample_weight: torch.Tensor | None = None
+    ) -> None:
         raise NotImplementedError
 
-    def _one_pass(self, X: torch.Tensor) -> float:
+    def _one_pass(self, X: torch.Tensor, sample_weight: torch.Tensor | None = None) -> float:
         raise NotImplementedError
 
     def _check_parameters(self) -> None:
@@ -138,6 +143,22 @@ class BaseMixture(FittedMixture):
         self.__dict__.update(fitted)
         self._scaled = scaled
 
+    def _bound_in_units(self, value: float, log_density) -> float:
+        """The lower bound of this inner model in other units.
+
+        ``log_density(value, n_features)`` maps a log-density per point (a
+        ``DataScaling``'s or a ``UnitChange``'s); the mean log-likelihood is one.
+        """
+        return log_density(value, self.means_.shape[1])
+
+    def _in_internal_units(self, scaling, params: dict) -> dict:
+        """The inner model's hyper-parameters ``params`` with this estimator's own in units.
+
+        ``scaling`` is the ``DataScaling``; the shared ones (``reg_covar``, ``*_init``)
+        are already converted.
+        """
+        return params
+
     def _change_units(self, change, reg_covar: float, fitted: dict) -> None:
         """As an inner model, take new units (a UnitChange): ``fitted`` and private state."""
         self.__dict__.update(fitted)
@@ -152,9 +173,25 @@ class BaseMixture(FittedMixture):
         dtype = torch_dtype(self.dtype, array.dtype if fitted is None else fitted.dtype)
         return array, self._to_tensor(array, dtype)
 
-    def _start(self, array: np.ndarray, data: torch.Tensor, generator) -> None:
+    def _training_weights(
+        self, sample_weight, array: np.ndarray, data: torch.Tensor
+    ) -> torch.Tensor | None:
+        """Checked ``sample_weight`` as a tensor (n,) like ``data``, or None when not given."""
+        weights = check_sample_weight(sample_weight, array.shape[0])
+        if weights is None:
+            return None
+        return torch.as_tensor(weights, device=data.device).to(data.dtype)
+
+    def _start(
+        self,
+        array: np.ndarray,
+        data: torch.Tensor,
+        generator,
+        sample_weight: torch.Tensor | None = None,
+    ) -> None:
         """A new start: initial parameters from ``init_params`` and what the user gave."""
-        self._initialize(data, starting_parameters(self, array, data, generator))
+        start = starting_parameters(self, array, data, generator, sample_weight)
+        self._initialize(data, start, sample_weight)
         self.n_features_in_ = array.shape[1]
 
     def _publish(self, parameters: MixtureParameters) -> None:
@@ -179,7 +216,13 @@ class BaseMixture(FittedMixture):
 
     # -- the loop -----------------------------------------------------------------------
 
-    def _passes(self, X: torch.Tensor, max_iter: int, lower_bound: float) -> Iterator:
+    def _passes(
+        self,
+        X: torch.Tensor,
+        max_iter: int,
+        lower_bound: float,
+        sample_weight: torch.Tensor | None = None,
+    ) -> Iterator:
         """The one training loop: a pass, the convergence test, a yield; ``max_iter`` times.
 
         ``lower_bound`` is the bound the first pass is compared with: minus infinity from a
@@ -192,7 +235,7 @@ class BaseMixture(FittedMixture):
         self.n_samples_seen_ = self._total_rows(X)
         self._iter_time = time()  # verbose >= 2 prints each iteration's time lapse
         for n_iter in range(1, max_iter + 1):
-            previous, lower_bound = lower_bound, self._one_pass(X)
+            previous, lower_bound = lower_bound, self._one_pass(X, sample_weight)
             check_finite_model(self)
             self.lower_bounds_.append(lower_bound)
             self.lower_bound_, self.n_iter_ = lower_bound, n_iter
@@ -203,7 +246,7 @@ class BaseMixture(FittedMixture):
             if self.converged_ and self._stop_at_convergence:
                 return
 
-    def fit(self, X, y=None):
+    def fit(self, X, y=None, sample_weight=None):
         """Estimate the parameters from ``X``.
 
         With ``warm_start=True`` and a fitted model, training continues from the current
@@ -223,6 +266,12 @@ class BaseMixture(FittedMixture):
         ----------
         X : array-like of shape (n_samples, n_features)
         y : ignored
+        sample_weight : array-like of shape (n_samples,), optional
+            Non-negative finite weights, one per row, not all zero: a row of weight 3
+            counts as three copies of it, a row of weight 0 as no row. The start is
+            weighted too (see :func:`gmm_core.parts.kmeans.initial_responsibilities`). A
+            wrong length, a negative, NaN or infinite weight, or all weights zero is a
+            ``ValueError`` and leaves the model as it was.
 
         Returns
         -------
@@ -233,10 +282,12 @@ class BaseMixture(FittedMixture):
         saved = self._saved_state()
         try:
             array, data = self._training_data(X, reset=not warm)
-            trained = _scaled_training.fit(self, getattr(self, "_scaled", None), array, warm)
+            weights = self._training_weights(sample_weight, array, data)
+            scaled = getattr(self, "_scaled", None)
+            trained = _scaled_training.fit(self, scaled, array, warm, sample_weight)
             if trained is None:
                 self._scaled = None
-                self._fit_loop(array, data, warm)
+                self._fit_loop(array, data, warm, weights)
             else:
                 self._adopt(*trained)
         except ValueError:
@@ -246,28 +297,40 @@ class BaseMixture(FittedMixture):
             warnings.warn(CONVERGENCE_MESSAGE, ConvergenceWarning, stacklevel=2)
         return self
 
-    def _fit_loop(self, array: np.ndarray, data: torch.Tensor, warm: bool) -> None:
+    def _fit_loop(
+        self,
+        array: np.ndarray,
+        data: torch.Tensor,
+        warm: bool,
+        sample_weight: torch.Tensor | None = None,
+    ) -> None:
         generator = self._new_generator()
         n_init = 1 if warm else self.n_init
         best = None
         for init in range(n_init):
             self._verbose_start(init)
             if not warm:
-                self._start(array, data, generator)
+                self._start(array, data, generator, sample_weight)
             start = getattr(self, "lower_bound_", -np.inf) if warm else -np.inf
-            for _ in self._passes(data, self.max_iter, start):
+            for _ in self._passes(data, self.max_iter, start, sample_weight):
                 pass
             self._verbose_end()
-            if n_init > 1 and (best is None or self.lower_bound_ > best["lower_bound_"]):
+            # As scikit-learn: the best bound wins, and while no start has a bound
+            # (max_iter=0) the last start is kept.
+            if n_init > 1 and (
+                best is None
+                or self.lower_bound_ > best["lower_bound_"]
+                or best["lower_bound_"] == -np.inf
+            ):
                 best = self._saved_state()
         if best is not None:
             self._restore_state(best)
 
-    def fit_predict(self, X, y=None) -> np.ndarray:
+    def fit_predict(self, X, y=None, sample_weight=None) -> np.ndarray:
         """Fit the model to ``X`` and return the component of each sample, (n_samples,)."""
-        return self.fit(X).predict(X)
+        return self.fit(X, sample_weight=sample_weight).predict(X)
 
-    def iter_fit(self, X, max_iter: int | None = None) -> Iterator:
+    def iter_fit(self, X, max_iter: int | None = None, sample_weight=None) -> Iterator:
         """Train on ``X`` one pass at a time, from the current parameters.
 
         A fitted model is refined from where it is; an unfitted one is initialised first,
@@ -280,6 +343,8 @@ class BaseMixture(FittedMixture):
         X : array-like of shape (n_samples, n_features)
         max_iter : int, optional
             At most this many passes (default ``self.max_iter``).
+        sample_weight : array-like of shape (n_samples,), optional
+            Row weights, as :meth:`fit` takes them.
 
         Yields
         ------
@@ -294,13 +359,16 @@ class BaseMixture(FittedMixture):
         saved = self._saved_state()
         try:
             array, data = self._training_data(X, reset=not continuing)
+            weights = self._training_weights(sample_weight, array, data)
             scaled = getattr(self, "_scaled", None)
-            trained = _scaled_training.iter_fit(self, scaled, array, continuing, max_iter)
+            trained = _scaled_training.iter_fit(
+                self, scaled, array, continuing, max_iter, sample_weight
+            )
             if trained is None:
                 self._scaled = None
                 if not continuing:
-                    self._start(array, data, self._new_generator())
-                yield from self._passes(data, max_iter, -np.inf)
+                    self._start(array, data, self._new_generator(), weights)
+                yield from self._passes(data, max_iter, -np.inf, weights)
             else:
                 for scaled_pass in trained:
                     self._adopt(*scaled_pass)

@@ -204,12 +204,22 @@ class ExpectationSums:
     first: torch.Tensor  # [K, D] sum of r_nk (x_n - mu_k)
     second: torch.Tensor  # [K, D, D] sum of r_nk (x_n - mu_k)(x_n - mu_k)^T
     log_likelihood: torch.Tensor  # [] sum of log p(x_n)
+    # [] sum of w_n sum_k r_nk log r_nk (the responsibilities' negative entropy), when asked
+    entropy: torch.Tensor | None = None
 
 
 def expectation_sums(
-    X: torch.Tensor, params: GaussianParameters, sample_weight: torch.Tensor | None = None
+    X: torch.Tensor,
+    params: GaussianParameters,
+    sample_weight: torch.Tensor | None = None,
+    *,
+    entropy: bool = False,
 ) -> ExpectationSums:
-    """The E-step's additive sums over the rows of ``X`` (which may have no rows)."""
+    """The E-step's additive sums over the rows of ``X`` (which may have no rows).
+
+    With ``entropy``, also the (weighted) sum of ``r log r`` over points and components,
+    which a variational lower bound needs.
+    """
     n_components, n_features = params.means.shape
     rows = chunk_rows(n_components, n_features)
     log_normalizers = params.log_normalizers()  # [K]
@@ -217,12 +227,21 @@ def expectation_sums(
     first = torch.zeros(n_components, n_features, dtype=X.dtype, device=X.device)
     second = torch.zeros(n_components, n_features, n_features, dtype=X.dtype, device=X.device)
     log_likelihood = torch.zeros((), dtype=X.dtype, device=X.device)
+    negative_entropy = torch.zeros((), dtype=X.dtype, device=X.device) if entropy else None
     for start in range(0, X.shape[0], rows):
         chunk = X[start : start + rows]
         distance, diff = _mahalanobis_sq(chunk, params)
         log_prob = distance.mul_(-0.5).add_(log_normalizers)  # [n, K]
         log_norm = torch.logsumexp(log_prob, dim=1, keepdim=True)  # [n, 1]
-        resp = log_prob.sub_(log_norm).exp_()  # [n, K]
+        if entropy:
+            log_resp = log_prob.sub_(log_norm)  # [n, K]
+            resp = log_resp.exp()  # [n, K]
+            plogp = (resp * log_resp).sum(1)  # [n]
+            if sample_weight is not None:
+                plogp = plogp * sample_weight[start : start + rows]
+            negative_entropy += plogp.sum()
+        else:
+            resp = log_prob.sub_(log_norm).exp_()  # [n, K]
         if sample_weight is not None:
             weight = sample_weight[start : start + rows, None]
             resp.mul_(weight)
@@ -245,7 +264,7 @@ def expectation_sums(
             weighted = diff * resp.T[:, :, None]  # [K, n, D]
             first += weighted.sum(1)
             second += weighted.transpose(1, 2) @ diff  # [K, D, D]
-    return ExpectationSums(counts, first, second, log_likelihood)
+    return ExpectationSums(counts, first, second, log_likelihood, negative_entropy)
 
 
 def statistics_from_sums(sums: ExpectationSums, params: GaussianParameters) -> SufficientStatistics:

@@ -13,7 +13,11 @@ import numpy as np
 import torch
 
 from ._em import responsibility_statistics
-from ._validation import check_enough_samples, check_initial_parameters
+from ._validation import (
+    check_enough_samples,
+    check_frozen_components,
+    check_initial_parameters,
+)
 from .parts import covariance as _covariance
 from .parts.covariance import COVARIANCE_TYPES
 from .parts.kmeans import initial_responsibilities
@@ -48,6 +52,7 @@ def initial_parameters(
     reg_covar: float,
     given: dict,
     generator: torch.Generator,
+    sample_weight: torch.Tensor | None = None,
 ) -> MixtureParameters:
     """The starting point of a fit.
 
@@ -62,14 +67,17 @@ def initial_parameters(
     given : dict
         From :func:`~gmm_core._validation.check_initial_parameters`: numpy arrays
         ``weights``, ``means``, ``covariances``, ``precisions`` or None.
-    generator : torch.Generator
+    generator : torch.Generator or numpy.random.RandomState
+    sample_weight : Tensor of shape (n_samples,), optional
+        Row weights: the start is drawn from the weighted rows (see
+        :func:`~gmm_core.parts.kmeans.initial_responsibilities`) and its statistics weighted.
 
     Returns
     -------
     MixtureParameters
         In ``X``'s dtype and on its device.
     """
-    K, D = n_components, X.shape[1]
+    K = n_components
     kind = COVARIANCE_TYPES[covariance_type]
 
     def tensor(array):
@@ -81,33 +89,109 @@ def initial_parameters(
         or given["means"] is None
         or (given["covariances"] is None and given["precisions"] is None)
     ):
-        resp = initial_responsibilities(X, K, init_params, generator)  # [n, K]
+        resp = initial_responsibilities(X, K, init_params, generator, sample_weight)  # [n, K]
+        if sample_weight is not None:
+            resp = resp * sample_weight[:, None]
         statistics = responsibility_statistics(X, resp)
+    total = X.shape[0] if sample_weight is None else sample_weight.sum()
     weights = (
-        tensor(given["weights"]) if given["weights"] is not None else statistics.counts / X.shape[0]
+        tensor(given["weights"]) if given["weights"] is not None else statistics.counts / total
     )
     means = tensor(given["means"]) if given["means"] is not None else statistics.means
-    if given["precisions"] is not None:
-        precisions = _covariance.expand(covariance_type, tensor(given["precisions"]), K, D)
-        factor = _covariance.precision_cholesky_from_precision(precisions)  # [K, D, D]
-        full = _covariance.covariance_from_precision_cholesky(factor)
-        return MixtureParameters(
-            weights,
-            means,
-            kind.select_precision_cholesky(full, K),
-            kind.select_precision_cholesky(factor, K),
-        )
-    if given["covariances"] is not None:
-        covariances = tensor(given["covariances"])
-    else:
-        covariances = kind.regularize(
-            kind.reduce(statistics.covariances, statistics.counts), reg_covar
-        )
+    if given["precisions"] is not None or given["covariances"] is not None:
+        return _given_covariances(covariance_type, given, tensor, weights, means)
+    covariances = kind.regularize(kind.reduce(statistics.covariances, statistics.counts), reg_covar)
     return parameters_from_covariances(covariance_type, weights, means, covariances)
 
 
+def _given_covariances(kind: str, given: dict, tensor, weights, means) -> MixtureParameters:
+    """Parameters with the covariances from the given precisions or covariances."""
+    K, D = means.shape
+    if given["precisions"] is None:
+        return parameters_from_covariances(kind, weights, means, tensor(given["covariances"]))
+    precisions = _covariance.expand(kind, tensor(given["precisions"]), K, D)
+    factor = _covariance.precision_cholesky_from_precision(precisions)  # [K, D, D]
+    full = _covariance.covariance_from_precision_cholesky(factor)
+    select = COVARIANCE_TYPES[kind].select_precision_cholesky
+    return MixtureParameters(weights, means, select(full, K), select(factor, K))
+
+
+@dataclass
+class HeldComponents:
+    """The frozen components of a fit and the start they are held at (``frozen_components``).
+
+    Their means, covariances and precision factors are the start's, computed exactly as
+    :func:`initial_parameters` computes them, so that holding them keeps them bit for bit.
+    With ``'tied'`` covariances the one shared covariance is held too (``shared``).
+    """
+
+    indices: torch.Tensor  # [F] component indices, sorted
+    start: MixtureParameters  # every component's start; weights unused
+    shared: bool  # 'tied': the shared covariance is held
+    kind: str  # the covariance type
+
+    def hold(self, means: torch.Tensor, covariances: torch.Tensor):
+        """``(means, covariances)`` of an M-step with the held components' put back."""
+        means = means.clone()
+        means[self.indices] = self.start.means[self.indices]
+        if self.shared:
+            return means, self.start.covariances
+        covariances = covariances.clone()
+        covariances[self.indices] = self.start.covariances[self.indices]
+        return means, covariances
+
+    def hold_factors(self, parameters: MixtureParameters) -> MixtureParameters:
+        """``parameters`` with the held components' precision factors the start's."""
+        if self.shared:
+            factor = self.start.precisions_cholesky
+        else:
+            factor = parameters.precisions_cholesky.clone()
+            factor[self.indices] = self.start.precisions_cholesky[self.indices]
+        p = parameters
+        return MixtureParameters(p.weights, p.means, p.covariances, factor)
+
+    def full_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The start in float64: ``(indices (F,), means (K, D), covariances, factors)``.
+
+        Covariances and upper factors as full (K, D, D) matrices, for the incremental
+        engine (:meth:`~gmm_core.online.IncrementalEM.hold`).
+        """
+        start = self.start
+        K, D = start.means.shape
+        full = _covariance.expand(self.kind, start.covariances, K, D)  # [K, D, D]
+        factor = _covariance.expand(self.kind, start.precisions_cholesky, K, D)  # [K, D, D]
+        arrays = (t.detach().cpu().numpy().astype(np.float64) for t in (start.means, full, factor))
+        return (self.indices.cpu().numpy(), *arrays)
+
+
+def held_components(estimator, n_features: int, like: torch.Tensor) -> HeldComponents | None:
+    """``estimator``'s frozen components and their start, in ``like``'s dtype and device.
+
+    None when ``frozen_components`` freezes nothing. ``frozen_components`` must have
+    been checked (:func:`~gmm_core._validation.check_frozen_components`); the starting
+    arrays are checked here.
+    """
+    indices = check_frozen_components(estimator)
+    if not indices:
+        return None
+    given = check_initial_parameters(estimator, n_features)
+
+    def tensor(array):
+        return torch.as_tensor(array, device=like.device).to(like.dtype)
+
+    kind = estimator.covariance_type
+    K = estimator.n_components
+    weights = torch.full((K,), 1.0 / K, dtype=like.dtype, device=like.device)
+    start = _given_covariances(kind, given, tensor, weights, tensor(given["means"]))
+    return HeldComponents(torch.as_tensor(indices, device=like.device), start, kind == "tied", kind)
+
+
 def starting_parameters(
-    estimator, array: np.ndarray, X: torch.Tensor, generator: torch.Generator
+    estimator,
+    array: np.ndarray,
+    X: torch.Tensor,
+    generator: torch.Generator,
+    sample_weight: torch.Tensor | None = None,
 ) -> MixtureParameters:
     """The start of a fit of ``estimator``: its ``init_params`` and the ``*_init`` it was given.
 
@@ -121,7 +205,9 @@ def starting_parameters(
         The validated data.
     X : Tensor of shape (n_samples, n_features)
         The same data in the dtype and on the device to train in.
-    generator : torch.Generator
+    generator : torch.Generator or numpy.random.RandomState
+    sample_weight : Tensor of shape (n_samples,), optional
+        Checked row weights; only rows of positive weight count as samples.
 
     Returns
     -------
@@ -131,16 +217,23 @@ def starting_parameters(
     Raises
     ------
     ValueError
-        If there are fewer samples than components, or a given initial parameter is not
-        valid.
+        If there are fewer samples (of positive weight) than components, or a given
+        initial parameter is not valid.
     """
-    check_enough_samples(array, estimator.n_components)
+    if sample_weight is None:
+        check_enough_samples(array, estimator.n_components)
+    else:
+        check_enough_samples(array[(sample_weight > 0).cpu().numpy()], estimator.n_components)
     given = check_initial_parameters(estimator, array.shape[1])
-    return estimator_initial_parameters(estimator, X, given, generator)
+    return estimator_initial_parameters(estimator, X, given, generator, sample_weight)
 
 
 def estimator_initial_parameters(
-    estimator, X: torch.Tensor, given: dict, generator: torch.Generator
+    estimator,
+    X: torch.Tensor,
+    given: dict,
+    generator: torch.Generator,
+    sample_weight: torch.Tensor | None = None,
 ) -> MixtureParameters:
     """:func:`initial_parameters` with ``estimator``'s hyper-parameters.
 
@@ -156,4 +249,5 @@ def estimator_initial_parameters(
         estimator.reg_covar,
         given,
         generator,
+        sample_weight,
     )

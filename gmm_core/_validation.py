@@ -168,6 +168,53 @@ def check_mixture_parameters(estimator) -> None:
         raise ValueError("Give precisions_init or covariances_init, not both.")
 
 
+def check_frozen_components(estimator) -> tuple[int, ...]:
+    """``estimator.frozen_components`` as a sorted tuple of indices (empty: none), else raise.
+
+    None or an empty sequence freeze nothing. Otherwise: distinct integers in
+    ``[0, n_components)``, and a start to hold them at: ``means_init`` and one of
+    ``precisions_init`` or ``covariances_init``.
+    """
+    value = estimator.frozen_components
+    if value is None:
+        return ()
+    if isinstance(value, torch.Tensor):
+        value = value.detach().cpu().numpy()
+    if isinstance(value, str | bytes) or np.ndim(value) != 1:
+        raise ValueError(
+            "frozen_components must be None or a sequence of component indices, such as "
+            f"[0, 2]; got {value!r}."
+        )
+    K = estimator.n_components
+    indices = []
+    for index in value:
+        if isinstance(index, bool | np.bool_) or not isinstance(index, numbers.Integral):
+            raise ValueError(
+                f"frozen_components must hold integer component indices; got {index!r} in "
+                f"{value!r}."
+            )
+        if not 0 <= index < K:
+            raise ValueError(
+                f"frozen_components holds {int(index)}, out of range for n_components={K}: "
+                f"give indices in [0, {K - 1}]."
+            )
+        indices.append(int(index))
+    if len(set(indices)) != len(indices):
+        raise ValueError(
+            f"frozen_components holds repeated indices {sorted(indices)}: give each once."
+        )
+    if indices and (
+        estimator.means_init is None
+        or (estimator.precisions_init is None and estimator.covariances_init is None)
+    ):
+        raise ValueError(
+            "frozen_components needs the start the frozen components are held at: give "
+            "means_init and one of precisions_init or covariances_init (for every "
+            "component; the others only start there)."
+        )
+    return tuple(sorted(indices))
+
+
 def as_numpy_nd(array, name: str) -> np.ndarray:
     """Return ``array`` as a finite float array of any shape (float32 kept), else raise."""
     if isinstance(array, torch.Tensor):
@@ -263,3 +310,51 @@ def check_enough_samples(X: np.ndarray, n_components: int) -> None:
             f"Expected n_samples >= n_components, got n_samples={X.shape[0]} and "
             f"n_components={n_components}; add points or lower n_components."
         )
+
+
+def check_sample_weight(sample_weight, n_samples: int) -> np.ndarray | None:
+    """``sample_weight`` as a float64 array of shape (n_samples,), or None when not given.
+
+    A weight counts its row that many times: integer weights train as the repeated rows,
+    a zero weight as the row left out.
+
+    Raises
+    ------
+    ValueError
+        If there is not one weight per row, a weight is negative, NaN or infinite, or all
+        weights are zero.
+    """
+    if sample_weight is None:
+        return None
+    if isinstance(sample_weight, torch.Tensor):
+        sample_weight = sample_weight.detach().cpu().numpy()
+    try:
+        weights = np.asarray(sample_weight, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError("sample_weight must be numbers, one per row of X.") from None
+    if weights.ndim == 0:
+        raise ValueError("sample_weight must be an array of one weight per row, not a number.")
+    if weights.ndim != 1 or weights.shape[0] != n_samples:
+        raise ValueError(
+            f"sample_weight has shape {weights.shape} for {n_samples} rows of X; give one "
+            "weight per row."
+        )
+    bad = ~np.isfinite(weights)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise ValueError(
+            f"sample_weight must be finite; row {row} has {weights[row]}. Give every row a "
+            "finite weight >= 0 (0 leaves it out)."
+        )
+    if (weights < 0).any():
+        row = int(np.flatnonzero(weights < 0)[0])
+        raise ValueError(
+            f"sample_weight must be non-negative; row {row} has {weights[row]:g}. Give every "
+            "row a weight >= 0 (0 leaves it out)."
+        )
+    if not (weights > 0).any():
+        raise ValueError(
+            "sample_weight is zero for every row, which leaves no data; give at least one "
+            "row a positive weight."
+        )
+    return weights

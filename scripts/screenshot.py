@@ -2,7 +2,9 @@
 
 Run from the repository root: ``python scripts/screenshot.py [docs/screenshot.png]``;
 ``python scripts/screenshot.py --compare [docs/screenshot-compare.png]`` then switches to
-"Compare all" with the density map on and saves the comparison and its curves.
+"Compare all" with the density map on and saves the comparison and its curves;
+``python scripts/screenshot.py --variational [docs/screenshot-variational.png]`` lets the
+variational trainer fit ten components to the four clusters, six of which die out.
 Headless by default (``QT_QPA_PLATFORM=offscreen``); the picture is the window's own
 rendering, as ``QWidget.grab`` produces it.
 """
@@ -64,9 +66,16 @@ def click(window, x, y):
 
 def main() -> int:
     """Write the screenshot; returns the exit status."""
-    args = [a for a in sys.argv[1:] if a != "--compare"]
+    args = [a for a in sys.argv[1:] if a not in ("--compare", "--variational")]
     compare = "--compare" in sys.argv[1:]
-    default = "screenshot-compare.png" if compare else "screenshot.png"
+    variational = "--variational" in sys.argv[1:]
+    default = (
+        "screenshot-compare.png"
+        if compare
+        else "screenshot-variational.png"
+        if variational
+        else "screenshot.png"
+    )
     target = Path(args[0]) if args else ROOT / "docs" / default
     target.parent.mkdir(parents=True, exist_ok=True)
     from app.files.resources import app_icon
@@ -83,7 +92,9 @@ def main() -> int:
     updates = []
     window.model_updated.connect(updates.append)
     try:
-        window.components_spin.setValue(len(CLUSTERS))
+        window.components_spin.setValue(10 if variational else len(CLUSTERS))
+        if variational:
+            window.trainer_combo.setCurrentText("Variational (auto K)")
         rng = np.random.default_rng(2026)
         points = np.concatenate([rng.multivariate_normal(c, cov, size=n) for c, cov, n in CLUSTERS])
         points = points[rng.permutation(len(points))]
@@ -100,9 +111,13 @@ def main() -> int:
                 and not window.controller.busy
             ),
         )
-        window.train_action.trigger()
-        count = len(updates)
-        wait(app, lambda: len(updates) > count and updates[-1].final and not window.controller.busy)
+        if not variational:
+            window.train_action.trigger()
+            count = len(updates)
+            wait(
+                app,
+                lambda: len(updates) > count and updates[-1].final and not window.controller.busy,
+            )
         if compare:
             # the three trainers learn the same points at once, drawn together
             count = len(updates)
@@ -127,6 +142,7 @@ def main() -> int:
             f"mean log-likelihood {snapshot.mean_log_likelihood:.3f}"
         )
     finally:
+        window.ask_save_changes = lambda: "discard"  # the picture's points are not kept
         window.close()
     return 0
 

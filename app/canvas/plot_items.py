@@ -26,7 +26,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QGraphicsItem
 
 from ..state.geometry import SIGMA_LEVELS, responsibilities
-from ..state.messages import ModelSnapshot
+from ..state.messages import TRAINERS, ModelSnapshot
 from ..state.palette import component_color
 from .projection import FIRST_PAIR, project_points
 
@@ -152,6 +152,23 @@ DOT_LIMIT = 100_000
 
 # Pen of each sigma level: (width in pixels, opacity 0-255).
 _RING_STYLE = {1: (2.2, 255), 2: (1.5, 175), 3: (1.0, 110)}
+
+#: The faintest a dying component of a variational fit is drawn (a share of full opacity).
+MIN_FADE = 0.06
+
+
+def weight_fade(snapshot: ModelSnapshot) -> np.ndarray:
+    """How opaque each component is drawn, shape (K,), in [MIN_FADE, 1].
+
+    A variational fit's components fade as they die out: one with its fair share of the
+    weight (1/K) or more is opaque, one with less fades with the square root of its share.
+    Every other trainer's components are opaque.
+    """
+    k = snapshot.n_components
+    if snapshot.trainer != TRAINERS[3] or k == 0:
+        return np.ones(k)
+    share = np.clip(np.asarray(snapshot.weights, dtype=np.float64) * k, 0.0, 1.0)
+    return np.clip(np.sqrt(share), MIN_FADE, 1.0)
 
 
 def _sprite(color: tuple[int, int, int], radius: float = 3.5) -> QPixmap:
@@ -345,6 +362,7 @@ class EllipsesItem(pg.PlotCurveItem):
         n_levels = len(SIGMA_LEVELS)
         strokes, fills = [], []
         collapsed = set(snapshot.collapsed)
+        fade = weight_fade(snapshot)
         collapsed_style = (
             Qt.PenStyle.DashLine
             if self.line_style == Qt.PenStyle.SolidLine
@@ -357,14 +375,14 @@ class EllipsesItem(pg.PlotCurveItem):
             path = fn.arrayToQPath(x[part], y[part], connect="all")
             color = QColor(*component_color(snapshot.colors[component]))
             width, alpha = _RING_STYLE.get(level, (1.0, 100))
-            color.setAlpha(alpha)
+            color.setAlpha(int(alpha * fade[component]))
             pen = QPen(color.darker(150), width)  # darker than the points it crosses
             pen.setCosmetic(True)
             pen.setStyle(collapsed_style if component in collapsed else self.line_style)
             strokes.append((path, pen))
             if level == SIGMA_LEVELS[0] and self.fill and component not in collapsed:
                 fill = QColor(*component_color(snapshot.colors[component]))
-                fill.setAlpha(int(20 + 90 * float(snapshot.weights[component])))
+                fill.setAlpha(int((20 + 90 * float(snapshot.weights[component])) * fade[component]))
                 fills.append((path, QBrush(fill)))
         self._strokes, self._fills = strokes, fills
         self.update()

@@ -20,7 +20,7 @@ from ..state.geometry import column_ranges
 from ..state.messages import ModelSnapshot
 from ..state.palette import TRAINER_STYLES, UNASSIGNED_COLOR, component_color
 from .gestures import PlotGestures
-from .plot_items import EllipsesItem, GridItem, PointCloudItem, soft_groups
+from .plot_items import EllipsesItem, GridItem, PointCloudItem, soft_groups, weight_fade
 from .point_histogram_layer import PointDensityLayer
 from .projection import ShownPair
 
@@ -313,7 +313,11 @@ class Canvas(pg.PlotWidget):
         self.collapsed_item.setData(pos=snapshot.means[collapsed].reshape(-1, 2))
         # Brushes reused and sizes in whole pixels: the scatter item's symbol atlas then
         # renders each marker once instead of once per snapshot.
-        colors = [self._mean_brush(slot) for slot in snapshot.colors]
+        fade = weight_fade(snapshot)
+        colors = [
+            self._mean_brush(slot) if f == 1.0 else pg.mkBrush(*component_color(slot), int(255 * f))
+            for slot, f in zip(snapshot.colors, fade, strict=True)
+        ]
         sizes = np.rint(10 + 14 * np.sqrt(np.clip(snapshot.weights, 0, 1)))
         if snapshot.n_components:
             self.means_item.setData(pos=snapshot.means, brush=colors, size=sizes)

@@ -13,7 +13,15 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QObject, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QComboBox, QDockWidget, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QComboBox,
+    QDockWidget,
+    QDoubleSpinBox,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
 from gmm_core.covariance_types import COVARIANCE_TYPES
 
@@ -50,8 +58,20 @@ class Insight(QObject):
         self.trainer_combo.setToolTip(
             "How the model learns: Online EM (an instant incremental update, then EM "
             "passes), Batch EM (a fresh EM fit after each change), Gradient (Adam on the "
-            "likelihood), or all three at once"
+            "likelihood), Variational (Bayesian: Components is the most it may use, and "
+            "the ones it does not need die out), or all of them at once"
         )
+        self.prior_spin = QDoubleSpinBox(window)
+        self.prior_spin.setDecimals(4)
+        self.prior_spin.setRange(1e-4, 1e3)
+        self.prior_spin.setStepType(QAbstractSpinBox.StepType.AdaptiveDecimalStepType)
+        self.prior_spin.setValue(controller.weight_prior)
+        self.prior_spin.setToolTip(
+            "The variational trainer's prior on the weights (weight_concentration_prior): "
+            "smaller keeps fewer components in use, larger lets more share the data"
+        )
+        self.prior_spin.setEnabled(False)  # the variational trainer's only
+        self.prior_spin.valueChanged.connect(controller.set_weight_prior)
         self.covariance_combo = QComboBox(window)
         self.covariance_combo.addItems(list(COVARIANCE_TYPES))
         self.covariance_combo.setToolTip(
@@ -128,6 +148,7 @@ class Insight(QObject):
         """Put the combos into the panel's form and the step buttons under it."""
         form.addRow("Trainer", self.trainer_combo)
         form.addRow("Covariance", self.covariance_combo)
+        form.addRow("Weight prior", self.prior_spin)
         form.addRow("Play speed", self.speed_spin)
         for action in (self.live_action, self.step_action, self.play_action, self.repair_action):
             layout.addWidget(action_button(action, self.window))
@@ -207,6 +228,7 @@ class Insight(QObject):
     def _on_trainer_changed(self, name: str) -> None:
         others = tuple(t for t in TRAINERS[1:]) if name == COMPARE_ALL else ()
         self.window.canvas.set_trainers(TRAINERS[0] if name == COMPARE_ALL else name, others)
+        self.prior_spin.setEnabled(name in (TRAINERS[3], COMPARE_ALL))
         self.window.controller.set_trainer(name)
 
     @Slot(bool)

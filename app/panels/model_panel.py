@@ -56,4 +56,4 @@ class ModelPanel(QWidget):
         help_text.setStyleSheet("color: rgb(90, 90, 90);")
         layout.addWidget(help_text)
         layout.addStretch(1)
-        self.setFixedWidth(200)
+        self.setFixedWidth(240)  # "Variational (auto K)" fits the trainer box

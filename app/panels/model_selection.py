@@ -99,6 +99,7 @@ class ModelSelection(QObject):
             points=points,
             reg_covar=reg_covar_for(scale),
             covariance_type=self.window.covariance_combo.currentText(),
+            weight_prior=self.window.controller.weight_prior,
         )
         self.summary.setText("computing…")
         self.runner.post(request)
@@ -142,4 +143,11 @@ class ModelSelection(QObject):
         best = scores.ks.index(scores.best_k)
         self.best_item.setData(pos=[(scores.best_k, bic[best])])
         best_aic = scores.ks[int(np.nanargmin(aic))]
-        self.summary.setText(f"best K by BIC: {scores.best_k} (by AIC: {best_aic})")
+        variational = (
+            f"; variational: {scores.variational_k} in use" if scores.variational_k else ""
+        )
+        self.summary.setText(f"best K by BIC: {scores.best_k} (by AIC: {best_aic}{variational})")
+        self.summary.setToolTip(
+            "Variational: the components a Bayesian fit of the largest K keeps in use "
+            "(its weight prior is the Model panel's)"
+        )

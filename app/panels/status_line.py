@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton
 
 from gmm_core.covariance_types import component_log_densities, log_sum_exp
 
+from ..state.messages import IN_USE_WEIGHT, TRAINERS
 from ..state.palette import component_color
 
 _STATE_TEXT = {
@@ -72,7 +73,7 @@ class StatusLine(QObject):
         metrics = window.fontMetrics()
         for label, longest in (
             (self.points_label, "200,000 points"),
-            (self.components_label, "20 of 20 components"),
+            (self.components_label, "20 of 20 components in use"),
             (self.loglik_label, "log-lik/point -1234.56"),
             (self.bic_label, "BIC -1.23456e+06"),
             (self.state_label, "training… pass 1000"),
@@ -179,9 +180,18 @@ class StatusLine(QObject):
         self.points_label.setText(f"{n:,} point{'s' if n != 1 else ''}")
         asked = controller.n_components
         have = snapshot.n_components if snapshot is not None else 0
-        self.components_label.setText(
-            f"{have} of {asked} components" if have != asked else f"{have} components"
-        )
+        if snapshot is not None and have and snapshot.trainer == TRAINERS[3]:
+            in_use = int(np.sum(snapshot.weights >= IN_USE_WEIGHT))
+            self.components_label.setText(f"{in_use} of {have} components in use")
+            self.components_label.setToolTip(
+                f"Components with a weight of at least {IN_USE_WEIGHT:g} carry the data; "
+                "the variational fit lets the others die out"
+            )
+        else:
+            self.components_label.setText(
+                f"{have} of {asked} components" if have != asked else f"{have} components"
+            )
+            self.components_label.setToolTip("")
         if snapshot is not None and snapshot.n_points and np.isfinite(snapshot.mean_log_likelihood):
             self.loglik_label.setText(f"log-lik/point {snapshot.mean_log_likelihood:.4g}")
             self.bic_label.setText(f"BIC {snapshot.bic:.6g}")

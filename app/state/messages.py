@@ -17,6 +17,10 @@ import numpy as np
 #: against 61 ms), and the worker no longer sorts a copy of the points for every model.
 DENSITY_ABOVE = 50_000
 
+#: The variational trainer's default prior on the weights (``weight_concentration_prior``):
+#: below 1, a Dirichlet process favours few components.
+DEFAULT_WEIGHT_PRIOR = 0.01
+
 
 def frozen(array, dtype=None) -> np.ndarray:
     """A read-only copy of ``array`` (shared safely between threads)."""
@@ -51,7 +55,7 @@ class TrainingRequest:
         Wall-clock cap on the refinement of an ordinary update (not of Train).
     seed : int
     trainer : str
-        How the model learns: one of :data:`TRAINERS` (``"Compare all"`` runs the three).
+        How the model learns: one of :data:`TRAINERS` (``"Compare all"`` runs them all).
     covariance_type : str
         One of :data:`gmm_core.covariance_types.COVARIANCE_TYPES`.
     step : str
@@ -61,6 +65,9 @@ class TrainingRequest:
         Re-seed the collapsed components at the worst-explained points first.
     start : ModelStart or None
         A model to continue from (an opened session's), instead of the worker's own.
+    weight_prior : float
+        The variational trainer's ``weight_concentration_prior``: smaller keeps fewer
+        components in use.
     """
 
     request_id: int
@@ -78,6 +85,7 @@ class TrainingRequest:
     step: str = ""
     repair: bool = False
     start: ModelStart | None = None
+    weight_prior: float = DEFAULT_WEIGHT_PRIOR
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -105,8 +113,14 @@ class ModelStart:
     colors: np.ndarray
 
 
-#: How the model learns (``window.trainer_combo``), in the order shown.
-TRAINERS: tuple[str, ...] = ("Online EM", "Batch EM", "Gradient (Adam)")
+#: How the model learns (``window.trainer_combo``), in the order shown. The last is
+#: variational Bayes (:class:`gmm_core.BayesianGaussianMixture`): Components is then the
+#: most it may use, and those it does not need die out.
+TRAINERS: tuple[str, ...] = ("Online EM", "Batch EM", "Gradient (Adam)", "Variational (auto K)")
+
+#: A variational component with at least this weight carries the data ("in use").
+IN_USE_WEIGHT = 0.01
+
 
 #: The combo's fourth choice: the three trainers learn the same points at once.
 COMPARE_ALL = "Compare all"
@@ -125,7 +139,7 @@ class KScoresRequest:
     covariance_type: str = "full"
     ks: tuple[int, ...] = tuple(range(1, 11))
     seed: int = 0
-    start: None = None  # never: a mailbox's continued model does not apply either
+    weight_prior: float = DEFAULT_WEIGHT_PRIOR  # the variational fit's
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +154,10 @@ class KScores:
         One per K (nan where K exceeds the number of points); lower is better.
     best_k : int
         The K of the lowest BIC.
+    variational_k : int
+        The components in use (weight at least :data:`IN_USE_WEIGHT`) of a variational fit
+        of the largest K (:class:`gmm_core.BayesianGaussianMixture`): the K it chose
+        itself; 0 when it was not fitted.
     """
 
     request_id: int
@@ -147,6 +165,7 @@ class KScores:
     bic: tuple[float, ...]
     aic: tuple[float, ...]
     best_k: int
+    variational_k: int = 0
 
 
 @dataclass(frozen=True, slots=True, eq=False, repr=False)

@@ -49,4 +49,5 @@ TRAINER_STYLES: dict[str, tuple[tuple[int, int, int], Qt.PenStyle]] = {
     TRAINERS[0]: ((40, 40, 40), Qt.PenStyle.SolidLine),
     TRAINERS[1]: ((0, 90, 160), Qt.PenStyle.DashLine),
     TRAINERS[2]: ((190, 60, 0), Qt.PenStyle.DotLine),
+    TRAINERS[3]: ((110, 40, 150), Qt.PenStyle.DashDotLine),
 }

@@ -8,7 +8,14 @@ import numpy as np
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
 from ..state.geometry import reg_covar_for
-from ..state.messages import COMPARE_ALL, TRAINERS, ModelSnapshot, ModelStart, TrainingRequest
+from ..state.messages import (
+    COMPARE_ALL,
+    DEFAULT_WEIGHT_PRIOR,
+    TRAINERS,
+    ModelSnapshot,
+    ModelStart,
+    TrainingRequest,
+)
 from ..state.threads import BackgroundThread
 from .worker import TrainingJob, merge_requests
 
@@ -42,6 +49,7 @@ class TrainingController(QObject):
         self.seed = 0
         self.trainer = TRAINERS[0]  # or COMPARE_ALL
         self.covariance_type = "full"
+        self.weight_prior = DEFAULT_WEIGHT_PRIOR  # the variational trainer's
         self._job = TrainingJob()
         self._background = BackgroundThread(
             "gmm-training",
@@ -126,6 +134,7 @@ class TrainingController(QObject):
             covariance_type=self.covariance_type,
             step=step,
             repair=repair,
+            weight_prior=self.weight_prior,
         )
         self._expected = TRAINERS if self.trainer == COMPARE_ALL else (self.trainer,)
         self._finished = set()
@@ -157,6 +166,12 @@ class TrainingController(QObject):
         """Change the covariance type; :attr:`refit_wanted` follows (coalesced)."""
         if name != self.covariance_type:
             self.covariance_type = name
+            self._settings_timer.start()
+
+    def set_weight_prior(self, value: float) -> None:
+        """Change the variational trainer's weight prior; :attr:`refit_wanted` follows."""
+        if value != self.weight_prior:
+            self.weight_prior = float(value)
             self._settings_timer.start()
 
     def set_epochs(self, value: int) -> None:

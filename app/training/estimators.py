@@ -15,7 +15,12 @@ from collections.abc import Callable
 
 import numpy as np
 
-from gmm_core import GaussianMixture, GradientGaussianMixture, kmeans_start
+from gmm_core import (
+    BayesianGaussianMixture,
+    GaussianMixture,
+    GradientGaussianMixture,
+    kmeans_start,
+)
 from gmm_core.covariance_types import (
     component_log_densities,
     full_covariances,
@@ -37,7 +42,7 @@ GRADIENT_POINT_BUDGET = 100_000
 GRADIENT_MIN_EPOCHS = 10
 GRADIENT_MAX_EPOCHS = 200
 
-Estimator = GaussianMixture | GradientGaussianMixture
+Estimator = GaussianMixture | GradientGaussianMixture | BayesianGaussianMixture
 
 
 def gradient_epochs(n_points: int, epochs: int) -> int:
@@ -57,11 +62,17 @@ def at_most_one_component_per_point(request: TrainingRequest) -> TrainingRequest
 
 
 def fresh_model(
-    request: TrainingRequest, seed: int, *, gradient: bool, cancelled: threading.Event
+    request: TrainingRequest,
+    seed: int,
+    *,
+    gradient: bool,
+    cancelled: threading.Event,
+    variational: bool = False,
 ) -> Estimator:
     """An unfitted model started by a (cancellable) k-means on the request's points.
 
-    A :class:`gmm_core.GradientGaussianMixture` if ``gradient``, else a
+    A :class:`gmm_core.GradientGaussianMixture` if ``gradient``, a
+    :class:`gmm_core.BayesianGaussianMixture` if ``variational``, else a
     :class:`gmm_core.GaussianMixture`.
     """
     weights, means, covariances = kmeans_start(
@@ -72,16 +83,23 @@ def fresh_model(
         sample=INIT_SAMPLE,
         cancelled=cancelled,
     )
-    return model_from(request, seed, weights, means, covariances, gradient=gradient)
+    return model_from(
+        request, seed, weights, means, covariances, gradient=gradient, variational=variational
+    )
 
 
 def model_from(
-    request: TrainingRequest, seed: int, weights, means, covariances, *, gradient: bool
+    request: TrainingRequest,
+    seed: int,
+    weights,
+    means,
+    covariances,
+    *,
+    gradient: bool,
+    variational: bool = False,
 ) -> Estimator:
     """An unfitted model that starts at the given parameters (full covariances)."""
-    estimator = GradientGaussianMixture if gradient else GaussianMixture
-    return estimator(
-        request.n_components,
+    start = dict(
         covariance_type=request.covariance_type,
         reg_covar=request.reg_covar,
         max_iter=max(1, request.epochs),
@@ -90,6 +108,12 @@ def model_from(
         covariances_init=typed_covariances(covariances, request.covariance_type, weights),
         random_state=seed,
     )
+    if variational:
+        return BayesianGaussianMixture(
+            request.n_components, weight_concentration_prior=request.weight_prior, **start
+        )
+    estimator = GradientGaussianMixture if gradient else GaussianMixture
+    return estimator(request.n_components, **start)
 
 
 def reseeded_parameters(

@@ -14,17 +14,21 @@ import numpy as np
 import gmm_core
 from gmm_core.covariance_types import typed_covariances
 
-from ..state.messages import KScores, KScoresRequest
+from ..state.messages import IN_USE_WEIGHT, KScores, KScoresRequest
 
 #: EM passes at most per candidate K.
 MAX_PASSES = 200
+
+#: Passes at most of the variational fit.
+VARIATIONAL_PASSES = 500
 
 
 def k_scores(request: KScoresRequest, cancelled: threading.Event) -> KScores | None:
     """BIC and AIC of a mixture fitted for each K of ``request.ks`` (None if cancelled).
 
     Each K starts from :func:`gmm_core.kmeans_start` and runs EM to convergence; a K
-    with more components than points scores nan. ``best_k`` has the lowest BIC.
+    with more components than points scores nan. ``best_k`` has the lowest BIC;
+    ``variational_k`` is what a variational fit of the largest K keeps in use.
     """
     X = np.array(request.points, dtype=np.float64)  # writable: torch reads it in place
     bic, aic = [], []
@@ -53,6 +57,7 @@ def k_scores(request: KScoresRequest, cancelled: threading.Event) -> KScores | N
                     break
             bic.append(float(model.bic(X)))
             aic.append(float(model.aic(X)))
+        variational_k = _variational_k(X, request, cancelled)
     except gmm_core.Cancelled:
         return None
     finite = np.where(np.isfinite(bic), bic, np.inf)
@@ -63,4 +68,31 @@ def k_scores(request: KScoresRequest, cancelled: threading.Event) -> KScores | N
         bic=tuple(bic),
         aic=tuple(aic),
         best_k=best,
+        variational_k=variational_k,
     )
+
+
+def _variational_k(X: np.ndarray, request: KScoresRequest, cancelled: threading.Event) -> int:
+    """The components a variational fit of the largest K keeps in use (0: not fitted)."""
+    k = min(max(request.ks), X.shape[0])
+    if k < 1:
+        return 0
+    weights, means, covariances = gmm_core.kmeans_start(
+        X, k, reg_covar=request.reg_covar, random_state=request.seed, cancelled=cancelled
+    )
+    model = gmm_core.BayesianGaussianMixture(
+        k,
+        covariance_type=request.covariance_type,
+        reg_covar=request.reg_covar,
+        weight_concentration_prior=request.weight_prior,
+        weights_init=weights,
+        means_init=means,
+        covariances_init=typed_covariances(covariances, request.covariance_type, weights),
+        random_state=request.seed,
+    )
+    for fitted in model.iter_fit(X, max_iter=VARIATIONAL_PASSES):
+        if cancelled.is_set():
+            raise gmm_core.Cancelled
+        if fitted.converged_:
+            break
+    return int(np.sum(model.weights_ >= IN_USE_WEIGHT))

@@ -27,6 +27,9 @@ from ..state.geometry import (
 from ..state.messages import TRAINERS, ModelSnapshot, TrainingRequest, frozen
 from .collapse import collapsed_components, data_spread
 
+#: The variational trainer, whose unneeded components are let die, not flagged.
+VARIATIONAL = TRAINERS[3]
+
 #: Above this many points, progress snapshots reuse the last points layer (one E-step
 #: costs as much as an EM pass there); the last snapshot of a request recomputes it.
 LARGE_N = 50_000
@@ -222,7 +225,11 @@ class SnapshotBuilder:
         if n and np.isfinite(mean_ll):
             n_free = n_parameters(covariance_type, weights.shape[0], d)
             bic = information_bic(mean_ll * n, n, n_free)
-        collapsed = collapsed_components(weights, covariances, X, request.reg_covar, spread)
+        collapsed = (
+            ()  # a variational fit lets the components it does not need die out
+            if self.trainer == VARIATIONAL
+            else collapsed_components(weights, covariances, X, request.reg_covar, spread)
+        )
         x, y, connect, ring_component = ellipse_outlines(means[:, :2], covariances[:, :2, :2])
         return ModelSnapshot(
             request_id=request.request_id,

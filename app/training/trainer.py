@@ -25,7 +25,12 @@ from collections.abc import Callable, Generator, Iterator
 
 import numpy as np
 
-from gmm_core import Cancelled, GaussianMixture, GradientGaussianMixture
+from gmm_core import (
+    BayesianGaussianMixture,
+    Cancelled,
+    GaussianMixture,
+    GradientGaussianMixture,
+)
 
 from ..state.messages import TRAINERS, ModelSnapshot, ModelStart, TrainingRequest
 from .estimators import (
@@ -50,7 +55,11 @@ FRESH_START_LIMIT = 5_000
 #: Passes of a Train restart at least, whatever the epochs spin box says.
 TRAIN_MIN_PASSES = 100
 
-ONLINE, BATCH, GRADIENT = TRAINERS
+ONLINE, BATCH, GRADIENT, VARIATIONAL = TRAINERS
+
+#: Passes at least of a variational fit: unneeded components die out slowly (a few
+#: dozen passes), and a converged fit stops early.
+VARIATIONAL_MIN_PASSES = 200
 
 
 class Trainer:
@@ -59,7 +68,10 @@ class Trainer:
     ``"Online EM"`` answers each change incrementally, then refines with warm-started EM
     passes; ``"Batch EM"`` refits from a fresh k-means start after each change;
     ``"Gradient (Adam)"`` trains a :class:`gmm_core.GradientGaussianMixture`, warm
-    across changes, for :func:`gradient_epochs` steps. Requests with ``step`` set run
+    across changes, for :func:`gradient_epochs` steps; ``"Variational (auto K)"`` refits
+    a :class:`gmm_core.BayesianGaussianMixture` from a fresh k-means start of
+    ``n_components`` after each change, for up to :data:`VARIATIONAL_MIN_PASSES` passes,
+    and the components it does not need die out. Requests with ``step`` set run
     one pass in two halves instead (:class:`app.training.step_by_step.StepByStep`); ``repair``
     re-seeds collapsed components first (see :meth:`_repair`).
 
@@ -106,7 +118,7 @@ class Trainer:
 
     def reset(self) -> None:
         """Forget the model and everything learnt."""
-        self.model: GaussianMixture | GradientGaussianMixture | None = None
+        self.model: Estimator | None = None
         self._generation: int | None = None
         self._n_fitted = 0  # the model has learnt points[:_n_fitted] of this generation
         self._snapshots.forget_points()
@@ -157,7 +169,7 @@ class Trainer:
                 yield from self._refine_and_finish(request)
             elif request.train:
                 yield from self._train(request)
-            elif self.kind == BATCH:
+            elif self.kind in (BATCH, VARIATIONAL):
                 yield from self._fresh_fit(request, self._clock(), budget=True)
             elif self.kind == GRADIENT:
                 yield from self._gradient(request)
@@ -255,7 +267,11 @@ class Trainer:
     ) -> Estimator:
         """A k-means start (:func:`app.training.estimators.fresh_model`), gradient for this kind."""
         gradient = self.kind == GRADIENT if gradient is None else gradient
-        return fresh_model(request, seed, gradient=gradient, cancelled=self.cancelled)
+        # A variational fit takes its priors from the data: one point is an EM fit's.
+        variational = self.kind == VARIATIONAL and not gradient and request.points.shape[0] > 1
+        return fresh_model(
+            request, seed, gradient=gradient, cancelled=self.cancelled, variational=variational
+        )
 
     def _refine(
         self,
@@ -275,6 +291,8 @@ class Trainer:
         passes = max(request.epochs, min_passes)
         if isinstance(self.model, GradientGaussianMixture):
             passes = max(gradient_epochs(X.shape[0], request.epochs), min_passes)
+        elif isinstance(self.model, BayesianGaussianMixture):
+            passes = max(passes, VARIATIONAL_MIN_PASSES)
         state, n_iter = "stopped", 0
         for n_iter, model in enumerate(self.model.iter_fit(X, max_iter=passes), start=1):
             self._n_fitted = X.shape[0]
@@ -325,6 +343,8 @@ class Trainer:
         passes = max(request.epochs, TRAIN_MIN_PASSES)
         if self.kind == GRADIENT:
             passes = max(passes, gradient_epochs(n, request.epochs))
+        elif self.kind == VARIATIONAL:
+            passes = max(passes, VARIATIONAL_MIN_PASSES)
         self.reset()
         self._generation = request.generation
         best: GaussianMixture | None = None
@@ -374,6 +394,8 @@ class Trainer:
 
         Returns False (nothing done) when there is no model or nothing is collapsed.
         """
+        if self.kind == VARIATIONAL:
+            return False  # its unused components are no collapse: they are let die
         model = repaired_model(self.model, request, gradient=self.kind == GRADIENT)
         if model is None:
             return False
@@ -387,8 +409,9 @@ class Trainer:
         A new model first, from k-means, when there is none of the request's shape.
         """
         request = at_most_one_component_per_point(request)
-        gradient = self.kind == GRADIENT
-        kind = GradientGaussianMixture if gradient else GaussianMixture
+        kind = {GRADIENT: GradientGaussianMixture, VARIATIONAL: BayesianGaussianMixture}.get(
+            self.kind, GaussianMixture
+        )
         model = self.model
         if not (isinstance(model, kind) and model.n_components == request.n_components):
             self.reset()

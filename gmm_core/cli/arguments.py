@@ -59,6 +59,16 @@ def columns(text: str) -> list[str | int]:
     return chosen
 
 
+def column(text: str) -> str | int:
+    """One column: a name or a 0-based position (a whole number is a position)."""
+    field = text.strip()
+    if not field or "," in field:
+        raise argparse.ArgumentTypeError(
+            f"expected one column name or 0-based position, got {text!r}"
+        )
+    return int(field) if field.isdigit() else field
+
+
 def _integer(text: str, low: int, high: int | None = None) -> int:
     try:
         value = int(text)
@@ -144,6 +154,13 @@ def _add_fit(commands) -> None:
         "--covariance-type", default="full", choices=COVARIANCE_TYPES, help="default: full"
     )
     _add_reading(fit, "to model (default: every numeric column)")
+    fit.add_argument(
+        "--weights",
+        type=column,
+        metavar="COLUMN",
+        help="a column of non-negative row weights (name or 0-based position), not modelled: "
+        "a row of weight 3 counts three times, of weight 0 not at all",
+    )
     fit.add_argument("--max-iter", type=count, metavar="N", help="EM passes per start")
     fit.add_argument("--tol", type=non_negative_number, metavar="X", help="convergence threshold")
     fit.add_argument("--n-init", type=positive_int, metavar="N", help="starts per K; best kept")

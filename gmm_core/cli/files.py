@@ -61,7 +61,7 @@ def load_model(path: str):
 
     Returns
     -------
-    model : GaussianMixture or GradientGaussianMixture
+    model : GaussianMixture, GradientGaussianMixture or BayesianGaussianMixture
     columns : list of str or None
 
     Raises
@@ -69,7 +69,7 @@ def load_model(path: str):
     CommandError
         Status 1 when the file is missing, not JSON, not a model or not fitted.
     """
-    from .. import GaussianMixture, GradientGaussianMixture
+    from .. import BayesianGaussianMixture, GaussianMixture, GradientGaussianMixture
     from ..fitted.serialization import read_columns
 
     if os.path.isdir(path):
@@ -82,7 +82,10 @@ def load_model(path: str):
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         reason = error.reason if isinstance(error, UnicodeDecodeError) else error.msg
         raise CommandError(f"{path}: not a gmm_core model file (not JSON: {reason})") from None
-    kinds = {cls.__name__: cls for cls in (GaussianMixture, GradientGaussianMixture)}
+    kinds = {
+        cls.__name__: cls
+        for cls in (GaussianMixture, GradientGaussianMixture, BayesianGaussianMixture)
+    }
     kind = data.get("type") if isinstance(data, dict) else None
     try:
         model = kinds.get(kind, GaussianMixture).from_dict(data)

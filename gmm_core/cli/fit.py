@@ -8,7 +8,7 @@ import warnings
 from dataclasses import dataclass
 
 from ..covariance_types import aic, bic
-from .errors import CommandError
+from .errors import USAGE, CommandError
 from .files import SkippedRows, describe_table, iter_table, read_table, save_model
 from .options import estimator_options
 from .progress import Progress
@@ -51,14 +51,60 @@ def run(args) -> int:
     return 0
 
 
+def columns_to_read(args) -> list[str | int] | None:
+    """The columns to read: ``--columns`` (or every numeric one), then the ``--weights`` one.
+
+    Without ``--weights``, ``--columns`` as given. With it, the weight column comes last
+    and is not modelled; by default every other numeric column is. Status 1 for a weight
+    column the file does not have (or that is also chosen to be modelled).
+    """
+    if args.weights is None:
+        return args.columns
+    try:
+        info = describe_table(args.data)
+    except ValueError as error:
+        raise CommandError(str(error)) from None
+
+    def name(chosen):
+        if isinstance(chosen, int):
+            if chosen >= len(info.columns):
+                raise CommandError(
+                    f"{args.data}: no column at position {chosen} (it has {len(info.columns)})"
+                )
+            return info.columns[chosen]
+        if chosen not in info.columns:
+            raise CommandError(f"{args.data}: no column named {chosen!r}")
+        return chosen
+
+    weights = name(args.weights)
+    if args.columns is None:
+        modelled = [column for column in info.numeric if column != weights]
+    else:
+        modelled = [name(column) for column in args.columns]
+    if weights in modelled:
+        raise CommandError(f"--weights {weights!r} is also among the --columns to model", USAGE)
+    if not modelled:
+        raise CommandError(f"{args.data}: no numeric column to model besides {weights!r}")
+    return [*modelled, weights]
+
+
+def split_weights(args, data, columns):
+    """``(X, weights, columns)``: the weight column split off when ``--weights`` is given."""
+    if args.weights is None:
+        return data, None, list(columns)
+    return data[:, :-1], data[:, -1], list(columns)[:-1]
+
+
 def _fit_whole(args, options, progress, skipped):
     """Read the whole table, then fit each number of components by batch EM."""
+    chosen = columns_to_read(args)
     with progress.fraction(f"reading {os.path.basename(args.data)}") as report:
-        table = read_table(args.data, args.columns, on_bad_rows=args.on_bad_rows, progress=report)
+        table = read_table(args.data, chosen, on_bad_rows=args.on_bad_rows, progress=report)
     skipped.add(table)
     from .. import ConvergenceWarning, GaussianMixture  # after the data: a bad file fails sooner
 
-    X, n_rows = table.data, table.data.shape[0]
+    X, weights, columns = split_weights(args, table.data, table.columns)
+    n_rows = X.shape[0]
     results = []
     bar = progress.steps(args.components, "fitting")
     for n_components in bar:
@@ -67,12 +113,15 @@ def _fit_whole(args, options, progress, skipped):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)  # reported in the table
             try:
-                model.fit(X)
+                model.fit(X, sample_weight=weights)
             except ValueError as error:
                 raise CommandError(f"{args.data}, K={n_components}: {error}") from None
-        mean = model.score(X)
-        results.append(_result(model, n_components, mean * n_rows, n_rows))
-    return results, table.columns, n_rows
+        if weights is None:
+            results.append(_result(model, n_components, model.score(X) * n_rows, n_rows))
+        else:
+            total = float(weights @ model.score_samples(X))
+            results.append(_result(model, n_components, total, float(weights.sum())))
+    return results, columns, n_rows
 
 
 def _fit_streamed(args, options, progress, skipped):
@@ -83,31 +132,41 @@ def _fit_streamed(args, options, progress, skipped):
     name = os.path.basename(args.data)
     models = {K: GaussianMixture(K, **options) for K in args.components}
     read = dict(batch_rows=args.batch_rows, on_bad_rows=args.on_bad_rows)
-    n_rows, columns = 0, None
+    chosen = columns_to_read(args)
+    n_rows, mass, columns = 0, 0.0, None
     with progress.rows(f"learning {name}", info.n_rows) as bar:
-        for batch in iter_table(args.data, args.columns, **read):
+        for batch in iter_table(args.data, chosen, **read):
             skipped.add(batch)
-            columns = batch.columns
-            if batch.data.shape[0]:
-                for model in models.values():
-                    model.partial_fit(batch.data)
-                n_rows += batch.data.shape[0]
-                bar.update(batch.data.shape[0])
+            X, weights, columns = split_weights(args, batch.data, batch.columns)
+            if X.shape[0]:
+                for K, model in models.items():
+                    try:
+                        model.partial_fit(X, sample_weight=weights)
+                    except ValueError as error:
+                        raise CommandError(f"{args.data}, K={K}: {error}") from None
+                n_rows += X.shape[0]
+                mass += X.shape[0] if weights is None else float(weights.sum())
+                bar.update(X.shape[0])
     if n_rows == 0:
         raise CommandError(f"{args.data}: no rows of numbers to learn")
     totals = dict.fromkeys(models, 0.0)
     with progress.rows(f"scoring {name}", n_rows) as bar:
-        for batch in iter_table(args.data, args.columns, **read):
-            if batch.data.shape[0]:
+        for batch in iter_table(args.data, chosen, **read):
+            X, weights, _ = split_weights(args, batch.data, batch.columns)
+            if X.shape[0]:
                 for K, model in models.items():
-                    totals[K] += float(model.score_samples(batch.data).sum())
-                bar.update(batch.data.shape[0])
-    results = [_result(models[K], K, totals[K], n_rows, streamed=True) for K in models]
+                    scores = model.score_samples(X)
+                    totals[K] += float(scores.sum() if weights is None else weights @ scores)
+                bar.update(X.shape[0])
+    results = [_result(models[K], K, totals[K], mass, streamed=True) for K in models]
     return results, columns, n_rows
 
 
 def _result(model, n_components, total, n_rows, streamed=False) -> FitResult:
-    """Criteria as GaussianMixture.bic and .aic compute them, from the summed log-likelihood."""
+    """Criteria as GaussianMixture.bic and .aic compute them, from the summed log-likelihood.
+
+    With weights, ``total`` is the weighted sum and ``n_rows`` the total weight.
+    """
     n_parameters = model._n_parameters()
     return FitResult(
         n_components,
@@ -156,6 +215,7 @@ def _summary(args, results, best, columns, n_rows, skipped) -> dict:
         "skipped_lines": skipped.lines,
         "covariance_type": args.covariance_type,
         "stream": args.stream,
+        "weights": args.weights,
         "best_n_components": best.n_components,
         "out": args.out,
         "fits": [

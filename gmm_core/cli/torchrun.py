@@ -32,6 +32,7 @@ def _check_options(args) -> None:
         (args.stream, "--stream"),
         (args.on_bad_rows != "error", "--on-bad-rows skip"),
         (args.json, "--json"),
+        (args.weights is not None, "--weights"),
     ]
     names = [name for wanted, name in refused if wanted]
     if names:

@@ -52,7 +52,7 @@ def saved_extras(statistics: SufficientStatistics | None, engine: IncrementalEM 
     }
 
 
-def read_statistics(data, model) -> SufficientStatistics | None:
+def read_statistics(data, model, held=None) -> SufficientStatistics | None:
     """Batch EM's statistics from ``data['statistics']``, if any, checked against ``model``.
 
     Parameters
@@ -61,6 +61,9 @@ def read_statistics(data, model) -> SufficientStatistics | None:
         The whole dictionary being loaded.
     model : GaussianMixture
         Its published parameters, ``covariance_type`` and ``reg_covar`` already loaded.
+    held : online.gaussian.Held, optional
+        The model's frozen components: their means and covariances are the held ones,
+        not the statistics' (their counts still give their weights).
 
     Returns
     -------
@@ -92,9 +95,15 @@ def read_statistics(data, model) -> SufficientStatistics | None:
     typed = kind.regularize(
         kind.reduce(as_tensor(covariances), as_tensor(weighted)), model.reg_covar
     )
+    held_means = means
+    if held is not None:
+        held_means, typed = means.copy(), typed.numpy().copy()
+        held_means[held.indices] = held.means[held.indices]
+        rows = slice(None) if held.shared else held.indices
+        typed[rows] = kind.select_precision_cholesky(held.covariances, K)[rows]
     for key, saved, rebuilt in (
         ("weights", model.weights_, weighted / weighted.sum()),
-        ("means", model.means_, means),
+        ("means", model.means_, held_means),
         ("covariances", model.covariances_, typed),
     ):
         check_matches(saved, rebuilt, f"data['parameters'][{key!r}]", name, dtype)
@@ -105,7 +114,7 @@ def read_statistics(data, model) -> SufficientStatistics | None:
     )
 
 
-def read_incremental(data, model) -> IncrementalEM | None:
+def read_incremental(data, model, held=None) -> IncrementalEM | None:
     """The incremental engine from ``data['incremental']``, if any, checked against ``model``.
 
     Parameters
@@ -114,6 +123,8 @@ def read_incremental(data, model) -> IncrementalEM | None:
         The whole dictionary being loaded.
     model : GaussianMixture
         Its published parameters, hyper-parameters and ``n_samples_seen_`` already loaded.
+    held : online.gaussian.Held, optional
+        The model's frozen components, which the engine holds (and publishes) again.
 
     Returns
     -------
@@ -142,6 +153,7 @@ def read_incremental(data, model) -> IncrementalEM | None:
         )
     if int(engine.n_seen) != model.n_samples_seen_:
         raise ValueError(f"{name}['n_seen'] does not match data['state'].")
+    engine.hold(held)
     kind = COVARIANCE_TYPES[model.covariance_type]
     dtype = str(model.means_.dtype)
     with np.errstate(all="ignore"):

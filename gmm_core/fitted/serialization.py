@@ -26,6 +26,7 @@ FITTED_ENTRIES = (
     "optimizer",
     "scaling",
     "internal",
+    "variational",
 )
 INIT_ARRAYS = ("weights_init", "means_init", "precisions_init", "covariances_init")
 # An optional entry the loader checks but the model does not keep: the names of the data
@@ -213,6 +214,8 @@ def describe_model(model) -> dict:
             value = None if value is None else json_array(as_numpy_nd(value, name))
         elif name == "dtype":
             value = None if value is None else str(value).removeprefix("torch.")
+        elif name == "frozen_components" and value is not None:
+            value = np.asarray(value).tolist()  # indices as Python ints, in the given order
         elif name == "random_state" and not isinstance(value, int | None):
             value = None  # a numpy Generator has no JSON form
         hyper[name] = json_value(value)

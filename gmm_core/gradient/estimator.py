@@ -36,17 +36,23 @@ from .module import GaussianMixtureModule
 
 
 def _standardization(
-    X: torch.Tensor, covariance_type: str, reg_covar: float
+    X: torch.Tensor, covariance_type: str, reg_covar: float, sample_weight=None
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Shift (D,) and positive scale (D,) that make ``X`` centred with unit spread.
 
     A feature without spread takes the mean spread of the others (1 if none has any);
     'spherical' uses one scale, the root mean variance, for all features. No scale is
     below ``sqrt(reg_covar) / 2**(REG_EXPONENT / 2)``, so that ``reg_covar`` stays finite
-    in standardised units (data whose spread is that far below the regulariser's).
+    in standardised units (data whose spread is that far below the regulariser's). With
+    ``sample_weight`` (n,), the weighted mean and variance.
     """
-    shift = X.mean(0)  # [D]
-    variances = X.var(0, correction=0) if X.shape[0] > 1 else torch.zeros_like(shift)
+    if sample_weight is None:
+        shift = X.mean(0)  # [D]
+        variances = X.var(0, correction=0) if X.shape[0] > 1 else torch.zeros_like(shift)
+    else:
+        share = sample_weight / sample_weight.sum()  # [n]
+        shift = share @ X  # [D]
+        variances = share @ (X - shift).square()  # [D]
     if covariance_type == "spherical":
         variances = variances.mean().expand_as(shift)
     positive = variances > 0
@@ -161,9 +167,13 @@ class GradientGaussianMixture(BaseMixture):
 
     # -- the two hooks of the base class's loop ------------------------------------------
 
-    def _initialize(self, X: torch.Tensor, start: MixtureParameters) -> None:
+    def _initialize(
+        self, X: torch.Tensor, start: MixtureParameters, sample_weight: torch.Tensor | None = None
+    ) -> None:
         """A fresh module at the initial parameters (EM's start), and a fresh Adam."""
-        shift, scale = _standardization(X, self.covariance_type, float(self.reg_covar))
+        shift, scale = _standardization(
+            X, self.covariance_type, float(self.reg_covar), sample_weight
+        )
         self._module = GaussianMixtureModule.from_parameters(
             start.weights.cpu(),
             start.means.cpu(),
@@ -178,15 +188,21 @@ class GradientGaussianMixture(BaseMixture):
         self._optimizer = torch.optim.Adam(self._module.parameters(), lr=float(self.lr))
         self._publish_module()
 
-    def _one_pass(self, X: torch.Tensor) -> float:
-        """One full-batch Adam step; returns the mean log-likelihood before it."""
+    def _one_pass(self, X: torch.Tensor, sample_weight: torch.Tensor | None = None) -> float:
+        """One full-batch Adam step; returns the mean log-likelihood before it.
+
+        With ``sample_weight``, of the weighted mean log-likelihood (per unit of weight).
+        """
         module, optimizer = self._module, self._optimizer
         module.reg_covar = float(self.reg_covar)
         for group in optimizer.param_groups:
             group["lr"] = float(self.lr)
         optimizer.zero_grad(set_to_none=True)
         try:
-            loss = module(X)
+            if sample_weight is None:
+                loss = module(X)
+            else:
+                loss = -(module.log_prob(X) * sample_weight).sum() / sample_weight.sum()
         except torch.linalg.LinAlgError:
             raise ValueError(SINGULAR_MESSAGE) from None
         value = float(loss.detach())

@@ -52,7 +52,7 @@ def cap_chunk(counts, chunk_counts, memory: int):
     return scaled, np.minimum(decay, 1.0)
 
 
-def update_chunk(state: OnlineState, X, gaussians: Gaussians) -> bool:
+def update_chunk(state: OnlineState, X, gaussians: Gaussians, weights=None) -> bool:
     """Learn a chunk (n, D) with every component present: E-step, then exact merge.
 
     Parameters
@@ -62,6 +62,9 @@ def update_chunk(state: OnlineState, X, gaussians: Gaussians) -> bool:
     X : ndarray of shape (n, D)
     gaussians : Gaussians
         The parameters published from ``state``.
+    weights : ndarray of shape (n,), optional
+        Positive row weights; a weighted chunk is always summarised at once (the buffer
+        holds unweighted points).
 
     Returns
     -------
@@ -71,12 +74,12 @@ def update_chunk(state: OnlineState, X, gaussians: Gaussians) -> bool:
     n = X.shape[0]
     state.n_seen += n
     state.scale.observe_chunk(X)
-    if n <= BUFFER_CHUNK:
+    if n <= BUFFER_CHUNK and weights is None:
         resp = responsibilities(X, gaussians)  # [n, K]
         chunk = weighted_statistics(X, resp, state.running.means)
     else:
         resp = None
-        chunk, _ = expectation_statistics(X, gaussians)
+        chunk, _ = expectation_statistics(X, gaussians, weights)
     counts, means, covs = chunk
     memory = state.settings.memory
     if memory is not None:

@@ -20,7 +20,7 @@ import numpy as np
 
 from . import chunks, serialization
 from . import structure as structure_moves
-from .gaussian import Gaussians, log_gaussian
+from .gaussian import Gaussians, Held, log_gaussian
 from .state import OnlineState, Settings
 from .statistics import Statistics, welford
 
@@ -78,6 +78,7 @@ class IncrementalEM:
     def _start(self, state: OnlineState, random_state: np.random.Generator) -> None:
         self._state = state
         self.random_state = random_state
+        self._held = None
         self._publish()
 
     @classmethod
@@ -199,6 +200,43 @@ class IncrementalEM:
         """Number of components that exist now."""
         return self._state.n_active
 
+    def hold(self, held: Held | None) -> None:
+        """Hold some components' means and covariances at given values (None: hold none).
+
+        The held components keep learning their statistics (so their weights adapt), but
+        publish ``held``'s means, covariances and precision factors exactly, and the
+        E-steps use those. Structural sweeps (buffer EM, splits and merges) stop while
+        components are held. The engine must have all its components; ``held`` is not
+        saved by :meth:`to_dict` (the model holds it again after loading).
+
+        Parameters
+        ----------
+        held : Held or None
+        """
+        if held is self._held:
+            return
+        if held is not None and self.n_active < self.n_components:
+            raise ValueError(
+                "frozen_components needs every one of n_components components: fit the "
+                "model first (or give means_init and a covariance start to an unfitted one)."
+            )
+        self._held = held
+        self._publish()
+
+    def update_weighted(self, X: np.ndarray, weights: np.ndarray) -> None:
+        """Learn a chunk (n, D) whose rows count ``weights`` (n,) times (all positive).
+
+        Every component must be present (the weighted chunk is one E-step and an exact
+        merge of its weighted statistics, as a large chunk is).
+        """
+        if self.n_active < self.n_components:
+            raise ValueError(
+                "Fractional sample_weight needs a model with all its components (fit it "
+                "first, or give integer weights, which are learned as repeated rows)."
+            )
+        chunks.update_chunk(self._state, np.asarray(X, dtype=np.float64), self._gaussians, weights)
+        self._publish()
+
     def update(self, X: np.ndarray) -> None:
         """Learn one point or a chunk of points.
 
@@ -279,11 +317,15 @@ class IncrementalEM:
         else:
             counts, means, covs = state.running
             g = state.gaussians(Statistics(counts, means.copy(), covs))  # means change in place
+            if self._held is not None:
+                g = self._held.hold(g)
         self._gaussians = g
 
     # -- structural sweeps ------------------------------------------------------------------
 
     def _maybe_sweep(self) -> None:
+        if self._held is not None:  # a sweep's moves would not know the held components
+            return
         run, novel = self._state.schedule.due(self._state.n_seen)
         if run:
             self._sweep(novel)

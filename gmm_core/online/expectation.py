@@ -27,13 +27,15 @@ def responsibilities(X, gaussians: Gaussians):
     return np.exp(log_softmax_rows(log_prob.T)[0])
 
 
-def expectation_statistics(X, gaussians: Gaussians) -> tuple[Statistics, float]:
+def expectation_statistics(X, gaussians: Gaussians, weights=None) -> tuple[Statistics, float]:
     """Responsibility-weighted statistics of a chunk and its log-likelihood.
 
     Parameters
     ----------
     X : ndarray of shape (n, D)
     gaussians : Gaussians
+    weights : ndarray of shape (n,), optional
+        Row weights multiplying the responsibilities (and the log-likelihood).
 
     Returns
     -------
@@ -59,7 +61,12 @@ def expectation_statistics(X, gaussians: Gaussians) -> tuple[Statistics, float]:
         np.exp(resp, out=resp)
         total = resp.sum(0)  # [n]
         resp /= total
-        log_likelihood += float(top.sum() + np.log(total).sum())
+        if weights is None:
+            log_likelihood += float(top.sum() + np.log(total).sum())
+        else:
+            block = weights[start : start + BLOCK_ROWS]  # [n]
+            resp *= block
+            log_likelihood += float(block @ (top + np.log(total)))
         counts += resp.sum(1)
         weighted = diff * resp[:, None, :]  # [K, D, n]
         first += weighted.sum(2)

@@ -61,6 +61,45 @@ class Gaussians(NamedTuple):
         return log_normalizer(self.log_det, self.means.shape[1], self.log_weights)
 
 
+class Held(NamedTuple):
+    """Components whose means and covariances are held at given values (frozen components).
+
+    Attributes
+    ----------
+    indices : ndarray of shape (F,)
+        The held components (their means, and their covariances unless ``shared``).
+    means : ndarray of shape (K, D)
+        Every component's given mean; only the held rows are used.
+    covariances : ndarray of shape (K, D, D)
+        Every component's given full covariance (all equal for 'tied').
+    precisions_cholesky : ndarray of shape (K, D, D)
+        Their upper precision factors, as the model publishes them.
+    shared : bool
+        'tied': the one shared covariance is held for every component.
+    """
+
+    indices: np.ndarray
+    means: np.ndarray
+    covariances: np.ndarray
+    precisions_cholesky: np.ndarray
+    shared: bool
+
+    def hold(self, g: Gaussians) -> Gaussians:
+        """``g`` with the held means, covariances and factors put back (weights as they are)."""
+        rows = self.indices
+        means = g.means.copy()
+        means[rows] = self.means[rows]
+        covariance_rows = slice(None) if self.shared else rows
+        covariances = g.covariances.copy()
+        inverse = g.inverse_cholesky.copy()
+        log_det = g.log_det.copy()
+        factor = self.precisions_cholesky[covariance_rows]  # [F, D, D] upper
+        covariances[covariance_rows] = self.covariances[covariance_rows]
+        inverse[covariance_rows] = factor.transpose(0, 2, 1)
+        log_det[covariance_rows] = -2.0 * np.log(np.diagonal(factor, axis1=1, axis2=2)).sum(1)
+        return Gaussians(g.weights, g.log_weights, means, covariances, inverse, log_det)
+
+
 def gaussians(counts, means, covs, prior, prior_count, covariance_type, reg_covar) -> Gaussians:
     """The Gaussians that running statistics publish.
 

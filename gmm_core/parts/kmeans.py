@@ -54,7 +54,12 @@ def _nearest(X: torch.Tensor, centers: torch.Tensor, rows: int = 1 << 16) -> tor
     )
 
 
-def kmeans_plusplus(X: torch.Tensor, n_clusters: int, generator: torch.Generator) -> torch.Tensor:
+def kmeans_plusplus(
+    X: torch.Tensor,
+    n_clusters: int,
+    generator: torch.Generator,
+    weights: torch.Tensor | None = None,
+) -> torch.Tensor:
     """Greedy k-means++ seeding: indices of ``n_clusters`` well-spread rows of ``X``.
 
     Parameters
@@ -62,6 +67,9 @@ def kmeans_plusplus(X: torch.Tensor, n_clusters: int, generator: torch.Generator
     X : Tensor of shape (n, D)
     n_clusters : int
     generator : torch.Generator
+    weights : Tensor of shape (n,), optional
+        Positive row weights: a row is drawn with probability proportional to its weight
+        times its squared distance, as if it were repeated.
 
     Returns
     -------
@@ -70,21 +78,26 @@ def kmeans_plusplus(X: torch.Tensor, n_clusters: int, generator: torch.Generator
     X = _unit_sized(X)
     n_samples = X.shape[0]
     n_trials = 2 + int(math.log(n_clusters))
-    first = torch.randint(n_samples, (1,), generator=generator, device="cpu").to(X.device)
+    if weights is None:
+        first = torch.randint(n_samples, (1,), generator=generator, device="cpu").to(X.device)
+    else:
+        first = torch.multinomial(weights.cpu(), 1, generator=generator).to(X.device)
     indices = [first]
     closest = _squared_distances(X, X[first])[:, 0]  # [n]
     for _ in range(1, n_clusters):
-        total = closest.sum()
+        mass = closest if weights is None else closest * weights  # [n]
+        total = mass.sum()
         if total <= 0:  # every point coincides with a centre already chosen
             candidates = torch.randint(n_samples, (n_trials,), generator=generator).to(X.device)
         else:
             candidates = torch.multinomial(
-                (closest / total).cpu(), n_trials, replacement=True, generator=generator
+                (mass / total).cpu(), n_trials, replacement=True, generator=generator
             ).to(X.device)
         candidate_distances = torch.minimum(
             closest[:, None], _squared_distances(X, X[candidates])
         )  # [n, trials]
-        best = int(torch.argmin(candidate_distances.sum(0)))
+        spread = candidate_distances if weights is None else candidate_distances * weights[:, None]
+        best = int(torch.argmin(spread.sum(0)))
         indices.append(candidates[best : best + 1])
         closest = candidate_distances[:, best]
     return torch.cat(indices)
@@ -96,6 +109,7 @@ def kmeans_labels(
     generator: torch.Generator,
     max_iter: int = 300,
     tol: float = 1e-4,
+    weights: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Lloyd's k-means from k-means++ seeds; the cluster label of every row.
 
@@ -107,19 +121,32 @@ def kmeans_labels(
     max_iter : int
     tol : float
         Stop when the centres move less than ``tol`` times the mean variance of the data.
+    weights : Tensor of shape (n,), optional
+        Positive row weights: weighted seeding, weighted centres and variance.
 
     Returns
     -------
     labels : LongTensor of shape (n,)
     """
-    centred = _unit_sized(X - X.mean(0))
-    threshold = tol * centred.var(0, unbiased=False).mean()
-    centers = centred[kmeans_plusplus(centred, n_clusters, generator)]  # [k, D]
+    if weights is None:
+        centred = _unit_sized(X - X.mean(0))
+        threshold = tol * centred.var(0, unbiased=False).mean()
+    else:
+        share = weights / weights.sum()  # [n]
+        centred = _unit_sized(X - share @ X)
+        threshold = tol * (share @ centred.square()).mean()
+    centers = centred[kmeans_plusplus(centred, n_clusters, generator, weights)]  # [k, D]
     labels = torch.zeros(X.shape[0], dtype=torch.long, device=X.device)
     for _ in range(max_iter):
         labels = _nearest(centred, centers)  # [n]
-        sums = torch.zeros_like(centers).index_add_(0, labels, centred)
-        sizes = torch.bincount(labels, minlength=n_clusters).to(X.dtype)  # [k]
+        if weights is None:
+            sums = torch.zeros_like(centers).index_add_(0, labels, centred)
+            sizes = torch.bincount(labels, minlength=n_clusters).to(X.dtype)  # [k]
+        else:
+            sums = torch.zeros_like(centers).index_add_(0, labels, centred * weights[:, None])
+            sizes = torch.zeros(n_clusters, dtype=X.dtype, device=X.device).index_add_(
+                0, labels, weights
+            )  # [k]
         moved = torch.where(sizes[:, None] > 0, sums / sizes.clamp(min=1)[:, None], centers)
         shift = (moved - centers).square().sum()
         centers = moved
@@ -129,7 +156,11 @@ def kmeans_labels(
 
 
 def initial_responsibilities(
-    X: torch.Tensor, n_components: int, method: str, generator: torch.Generator
+    X: torch.Tensor,
+    n_components: int,
+    method: str,
+    generator: torch.Generator | np.random.RandomState,
+    sample_weight: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Responsibilities of shape (n, K) that start EM, as scikit-learn builds them.
 
@@ -138,13 +169,38 @@ def initial_responsibilities(
     X : Tensor of shape (n, D)
     n_components : int
     method : {'kmeans', 'k-means++', 'random', 'random_from_data'}
-    generator : torch.Generator
+    generator : torch.Generator or numpy.random.RandomState
+        A ``RandomState`` draws 'random' and 'random_from_data' exactly as scikit-learn
+        does (``uniform`` and ``choice`` without replacement), so that the start is
+        scikit-learn's own; the k-means starts then seed a torch generator from it.
+    sample_weight : Tensor of shape (n,), optional
+        Non-negative row weights, at least ``n_components`` of them positive. Rows of
+        weight zero take no part in the draw; when the other rows' weights are all
+        equal, the start is the unweighted start of those rows (so zero weights start as
+        dropped rows do, and equal weights as no weights). Otherwise 'random_from_data'
+        draws ``n_components`` distinct rows with probabilities proportional to their
+        weights, the k-means starts run weighted k-means++ seeding and weighted Lloyd
+        steps, and 'random' draws as without weights (the statistics are weighted).
 
     Returns
     -------
     resp : Tensor of shape (n, n_components)
     """
     n_samples = X.shape[0]
+    if sample_weight is not None:
+        return _weighted_responsibilities(X, n_components, method, generator, sample_weight)
+    if isinstance(generator, np.random.RandomState):
+        if method == "random":
+            draw = generator.uniform(size=(n_samples, n_components))  # [n, K]
+            resp = torch.as_tensor(draw, device=X.device).to(X.dtype)
+            return resp / resp.sum(1, keepdim=True)
+        if method == "random_from_data":
+            chosen = generator.choice(n_samples, size=n_components, replace=False)
+            resp = torch.zeros(n_samples, n_components, dtype=X.dtype, device=X.device)
+            rows = torch.as_tensor(chosen, device=X.device)
+            resp[rows, torch.arange(n_components, device=X.device)] = 1
+            return resp
+        generator = torch.Generator().manual_seed(int(generator.randint(2**31 - 1)))
     resp = torch.zeros(n_samples, n_components, dtype=X.dtype, device=X.device)
     columns = torch.arange(n_components, device=X.device)
     if method == "kmeans":
@@ -160,6 +216,33 @@ def initial_responsibilities(
         resp[chosen, columns] = 1
     else:  # pragma: no cover - checked before
         raise ValueError(f"Unknown init_params {method!r}.")
+    return resp
+
+
+def _weighted_responsibilities(
+    X: torch.Tensor, n_components: int, method: str, generator, sample_weight: torch.Tensor
+) -> torch.Tensor:
+    """:func:`initial_responsibilities` of weighted rows, drawn among those of positive weight."""
+    kept = torch.nonzero(sample_weight > 0)[:, 0]  # [m]
+    weights = sample_weight[kept]  # [m]
+    resp = torch.zeros(X.shape[0], n_components, dtype=X.dtype, device=X.device)
+    if bool((weights == weights[0]).all()) or method == "random":
+        resp[kept] = initial_responsibilities(X[kept], n_components, method, generator)
+        return resp
+    if isinstance(generator, np.random.RandomState):
+        generator = torch.Generator().manual_seed(int(generator.randint(2**31 - 1)))
+    columns = torch.arange(n_components, device=X.device)
+    if method == "random_from_data":
+        chosen = torch.multinomial(weights.cpu(), n_components, generator=generator)
+        resp[kept[chosen.to(X.device)], columns] = 1
+    elif method == "k-means++":
+        points = X[kept]
+        share = weights / weights.sum()
+        chosen = kmeans_plusplus(points - share @ points, n_components, generator, weights)
+        resp[kept[chosen], columns] = 1
+    else:  # kmeans
+        labels = kmeans_labels(X[kept], n_components, generator, weights=weights)
+        resp[kept, labels] = 1
     return resp
 
 

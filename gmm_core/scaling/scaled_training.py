@@ -97,11 +97,12 @@ class ScaledTraining:
             "precisions_cholesky_": factor.astype(dtype),
         }
         fitted.update((name, getattr(inner, name)) for name in _COPIED if hasattr(inner, name))
-        fitted["lower_bound_"] = scaling.log_density(
-            getattr(inner, "lower_bound_", -np.inf), n_features
+        fitted["lower_bound_"] = inner._bound_in_units(
+            getattr(inner, "lower_bound_", -np.inf), scaling.log_density
         )
         fitted["lower_bounds_"] = [
-            scaling.log_density(value, n_features) for value in getattr(inner, "lower_bounds_", [])
+            inner._bound_in_units(value, scaling.log_density)
+            for value in getattr(inner, "lower_bounds_", [])
         ]
         fitted["n_features_in_"] = n_features
         return fitted
@@ -173,14 +174,16 @@ class ScaledTraining:
 def _moved(inner, change, reg_covar: float):
     """A copy of ``inner`` re-expressed in new units (a ``UnitChange``)."""
     dtype = inner.means_.dtype
-    n_features = inner.means_.shape[1]
     fitted = {
         "means_": change.point(inner.means_).astype(dtype),
         "covariances_": change.covariance(inner.covariances_).astype(dtype),
         "precisions_cholesky_": change.precision_cholesky(inner.precisions_cholesky_).astype(dtype),
-        "lower_bound_": change.log_density(getattr(inner, "lower_bound_", -np.inf), n_features),
+        "lower_bound_": inner._bound_in_units(
+            getattr(inner, "lower_bound_", -np.inf), change.log_density
+        ),
         "lower_bounds_": [
-            change.log_density(value, n_features) for value in getattr(inner, "lower_bounds_", [])
+            inner._bound_in_units(value, change.log_density)
+            for value in getattr(inner, "lower_bounds_", [])
         ],
     }
     moved = copy.deepcopy(inner)
@@ -223,10 +226,13 @@ def _prepare(model, current: ScaledTraining | None, array: np.ndarray, continuin
     return scaled, dtype
 
 
-def fit(model, current: ScaledTraining | None, array: np.ndarray, warm: bool) -> Trained | None:
+def fit(
+    model, current: ScaledTraining | None, array: np.ndarray, warm: bool, sample_weight=None
+) -> Trained | None:
     """Train on validated ``array`` as :meth:`BaseMixture.fit` would, if ``model`` scales it.
 
-    ``current`` is the training ``model`` holds, if any.
+    ``current`` is the training ``model`` holds, if any; ``sample_weight`` the row
+    weights :meth:`BaseMixture.fit` was given (checked here again by the inner model).
 
     Returns
     -------
@@ -245,12 +251,18 @@ def fit(model, current: ScaledTraining | None, array: np.ndarray, warm: bool) ->
         inner_warm = bool(inner.warm_start) and inner._can_continue()
         internal = scaled.scaling.internal(array)
         inner_array, data = inner._training_data(internal, reset=not inner_warm)
-        inner._fit_loop(inner_array, data, inner_warm)
+        weights = inner._training_weights(sample_weight, inner_array, data)
+        inner._fit_loop(inner_array, data, inner_warm, weights)
         return scaled, scaled.published(model.covariance_type)
 
 
 def iter_fit(
-    model, current: ScaledTraining | None, array: np.ndarray, continuing: bool, max_iter: int
+    model,
+    current: ScaledTraining | None,
+    array: np.ndarray,
+    continuing: bool,
+    max_iter: int,
+    sample_weight=None,
 ) -> Iterator[Trained] | None:
     """The passes of :meth:`BaseMixture.iter_fit` through the inner model, or None.
 
@@ -260,11 +272,14 @@ def iter_fit(
     if prepared is None:
         return None
     scaled, dtype = prepared
-    return _passes(model, scaled, dtype, scaled.scaling.internal(array), max_iter)
+    internal = scaled.scaling.internal(array)
+    return _passes(model, scaled, dtype, internal, max_iter, sample_weight)
 
 
-def _passes(model, scaled: ScaledTraining, dtype, internal: np.ndarray, max_iter: int):
-    passes = scaled.inner.iter_fit(internal, max_iter)
+def _passes(
+    model, scaled: ScaledTraining, dtype, internal: np.ndarray, max_iter: int, sample_weight
+):
+    passes = scaled.inner.iter_fit(internal, max_iter, sample_weight=sample_weight)
     while True:
         with _explained(model, scaled.scaling, dtype):
             if next(passes, None) is None:
@@ -273,10 +288,13 @@ def _passes(model, scaled: ScaledTraining, dtype, internal: np.ndarray, max_iter
         yield scaled, fitted
 
 
-def partial_fit(model, current: ScaledTraining | None, array: np.ndarray) -> Trained | None:
+def partial_fit(
+    model, current: ScaledTraining | None, array: np.ndarray, sample_weight=None
+) -> Trained | None:
     """Learn validated ``array`` (n, D) incrementally through the inner model, if scaled.
 
-    For an unfitted ``model`` (``current`` None) or the ``current`` training of a fitted one.
+    For an unfitted ``model`` (``current`` None) or the ``current`` training of a fitted one;
+    ``sample_weight`` goes to the inner model's ``partial_fit``.
 
     Returns
     -------
@@ -293,7 +311,7 @@ def partial_fit(model, current: ScaledTraining | None, array: np.ndarray) -> Tra
         checkpoint = {n: v for n, v in vars(inner).items() if n in inner._state_names()}
     try:
         with _explained(model, scaled.scaling, dtype):
-            inner.partial_fit(scaled.scaling.internal(array))
+            inner.partial_fit(scaled.scaling.internal(array), sample_weight=sample_weight)
             return scaled, scaled.published(model.covariance_type)
     except ValueError:
         if checkpoint is not None:  # the inner model learned what the outer one refuses
@@ -343,4 +361,4 @@ def _sync(scaled: ScaledTraining, model, n_features: int) -> None:
         params[f"{name}_init"] = None if given[name] is None else internal(given[name])
     if "distributed" in params:
         params["distributed"] = False
-    scaled.inner.set_params(**params)
+    scaled.inner.set_params(**model._in_internal_units(scaling, params))

@@ -10,7 +10,7 @@ from scipy.stats import multivariate_normal
 from app.canvas.plot_items import soft_groups
 from app.canvas.projection import marginal_snapshot
 from app.state.geometry import responsibilities
-from app.state.messages import ModelSnapshot
+from app.state.messages import TRAINERS, ModelSnapshot
 from gmm_core.covariance_types import component_log_densities
 
 from .conftest import WAIT_MS, move, wait_for_model
@@ -152,13 +152,13 @@ def test_compare_all_and_covariance_types_in_four_columns(qtbot, window, updates
     window.trainer_combo.setCurrentText("Compare all")
     seen = {}
 
-    def all_three():
+    def all_trainers():
         for s in updates:
             if s.n_points == 300 and s.final:
                 seen[s.trainer] = s
-        assert len(seen) == 3
+        assert len(seen) == len(TRAINERS)
 
-    qtbot.waitUntil(all_three, timeout=WAIT_MS)
+    qtbot.waitUntil(all_trainers, timeout=WAIT_MS)
     assert all(s.means.shape == (3, 4) for s in seen.values())
     window.axes.set_pair(1, 2)  # the other trainers' ellipses follow the pair too
     for trainer, item in window.canvas.trainer_ellipses.items():

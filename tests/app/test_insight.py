@@ -150,7 +150,11 @@ def test_degenerate_points_give_a_valid_flagged_model(qtbot, window, updates, po
     assert snapshot.trainer == trainer
     assert np.all(np.isfinite(snapshot.means)) and np.all(np.isfinite(snapshot.covariances))
     assert np.isfinite(snapshot.log_likelihood)
-    assert len(snapshot.collapsed) >= 1
+    if trainer == TRAINERS[3]:  # variational: unneeded components die out, unflagged
+        assert snapshot.collapsed == ()
+        assert "in use" in window.components_label.text()
+    else:
+        assert len(snapshot.collapsed) >= 1
     assert "nan" not in window.loglik_label.text().lower()
 
 
@@ -169,6 +173,9 @@ def test_model_selection_picks_three_on_three_clusters(qtbot, window, updates):
     assert scores.request_id == window.model_selection.runner.latest_id  # the newest
     # the best is marked on the plot
     assert tuple(window.model_selection.best_item.data["x"]) == (3.0,)
+    # beside it, the K a variational fit of K = 10 kept in use by itself
+    assert scores.variational_k == 3
+    assert "variational: 3 in use" in window.model_selection.summary.text()
     window.apply_best_k_action.trigger()
     assert window.components_spin.value() == 3
     wait_for_model(qtbot, window, updates, lambda s: s.n_components == 3 and s.n_points == 120)
@@ -324,3 +331,35 @@ def test_a_converged_curve_is_drawn_flat_with_a_labelled_axis(qtbot, window, upd
 
     qtbot.waitUntil(shown, timeout=WAIT_MS)
     assert np.ptp(ys) < MIN_Y_SPAN  # converged: without the floor, rounding would fill it
+
+
+# -- the variational trainer -----------------------------------------------------------------
+
+
+def test_the_variational_trainer_lets_unneeded_components_die_out_and_fade(qtbot, window, updates):
+    from app.canvas.plot_items import MIN_FADE, weight_fade
+    from app.state.messages import IN_USE_WEIGHT
+
+    variational = TRAINERS[3]
+    assert not window.prior_spin.isEnabled()  # the variational trainer's control only
+    window.trainer_combo.setCurrentText(variational)
+    assert window.prior_spin.isEnabled()
+    window.components_spin.setValue(8)
+    window.add_points(_clusters(5, n_per=40))
+    snapshot = wait_for_model(
+        qtbot, window, updates, lambda s: s.n_points == 120 and s.final and s.trainer == variational
+    )
+    in_use = snapshot.weights >= IN_USE_WEIGHT
+    assert snapshot.n_components == 8 and in_use.sum() == 3
+    assert snapshot.collapsed == ()  # dying out is no collapse
+    assert window.components_label.text() == "3 of 8 components in use"
+    # the dying components are drawn faint, the living ones opaque
+    fade = weight_fade(window.canvas.snapshot)
+    assert np.all(fade[in_use] > 0.5) and np.all(fade[~in_use] < 0.5)
+    assert np.all(fade >= MIN_FADE)
+    # the weight prior is the Model panel's, and a change refits with it
+    before = window.controller.latest_request_id
+    window.prior_spin.setValue(5.0)
+    assert window.controller.weight_prior == 5.0
+    qtbot.waitUntil(lambda: window.controller.latest_request_id > before, timeout=WAIT_MS)
+    wait_for_model(qtbot, window, updates, lambda s: s.request_id > before and s.final)

@@ -362,3 +362,55 @@ def test_the_readme_session_prints_what_readme_shows(tmp_path, monkeypatch, caps
         for got, line in zip(printed, shown, strict=True):
             assert _same_line(got, line), (got, line)
     assert len((tmp_path / "labels.csv").read_text().splitlines()) == 1 + 272
+
+
+def test_fit_takes_a_weights_column_and_refuses_bad_ones(tmp_path):
+    rng = np.random.default_rng(5)
+    X = _points(n_per_component=60, seed=3)
+    weights = rng.integers(0, 4, size=X.shape[0])
+    lines = ["x,w,y,z"] + [
+        f"{row[0]!r},{int(w)},{row[1]!r},{row[2]!r}"
+        for row, w in zip(X.tolist(), weights, strict=True)
+    ]
+    data = tmp_path / "weighted.csv"
+    data.write_text("\n".join(lines) + "\n")
+    negative = tmp_path / "negative.csv"
+    negative.write_text("\n".join(lines[:5] + ["1.0,-2,1.0,1.0"] + lines[5:]) + "\n")
+    out = tmp_path / "model.json"
+    whole, streamed, missing, twice, refused = _run_all(
+        [
+            _command("fit", data, "--components", 3, "--weights", "w", "--out", out),
+            _command("fit", data, "--components", 3, "--weights", 1, "--stream", "--json"),
+            _command("fit", data, "--components", 3, "--weights", "v"),
+            _command("fit", data, "--components", 3, "--weights", "w", "--columns", "x,w"),
+            _command("fit", negative, "--components", 3, "--weights", "w"),
+        ]
+    )
+    assert whole.returncode == 0, whole.stderr
+    saved = json.loads(out.read_text())
+    assert saved["columns"] == ["x", "y", "z"]  # the weights are not modelled
+    reference = GaussianMixture(3, random_state=0).fit(X, sample_weight=weights)
+    model = GaussianMixture.from_dict(saved)
+    for name in FITTED:
+        np.testing.assert_allclose(getattr(model, name), getattr(reference, name), atol=1e-9)
+    assert streamed.returncode == 0, streamed.stderr
+    summary = json.loads(streamed.stdout)
+    assert summary["weights"] == 1 and summary["columns"] == ["x", "y", "z"]
+    _assert_one_error_line(missing, 1, "no column named 'v'")
+    _assert_one_error_line(twice, 2, "also among the --columns")
+    _assert_one_error_line(refused, 1, "sample_weight must be non-negative; row 4")
+
+
+def test_score_and_predict_take_a_saved_bayesian_model(tmp_path, capsys):
+    from gmm_core import BayesianGaussianMixture
+    from gmm_core.cli.files import save_model
+
+    X = _points(n_per_component=50)
+    model = BayesianGaussianMixture(n_components=5, random_state=0).fit(X)
+    save_model(str(tmp_path / "bayes.json"), model, ["x", "y", "z"])
+    data = _write_csv(tmp_path / "points.csv", X)
+    assert main(["score", str(tmp_path / "bayes.json"), str(data)]) == 0
+    assert float(capsys.readouterr().out) == pytest.approx(model.score(X), rel=1e-12)
+    assert main(["predict", str(tmp_path / "bayes.json"), str(data)]) == 0
+    labels = np.array(capsys.readouterr().out.split()[1:], dtype=int)  # after the header
+    np.testing.assert_array_equal(labels, model.predict(X))

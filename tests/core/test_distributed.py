@@ -112,6 +112,14 @@ def _session(rank: int, world: int, port: int, out: str) -> None:
                 results[name] = None
             except ValueError as error:
                 results[name] = str(error)
+        # Weights on one process only: every process refuses the fit alike.
+        shard = _shards(X2)[rank]
+        weights = np.ones(len(shard)) if rank == 1 else None
+        try:
+            GaussianMixture(2, random_state=0, distributed=True).fit(shard, sample_weight=weights)
+            results["weights"] = None
+        except ValueError as error:
+            results["weights"] = str(error)
         # The group is still usable after a refusal.
         model = GaussianMixture(2, random_state=0, distributed=True).fit(_shards(X2)[rank])
         results["after"] = _state(model)
@@ -232,6 +240,11 @@ def test_a_bad_shard_raises_the_same_error_on_every_process(session, scenario, w
     messages = [session[rank][scenario] for rank in range(WORLD)]
     assert messages[0] is not None and words in messages[0]
     assert messages[0] == messages[1]
+
+
+def test_sample_weight_on_any_process_is_refused_on_every_process(session):
+    assert session[0]["weights"] == session[1]["weights"]
+    assert "sample_weight is not supported by a distributed fit" in session[0]["weights"]
 
 
 def test_the_group_still_trains_after_a_refused_shard(session):

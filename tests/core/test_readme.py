@@ -18,14 +18,14 @@ def readme_examples() -> list[str]:
 
 def test_the_examples_run_as_written(monkeypatch):
     examples = readme_examples()
-    assert len(examples) == 2
+    assert len(examples) == 3
     assert 'GridSearchCV(GaussianMixture(), {"n_components": [1, 2, 3, 4]})' in examples[1]
     assert "make_pipeline(StandardScaler(), GaussianMixture(3))" in examples[1]
     monkeypatch.chdir(ROOT)  # the examples read resources/ from a checkout
     namespace: dict = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", sklearn.exceptions.ConvergenceWarning)
-        for example in examples:  # the second continues the first
+        for example in examples:  # each continues the one before
             exec(compile(example, "README.md", "exec"), namespace)
     X, model = namespace["X"], namespace["model"]
     assert X.shape == (272, 2) and namespace["online"].n_samples_seen_ == 272
@@ -39,3 +39,9 @@ def test_the_examples_run_as_written(monkeypatch):
     np.testing.assert_allclose(
         pipeline.score_samples(X), pipeline[-1].score_samples(standardised), rtol=1e-12
     )
+    bayes, stream = namespace["bayes"], namespace["stream"]
+    assert (bayes.weights_ > 0.01).sum() == 2  # as the README says
+    assert (stream.weights_ > 0.01).sum() == 2 and stream.n_samples_seen_ == 272
+    weighted, counts = namespace["weighted"], namespace["counts"]
+    repeated = np.repeat(X, counts.astype(int), axis=0)
+    assert weighted.n_samples_seen_ == 272 and repeated.shape == (292, 2)
