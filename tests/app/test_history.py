@@ -7,7 +7,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from app.state.history import Timeline, compact, restored
-from app.state.messages import ModelSnapshot, frozen
+from app.state.messages import TRAINERS, ModelSnapshot, frozen
 
 from .conftest import click, three_clusters, wait_for_model
 
@@ -163,26 +163,38 @@ def test_replay_runs_to_the_end_and_returns_to_live(qtbot, trained):
 
 
 def test_compare_all_scrubs_every_trainer_together(qtbot, window, updates):
+    points, _ = three_clusters(np.random.default_rng(0), n_per=25)
+    window.add_points(points[:-2])
+    wait_for_model(qtbot, window, updates)
     window.trainer_combo.setCurrentText("Compare all")
-    points, _ = three_clusters(np.random.default_rng(4), n_per=10)
-    for part in np.array_split(points, 2):
-        window.add_points(part)
+    for x, y in ((0.0, 5.0), (0.5, 5.5)):
+        updates.clear()
+        click(window, x, y)
+        wait_for_model(qtbot, window, updates)
+        n = len(window.session)
         qtbot.waitUntil(
-            lambda: (
-                len(others := window.canvas.trainer_snapshots) == 2
-                and all(s.n_points == len(window.session) for s in others.values())
-                and window.snapshot.n_points == len(window.session)
-                and not window.controller.busy
-            ),
-            timeout=30_000,
+            lambda n=n: {s.trainer for s in updates if s.n_points == n and s.final} == set(TRAINERS)
         )
     history = window.history
-    first = next(i for i, m in enumerate(history.timeline) if len(m.models) == 3)
-    window.history_slider.setValue(first)
-    drawn = {t: item for t, item in window.canvas.trainer_ellipses.items() if item.isVisible()}
-    assert len(drawn) == 2
+    together = [i for i, m in enumerate(history.timeline) if len(m.models) == len(TRAINERS)]
+    assert len(together) >= 2
+    window.history_slider.setValue(together[0])
+    moment = history.timeline[together[0]]
+    assert {m.trainer for m in moment.models} == set(TRAINERS)
+    drawn = {t for t, item in window.canvas.trainer_ellipses.items() if item.isVisible()}
+    assert drawn == set(TRAINERS[1:])
+    for other in moment.models[1:]:  # each trainer's model of that moment
+        item = window.canvas.trainer_ellipses[other.trainer]
+        assert np.allclose(np.nanmean(item.xData), np.nanmean(restored_x(other)))
     window.history_slider.setValue(window.history_slider.maximum())
-    assert all(item.isVisible() for item in window.canvas.trainer_ellipses.values())
+    for trainer in TRAINERS[1:]:
+        live = window.canvas.trainer_snapshots[trainer]
+        item = window.canvas.trainer_ellipses[trainer]
+        assert item.isVisible() and np.allclose(item.xData, live.outline_x)
+
+
+def restored_x(model):
+    return restored(model, np.zeros((0, 2)), 0).outline_x
 
 
 # -- the history as an animated GIF ------------------------------------------------------
