@@ -66,7 +66,10 @@ class MainWindow(QMainWindow):
     ``y_combo``, :meth:`points`, :meth:`add_points`, :meth:`load_preset`,
     :meth:`open_file`, :meth:`save_session`, :meth:`export_points`,
     :meth:`export_model`, :meth:`export_image`, :attr:`model_updated`, :meth:`confirm`,
-    :meth:`ask_save_changes` and :meth:`choose_columns`.
+    :meth:`ask_save_changes` and :meth:`choose_columns`; the history's
+    ``history_slider``, :attr:`snapshot` (the moment drawn while scrubbed),
+    :meth:`export_animation` and ``animation_finished``; ``pairs_action`` and
+    ``pairs_view``.
 
     Parameters
     ----------
