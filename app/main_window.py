@@ -21,6 +21,7 @@ from .canvas.samples import SampleLayer
 from .canvas.tools import CanvasTools
 from .canvas.widget import Canvas
 from .datasets import DataSets
+from .files.animation import AnimationExport
 from .files.documents import Documents, OpenedDocument
 from .files.exports import Exports
 from .files.resources import app_icon
@@ -30,6 +31,7 @@ from .panels.column_choice import choose_columns
 from .panels.insight import Insight
 from .panels.model_panel import ModelPanel
 from .panels.model_selection import ModelSelection
+from .panels.pairs_view import PairsView
 from .panels.status_line import StatusLine
 from .state.messages import ModelSnapshot
 from .state.questions import Questions
@@ -49,6 +51,9 @@ from .window_state import (
 CONFIRM_CLEAR_ABOVE = 20
 
 
+#: The pairs view's smallest width and height, in pixels.
+PAIRS_MIN_SIZE = 420
+
 #: A window that is never shown starts its worker thread after this many milliseconds.
 WORKER_START_MS = 2000
 
@@ -61,7 +66,10 @@ class MainWindow(QMainWindow):
     ``y_combo``, :meth:`points`, :meth:`add_points`, :meth:`load_preset`,
     :meth:`open_file`, :meth:`save_session`, :meth:`export_points`,
     :meth:`export_model`, :meth:`export_image`, :attr:`model_updated`, :meth:`confirm`,
-    :meth:`ask_save_changes` and :meth:`choose_columns`.
+    :meth:`ask_save_changes` and :meth:`choose_columns`; the history's
+    ``history_slider``, :attr:`snapshot` (the moment drawn while scrubbed),
+    :meth:`export_animation` and ``animation_finished``; ``pairs_action`` and
+    ``pairs_view``.
 
     Parameters
     ----------
@@ -115,17 +123,20 @@ class MainWindow(QMainWindow):
             documents=self.documents,
             data_sets=self.data_sets,
             exports=self.exports,
+            animation=self.animation,
             insight=self.insight,
             samples=self.samples,
             density=self.density,
             model_selection=self.model_selection,
         )
         self.file_menu, self.edit_menu = self.menus.file_menu, self.menus.edit_menu
+        self._build_pairs_view()
         self.undo_stack.cleanChanged.connect(self._on_clean_changed)
         restore_window_settings(self.documents.settings, self)
 
         self.flow.model_updated.connect(self.model_updated)
         self.flow.model_updated.connect(self.density.on_model)
+        self.history.moved.connect(self.density.refresh)  # the map of the moment drawn
         self.training_failure = dialogs.FailureNotice(self, "Training failed")
         self.flow.training_failed.connect(self.training_failure.show)
         self.canvas.point_clicked.connect(self._on_point_clicked)
@@ -160,6 +171,33 @@ class MainWindow(QMainWindow):
         self._expose(self.status, "progress_bar", "cancel_button")
         self._expose(self.status, "loglik_label", "bic_label", "state_label", "collapse_label")
 
+    def _build_pairs_view(self) -> None:
+        """View > All Pairs: the grid of every pair of columns, in a dock of its own."""
+        self.pairs_view = PairsView(self.session, self._drawn_model, self)
+        dock = QDockWidget("All pairs of columns", self)
+        dock.setObjectName("pairs-view")
+        dock.setWidget(self.pairs_view)
+        self.pairs_view.setMinimumSize(PAIRS_MIN_SIZE, PAIRS_MIN_SIZE)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
+        dock.hide()
+        self.pairs_dock = dock
+        self.pairs_action = dock.toggleViewAction()
+        self.pairs_action.setText("All &Pairs")
+        self.pairs_action.setToolTip("A grid of every pair of columns (tables of 3 or more)")
+        self.menus.view_menu.addAction(self.pairs_action)
+        for signal in (self.flow.model_updated, self.history.moved, self.session.changed):
+            signal.connect(self.pairs_view.schedule)
+        self.pairs_view.pair_clicked.connect(self.axes.set_pair)
+        self.session.columns_changed.connect(self._on_columns_for_pairs)
+        self._on_columns_for_pairs()
+
+    @Slot()
+    def _on_columns_for_pairs(self) -> None:
+        many = self.session.n_features > 2
+        self.pairs_action.setEnabled(many)
+        if not many:
+            self.pairs_dock.hide()
+
     def _expose(self, owner, *names: str) -> None:
         """Make ``owner``'s widgets, actions and methods the window's too (the testing contract)."""
         for name in names:
@@ -178,6 +216,9 @@ class MainWindow(QMainWindow):
             self.statusBar(),
             self,
         )
+        self.history = self.flow.history
+        self.insight.add_under_likelihood(self.history.bar)
+        self.history_slider = self.history.slider
         self.density = DensityLayer(self.canvas, self._drawn_model, self)
         self._expose(self.density, "density_action")
         self.samples = SampleLayer(
@@ -199,7 +240,7 @@ class MainWindow(QMainWindow):
             self.session,
             self.status,
             self.questions,
-            drawn_model=self._drawn_model,
+            drawn_model=self._live_model,  # saved: the live model, even while scrubbed
             window_settings=lambda: collect_session_settings(self),
             show_document=self._show_document,
             parent=self,
@@ -208,12 +249,23 @@ class MainWindow(QMainWindow):
         self.documents.new_session_started.connect(self._on_new_session)
         self.exports = Exports(
             self.session,
-            self._drawn_model,
+            self._live_model,
             self.canvas,
             self.questions,
             self.documents.last_dir,
             self,
         )
+        self.animation = AnimationExport(
+            self.canvas,
+            self.history,
+            self.status,
+            self.questions,
+            self.documents.last_dir,
+            frame_ms=lambda: round(1000 / self.history.speed_spin.value()),
+            parent=self,
+        )
+        self.export_animation_action = self.animation.action
+        self.animation_finished = self.animation.finished
         self.data_sets = DataSets(self)
         self.axes = AxesPicker(
             self.canvas, self.session, self.statusBar(), self.insight.view_for_bounds, self
@@ -307,6 +359,14 @@ class MainWindow(QMainWindow):
         """Write the canvas as PNG or SVG (by suffix)."""
         return self.exports.export_image(path)
 
+    def export_animation(self, path: str | Path) -> bool:
+        """Start writing the history as an animated GIF, one frame per recorded model.
+
+        Returns whether it started; ``animation_finished(path, written)`` follows. The
+        write is atomic: a failed or cancelled export leaves no file.
+        """
+        return self.animation.export(path)
+
     def load_preset(self, name: str, replace: bool = True, seed: int = 0) -> None:
         """Generate preset ``name`` from ``seed``; replace the points or add to them."""
         self.data_sets.load_preset(name, replace, seed)
@@ -324,6 +384,9 @@ class MainWindow(QMainWindow):
 
     def _drawn_model(self) -> ModelSnapshot | None:
         return self.flow.snapshot
+
+    def _live_model(self) -> ModelSnapshot | None:
+        return self.flow.live_snapshot
 
     def _show_document(self, document: OpenedDocument) -> None:
         """An opened file's settings, points, model and view, in that order."""
@@ -386,6 +449,7 @@ class MainWindow(QMainWindow):
     def shutdown(self) -> None:
         """Stop the worker threads (also called on application quit)."""
         self.controller.shutdown()
+        self.animation.shutdown()
         self.documents.shutdown()
         self.canvas.point_density.shutdown()
         self.model_selection.shutdown()

@@ -17,6 +17,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtWidgets import QStatusBar
 
 from .files.documents import OpenedDocument
+from .panels.history_panel import History
 from .state.messages import ModelSnapshot, ModelStart
 
 
@@ -61,11 +62,21 @@ class ModelFlow(QObject):
         self._insight = insight
         self._status = status
         self._status_bar = status_bar
-        self.snapshot: ModelSnapshot | None = None  # the drawn model (the primary trainer's)
+        self.live_snapshot: ModelSnapshot | None = None  # the primary trainer's newest model
+        # The timeline of drawn models; scrubbing it draws an earlier one (never trains).
+        self.history = History(session, canvas, insight.likelihood_plot, status, self)
+        self.history.live_wanted.connect(self._redraw_live)
         session.changed.connect(self._on_session_changed)
         controller.snapshot_ready.connect(self._on_snapshot)
         controller.busy_changed.connect(self._on_busy_changed)
         controller.failed.connect(self._on_failed)
+
+    @property
+    def snapshot(self) -> ModelSnapshot | None:
+        """The drawn model: the live one, or while the history is scrubbed, that moment's."""
+        if self.history.scrubbed:
+            return self.history.snapshot
+        return self.live_snapshot
 
     def train(self) -> None:
         """Refit from scratch with restarts (the Train button)."""
@@ -102,7 +113,7 @@ class ModelFlow(QObject):
 
     def _snapshot_for(self, points: np.ndarray) -> ModelSnapshot | None:
         """The drawn snapshot if its points are a prefix of ``points``, else None."""
-        snapshot = self.snapshot
+        snapshot = self.live_snapshot
         if snapshot is None or snapshot.generation != self._session.generation:
             return None if len(points) == 0 else snapshot
         return snapshot
@@ -134,6 +145,7 @@ class ModelFlow(QObject):
                     colors=document.model.colors,
                 )
         controller.continue_from(start)
+        self.history.clear()  # another session: its own history
         self._replacing = True
         try:
             self._session.replace_points(document.points, document.text, document.columns)
@@ -151,8 +163,10 @@ class ModelFlow(QObject):
 
     def _follow_edit(self, train: bool) -> None:
         """Ask for a model of the edited points (live) and draw them."""
-        if self.snapshot is not None and not self._fits_columns(self.snapshot):
-            self.snapshot = None  # a model of other columns: not drawn, saved or exported
+        if self.history.scrubbed:
+            self.history.go_live()  # an edit returns to live (draws the live model)
+        if self.live_snapshot is not None and not self._fits_columns(self.live_snapshot):
+            self.live_snapshot = None  # a model of other columns: not drawn, saved or exported
             self._canvas.forget_model()
         if self._insight.live or len(self._session) == 0:
             self.request(train=train)
@@ -165,13 +179,21 @@ class ModelFlow(QObject):
         if snapshot.request_id <= self._ignore_up_to or not self._fits_columns(snapshot):
             return  # a model of the points before a session or table was opened
         # A snapshot of points that changed since (an undo in flight) is still the newest
-        # model there is; the points drawn are always the session's.
-        self._canvas.show_model(snapshot, self._session.points)
+        # model there is; the points drawn are always the session's. While the history
+        # is scrubbed, it is kept, and drawn on the return to live.
+        canvas = self._canvas
+        if self.history.scrubbed:
+            if snapshot.trainer != canvas.primary_trainer:
+                canvas.trainer_snapshots[snapshot.trainer] = snapshot
+        else:
+            canvas.show_model(snapshot, self._session.points)
         self._insight.on_snapshot(snapshot)
-        if snapshot.trainer != self._canvas.primary_trainer:
+        if snapshot.trainer == canvas.primary_trainer:
+            self.live_snapshot = snapshot
+        self._record()
+        if snapshot.trainer != canvas.primary_trainer:
             self.model_updated.emit(snapshot)  # "Compare all": drawn beside the primary
             return
-        self.snapshot = snapshot
         self._status.update()
         self._status.refresh_readout()  # the model under a still cursor changed
         self.model_updated.emit(snapshot)
@@ -179,9 +201,31 @@ class ModelFlow(QObject):
     def _show_saved(self, snapshot: ModelSnapshot) -> None:
         """Draw an opened session's model as saved; the worker is not asked."""
         self._canvas.show_model(snapshot, self._session.points)
-        self.snapshot = snapshot
+        self.live_snapshot = snapshot
+        self._record()
         self._status.update()
         self.model_updated.emit(snapshot)
+
+    def _record(self) -> None:
+        """Keep the live models (the primary's, the others' beside it) in the history."""
+        if self.live_snapshot is None:
+            return
+        others = tuple(self._canvas.trainer_snapshots.values())
+        session = self._session
+        self.history.record((self.live_snapshot, *others), session.points, session.generation)
+
+    @Slot()
+    def _redraw_live(self) -> None:
+        """Draw the live models and the session's points again (leaving the history)."""
+        canvas, points = self._canvas, self._session.points
+        live = self.live_snapshot
+        if live is not None and self._fits_columns(live):
+            canvas.show_model(live, points)
+        else:
+            canvas.forget_model()
+            canvas.show_points(None, points)
+        canvas.show_live_trainers()
+        self._status.update()
 
     @Slot(bool)
     def _on_busy_changed(self, busy: bool) -> None:

@@ -23,6 +23,8 @@ class WindowMenus:
         The tool actions (the Tools menu).
     documents, data_sets, exports
         New, Open, Recent and Save; the examples, Paste and the Data menu; the exports.
+    animation : AnimationExport
+        File > Export Animation (the history as a GIF).
     insight, samples, density, model_selection
         The Model and View menus' learning, sampling, density and choose-K actions.
     """
@@ -36,6 +38,7 @@ class WindowMenus:
         documents,
         data_sets,
         exports,
+        animation,
         insight,
         samples,
         density,
@@ -50,6 +53,7 @@ class WindowMenus:
         self.file_menu.addActions([documents.save_action, documents.save_as_action])
         self.file_menu.addSeparator()
         self.file_menu.addActions(exports.actions)
+        self.file_menu.addAction(animation.action)
         self.file_menu.addSeparator()
         self.file_menu.addAction(commands.quit_action)
 

@@ -24,6 +24,9 @@ from .plot_items import EllipsesItem, GridItem, PointCloudItem, soft_groups, wei
 from .point_histogram_layer import PointDensityLayer
 from .projection import ShownPair
 
+#: Opacity of the points added after a moment of the history that is shown.
+LATER_OPACITY = 0.22
+
 #: The view a new canvas shows, in data units.
 DEFAULT_RANGE = (-10.0, 10.0)
 
@@ -72,6 +75,10 @@ class Canvas(pg.PlotWidget):
 
         self.points_item = PointCloudItem()
         self.pending_item = PointCloudItem()  # points added, not yet answered for
+        self.later_item = PointCloudItem()  # scrubbed back in history: points added since
+        self.later_item.setOpacity(LATER_OPACITY)
+        self.later_item.setZValue(-0.5)
+        self.view_box.addItem(self.later_item, ignoreBounds=True)
         self.ellipses_item = EllipsesItem()
         self.means_item = pg.ScatterPlotItem(size=14, symbol="d", pen=pg.mkPen("k", width=1.5))
         # Ellipses above the points, so that they stay visible over dense data.
@@ -319,6 +326,41 @@ class Canvas(pg.PlotWidget):
         self._show_weights(snapshot)
         self.show_points(full, points)
         self.snapshot = full
+
+    def show_moment(self, models, points: np.ndarray, later: np.ndarray) -> None:
+        """Draw a moment of the history: ``models`` (primary first) over ``points`` (n, D).
+
+        The other trainers' models add their ellipses (``trainer_snapshots``, the live
+        ones, are kept for :meth:`show_live_trainers`); ``later`` (m, D), the points added
+        since, are drawn faded (not above :data:`app.state.messages.DENSITY_ABOVE`).
+        """
+        primary, others = models[0], models[1:]
+        kept, self.primary_trainer = self.primary_trainer, primary.trainer
+        try:
+            self.show_model(primary, points)
+        finally:
+            self.primary_trainer = kept
+        shown = {o.trainer for o in others}
+        for trainer, item in self.trainer_ellipses.items():
+            item.setVisible(trainer in shown)
+        for other in others:
+            self._trainer_item(other.trainer).set_snapshot(self.shown.marginal(other))
+        self.show_later(later)
+
+    def show_later(self, later: np.ndarray) -> None:
+        """Draw ``later`` (m, D) faded: points added after the moment shown (empty: none)."""
+        if later.shape[0] > messages.DENSITY_ABOVE:
+            later = later[:0]
+        if later.shape[0] or self.later_item.n_points:
+            self.later_item.set_groups([(self.shown.points(later), UNASSIGNED_COLOR)])
+
+    def show_live_trainers(self) -> None:
+        """Draw the other trainers' live models again (after a moment of the history)."""
+        for trainer, item in self.trainer_ellipses.items():
+            snapshot = self.trainer_snapshots.get(trainer)
+            item.setVisible(snapshot is not None)
+            if snapshot is not None:
+                item.set_snapshot(self.shown.marginal(snapshot))
 
     def forget_model(self) -> None:
         """Draw no model (the points now have other columns); points go grey."""

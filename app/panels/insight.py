@@ -13,7 +13,15 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QObject, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QAbstractSpinBox, QComboBox, QDockWidget, QDoubleSpinBox, QSpinBox
+from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QComboBox,
+    QDockWidget,
+    QDoubleSpinBox,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
 from gmm_core.covariance_types import COVARIANCE_TYPES
 
@@ -119,7 +127,12 @@ class Insight(QObject):
         dock = QDockWidget("Log-likelihood per point", window)
         dock.setObjectName("likelihood-panel")
         dock.setFeatures(QDockWidget.DockWidgetFeature.NoDockWidgetFeatures)
-        dock.setWidget(self.likelihood_plot)
+        holder = QWidget(dock)
+        self._likelihood_layout = QVBoxLayout(holder)
+        self._likelihood_layout.setContentsMargins(0, 0, 0, 0)
+        self._likelihood_layout.setSpacing(0)
+        self._likelihood_layout.addWidget(self.likelihood_plot, 1)
+        dock.setWidget(holder)
         window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
         self.likelihood_dock = dock
 
@@ -139,6 +152,10 @@ class Insight(QObject):
         form.addRow("Play speed", self.speed_spin)
         for action in (self.live_action, self.step_action, self.play_action, self.repair_action):
             layout.addWidget(action_button(action, self.window))
+
+    def add_under_likelihood(self, widget: QWidget) -> None:
+        """Put ``widget`` (the history bar) under the log-likelihood curves."""
+        self._likelihood_layout.addWidget(widget)
 
     def add_to_menu(self, menu, view_menu) -> None:
         """Add the learning actions to the Model menu, the view options to the View menu."""

@@ -63,6 +63,33 @@ class LikelihoodPlot(pg.PlotWidget):
         self.addLegend(offset=(-10, 10))
         self._current: dict[str, tuple[list[float], list[float], pg.PlotDataItem]] = {}
         self._old: dict[str, list[pg.PlotDataItem]] = {}
+        # The pass shown from the history (hidden while live).
+        dashed = pg.mkPen(120, 120, 120, style=Qt.PenStyle.DashLine)
+        self.marker_line = pg.InfiniteLine(angle=90, pen=dashed)
+        yellow = pg.mkBrush(255, 200, 0)
+        self.marker_dot = pg.ScatterPlotItem(size=10, pen=pg.mkPen("k"), brush=yellow)
+        for item in (self.marker_line, self.marker_dot):
+            item.setZValue(3)
+            item.hide()
+            plot_item.getViewBox().addItem(item, ignoreBounds=True)
+
+    def set_marker(self, n_iter: int, value: float) -> None:
+        """Mark pass ``n_iter`` (and its log-likelihood ``value``, where finite)."""
+        self.marker_line.setPos(float(n_iter))
+        self.marker_line.show()
+        finite = bool(np.isfinite(value))
+        self.marker_dot.setData([float(n_iter)], [float(value) if finite else 0.0])
+        self.marker_dot.setVisible(finite)
+
+    def clear_marker(self) -> None:
+        """No pass marked (live)."""
+        self.marker_line.hide()
+        self.marker_dot.hide()
+
+    @property
+    def marker(self) -> float | None:
+        """The pass marked, or None."""
+        return float(self.marker_line.value()) if self.marker_line.isVisible() else None
 
     def curve(self, trainer: str) -> tuple[np.ndarray, np.ndarray]:
         """The current curve of ``trainer``: passes and log-likelihoods."""

@@ -66,6 +66,9 @@ class StatusLine(QObject):
         self.collapse_label = QLabel(window)
         self.collapse_label.setStyleSheet("color: rgb(190, 0, 0);")
         bar.addPermanentWidget(self.collapse_label)
+        self.history_label = QLabel(window)  # "history: pass 3 of 17 (not live)"; empty live
+        self.history_label.setStyleSheet("color: rgb(0, 90, 170); font-weight: bold;")
+        bar.addPermanentWidget(self.history_label)
         # Widths fixed for the longest text each shows, so the bar does not jitter or clip.
         metrics = window.fontMetrics()
         for label, longest in (
@@ -109,6 +112,11 @@ class StatusLine(QObject):
         """Hide the progress bar and the Cancel button."""
         self.progress_bar.hide()
         self.cancel_button.hide()
+
+    def set_history(self, text: str) -> None:
+        """Say which moment of the history is drawn (empty: the live model)."""
+        self.history_label.setText(text)
+        self.history_label.setVisible(bool(text))
 
     # -- the cursor readout ----------------------------------------------------------------
 

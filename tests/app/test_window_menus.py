@@ -29,7 +29,7 @@ def test_the_file_menu_from_new_to_quit(window):
     assert actions[4:6] == [window.save_action, window.save_as_action]
     exports = [window.export_points_action, window.export_model_action, window.export_image_action]
     assert actions[6:9] == exports
-    assert actions[9:] == [window.quit_action]
+    assert actions[9:] == [window.export_animation_action, window.quit_action]
 
 
 def test_the_edit_menu(window):
