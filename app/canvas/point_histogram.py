@@ -60,7 +60,6 @@ class DensityImageRequest:
     y_range: tuple[float, float]
     shape: tuple[int, int]
     soft: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
-    start: None = None  # nor a model to continue from
 
 
 @dataclass(frozen=True, slots=True, eq=False)

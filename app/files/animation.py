@@ -1,22 +1,27 @@
-"""The history as an animated GIF: one frame per recorded model, at the canvas's size.
+"""The history as an animated GIF or an MP4 video: one frame per recorded model.
 
 :class:`AnimationExport` draws each moment of the history on the real canvas and grabs
 it (in the GUI thread, one frame per turn of the event loop, so that the window stays
 responsive and Cancel can be pressed); the frames' pixels go through a queue to an
 encoder in a :class:`app.state.threads.BackgroundThread`, which turns each into a
 palette image as it arrives and writes the GIF atomically with Pillow
-(:func:`app.files.atomic.atomic_write`): a failed or cancelled export leaves no file.
+(:func:`app.files.atomic.atomic_write`), or pipes the frames to the ffmpeg that the
+``imageio-ffmpeg`` wheel ships (H.264, for a ``.mp4`` path) into a temporary file that
+replaces the target when done: a failed or cancelled export leaves no file.
 Nothing here imports torch or gmm_core.
 """
 
 from __future__ import annotations
 
+import os
 import queue
+import tempfile
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QFileDialog
@@ -73,7 +78,6 @@ class EncodeRequest:
     frames: queue.Queue
     frame_ms: int
     count: int = 1
-    start: None = None
 
 
 #: Height in pixels of the strip along each frame's bottom that shows how far it is.
@@ -105,6 +109,79 @@ def frame_of(image: QImage, width: int, height: int, index: int = 0) -> Frame:
     return Frame(width, height, stride, bytes(image.constBits())[: stride * height], index)
 
 
+def encode_animation(request: EncodeRequest, cancelled: threading.Event) -> str | None:
+    """Write the frames of ``request`` as its path's suffix says: ``.mp4`` a video, else a GIF.
+
+    Returns the path; None, and nothing written, when ``cancelled`` is set first.
+    """
+    if Path(request.path).suffix.lower() == ".mp4":
+        return encode_mp4(request, cancelled)
+    return encode_gif(request, cancelled)
+
+
+def _frames_of(request: EncodeRequest, cancelled: threading.Event):
+    """The frames as they arrive, until the end marker (None); cancelled, it raises."""
+    while True:
+        try:
+            frame = request.frames.get(timeout=0.05)
+        except queue.Empty:
+            if cancelled.is_set():
+                raise ExportCancelled() from None
+            continue
+        if cancelled.is_set():
+            raise ExportCancelled()
+        if frame is None:
+            return
+        yield frame
+
+
+def encode_mp4(request: EncodeRequest, cancelled: threading.Event) -> str | None:
+    """Write the frames of ``request`` as an H.264 MP4 video (atomically); returns the path.
+
+    Frames are cropped to even sizes (the video's colour format needs them); each lasts
+    ``request.frame_ms``. Returns None, and writes nothing, when ``cancelled`` is set.
+    """
+    import imageio_ffmpeg
+
+    target = Path(request.path)
+    descriptor, temporary = tempfile.mkstemp(
+        dir=target.parent, prefix=f".{target.name}.", suffix=".mp4"
+    )
+    os.close(descriptor)
+    writer = None
+    try:
+        for frame in _frames_of(request, cancelled):
+            width, height = frame.width - frame.width % 2, frame.height - frame.height % 2
+            if writer is None:
+                writer = imageio_ffmpeg.write_frames(
+                    temporary,
+                    (width, height),
+                    fps=1000.0 / max(1, request.frame_ms),
+                    codec="libx264",
+                    macro_block_size=2,
+                    ffmpeg_log_level="error",
+                )
+                writer.send(None)  # start ffmpeg
+            rows = np.frombuffer(frame.data, np.uint8).reshape(frame.height, frame.stride)
+            pixels = rows[:height, : width * 3]
+            writer.send(np.ascontiguousarray(pixels).tobytes())
+        if writer is None:
+            raise ValueError("there are no frames to write")
+        writer.close()
+        writer = None
+        if cancelled.is_set():
+            raise ExportCancelled()
+        os.replace(temporary, target)
+    except ExportCancelled:
+        return None
+    finally:
+        if writer is not None:
+            writer.close()
+        if os.path.exists(temporary):
+            os.remove(temporary)
+    return request.path
+
+
 def encode_gif(request: EncodeRequest, cancelled: threading.Event) -> str | None:
     """Write the frames of ``request`` as an animated GIF (atomically); returns the path.
 
@@ -123,17 +200,7 @@ def _encode_gif(request: EncodeRequest, cancelled: threading.Event) -> str:
     palette = Image.new("P", (1, 1))
     palette.putpalette(gif_palette())
     images = []
-    while True:
-        try:
-            frame = request.frames.get(timeout=0.05)
-        except queue.Empty:
-            if cancelled.is_set():
-                raise ExportCancelled() from None
-            continue
-        if cancelled.is_set():
-            raise ExportCancelled()
-        if frame is None:
-            break
+    for frame in _frames_of(request, cancelled):
         rgb = Image.frombuffer(
             "RGB", (frame.width, frame.height), frame.data, "raw", "RGB", frame.stride, 1
         )
@@ -196,8 +263,8 @@ class AnimationExport(QObject):
         self._questions = questions
         self._last_dir = last_dir
         self._frame_ms = frame_ms
-        self.action = make_action(questions.parent, "Export &Animation (GIF)…", self._dialog)
-        self._encoder = BackgroundThread("gmm-animation", encode_gif, parent=self)
+        self.action = make_action(questions.parent, "Export &Animation (GIF, MP4)…", self._dialog)
+        self._encoder = BackgroundThread("gmm-animation", encode_animation, parent=self)
         self._encoder.result_ready.connect(self._on_written)
         self._encoder.failed.connect(self._on_failed)
         self._timer = QTimer(self)
@@ -212,7 +279,7 @@ class AnimationExport(QObject):
         return self._job is not None
 
     def export(self, path: str | Path) -> bool:
-        """Start writing the history as an animated GIF at ``path``.
+        """Start writing the history as an animated GIF at ``path`` (an MP4 video for ``.mp4``).
 
         Returns whether it started; :attr:`finished` follows. A folder that does not
         exist, or a history without a model, is told at once and nothing is written.
@@ -316,7 +383,7 @@ class AnimationExport(QObject):
             self._questions.parent,
             "Export Animation",
             str(Path(self._last_dir()) / "history.gif"),
-            "GIF (*.gif)",
+            "GIF (*.gif);;MP4 video (*.mp4)",
         )
         if path:
             self.export(path)

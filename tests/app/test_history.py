@@ -227,15 +227,33 @@ def test_the_exported_gif_has_one_frame_per_recorded_model(qtbot, trained, tmp_p
     assert [p.name for p in path.parent.iterdir()] == ["history.gif"]
 
 
-def test_a_failed_or_cancelled_export_leaves_no_file(qtbot, trained, tmp_path):
+def test_the_exported_mp4_has_one_frame_per_recorded_model(qtbot, trained, tmp_path):
+    import imageio_ffmpeg
+
+    window = trained
+    n = len(window.history.timeline)
+    (tmp_path / "out").mkdir()
+    path = tmp_path / "out" / "history.mp4"
+    assert _export(qtbot, window, path) == (str(path), True)
+    reader = imageio_ffmpeg.read_frames(str(path))
+    meta = next(reader)
+    frames = list(reader)
+    assert len(frames) == n  # read back with the library that wrote it
+    width, height = meta["size"]
+    assert abs(width - window.canvas.width()) <= 1 and abs(height - window.canvas.height()) <= 1
+    assert [p.name for p in path.parent.iterdir()] == ["history.mp4"]
+
+
+@pytest.mark.parametrize("suffix", [".gif", ".mp4"])
+def test_a_failed_or_cancelled_export_leaves_no_file(qtbot, trained, tmp_path, suffix):
     window = trained
     errors = []
     window.show_error = errors.append
-    assert not window.export_animation(tmp_path / "missing" / "history.gif")
+    assert not window.export_animation(tmp_path / "missing" / f"history{suffix}")
     assert errors and "does not exist" in errors[0]
     assert not (tmp_path / "missing").exists()
     (tmp_path / "out").mkdir()
-    path = tmp_path / "out" / "history.gif"
+    path = tmp_path / "out" / f"history{suffix}"
     cancel = window.status.cancel_button
     # Cancel as soon as the first frame is grabbed: the encoder then waits for the rest.
     window.status.progress_bar.valueChanged.connect(lambda v: v > 0 and cancel.click())
