@@ -38,23 +38,7 @@ def k_scores(request: KScoresRequest, cancelled: threading.Event) -> KScores | N
                 bic.append(float("nan"))
                 aic.append(float("nan"))
                 continue
-            weights, means, covariances = gmm_core.kmeans_start(
-                X, k, reg_covar=request.reg_covar, random_state=request.seed, cancelled=cancelled
-            )
-            model = gmm_core.GaussianMixture(
-                k,
-                covariance_type=request.covariance_type,
-                reg_covar=request.reg_covar,
-                weights_init=weights,
-                means_init=means,
-                covariances_init=typed_covariances(covariances, request.covariance_type, weights),
-                random_state=request.seed,
-            )
-            for fitted in model.iter_fit(X, max_iter=MAX_PASSES):
-                if cancelled.is_set():
-                    raise gmm_core.Cancelled
-                if fitted.converged_:
-                    break
+            model = _fitted(gmm_core.GaussianMixture, X, k, request, cancelled, MAX_PASSES)
             bic.append(float(model.bic(X)))
             aic.append(float(model.aic(X)))
         variational_k = _variational_k(X, request, cancelled)
@@ -77,22 +61,39 @@ def _variational_k(X: np.ndarray, request: KScoresRequest, cancelled: threading.
     k = min(max(request.ks), X.shape[0])
     if k < 1:
         return 0
+    model = _fitted(
+        gmm_core.BayesianGaussianMixture,
+        X,
+        k,
+        request,
+        cancelled,
+        VARIATIONAL_PASSES,
+        weight_concentration_prior=request.weight_prior,
+    )
+    return int(np.sum(model.weights_ >= IN_USE_WEIGHT))
+
+
+def _fitted(estimator, X, k, request, cancelled, max_passes, **options):
+    """``estimator`` of ``k`` components from a k-means start, fitted until converged.
+
+    Raises :class:`gmm_core.Cancelled` once ``cancelled`` is set.
+    """
     weights, means, covariances = gmm_core.kmeans_start(
         X, k, reg_covar=request.reg_covar, random_state=request.seed, cancelled=cancelled
     )
-    model = gmm_core.BayesianGaussianMixture(
+    model = estimator(
         k,
         covariance_type=request.covariance_type,
         reg_covar=request.reg_covar,
-        weight_concentration_prior=request.weight_prior,
         weights_init=weights,
         means_init=means,
         covariances_init=typed_covariances(covariances, request.covariance_type, weights),
         random_state=request.seed,
+        **options,
     )
-    for fitted in model.iter_fit(X, max_iter=VARIATIONAL_PASSES):
+    for fitted in model.iter_fit(X, max_iter=max_passes):
         if cancelled.is_set():
             raise gmm_core.Cancelled
         if fitted.converged_:
             break
-    return int(np.sum(model.weights_ >= IN_USE_WEIGHT))
+    return model
